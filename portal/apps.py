@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    """Base app: home page, jurisdictions, grantee sites, memberships and roles."""
+
+    name = "portal"
+    verbose_name = "IPS portal"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
+
+
+def _sync_roles_after_migrate(sender, **kwargs) -> None:
+    """Groups and their permissions are data every environment needs; keep them current.
+
+    Connected without a sender so it runs after *every* app's permissions exist.
+    """
+    if getattr(sender, "name", None) != "portal":
+        return
+    from portal.roles import roles_sync
+
+    roles_sync()

@@ -1,0 +1,24 @@
+"""``python manage.py load_demo_data``: fictional demo content for every app, idempotently.
+
+Each portal app contributes a ``demo`` module with ``load(*, stdout, verbosity)``; this command
+runs them in dependency order (portal, strategies, evaluations, search), each in one
+transaction so a failure leaves the previous parts intact and the next run can finish.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.registry import portal_app_modules
+
+
+class Command(BaseCommand):
+    help = "Create demo jurisdictions, sites, users, strategies and outcome data (idempotent)."
+
+    def handle(self, *args, verbosity: int = 1, **options) -> None:
+        for module in portal_app_modules("demo"):
+            with transaction.atomic():
+                module.load(stdout=self.stdout, verbosity=verbosity)
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS("Demo data is loaded."))

@@ -1,0 +1,21 @@
+"""Development settings: the default for ``manage.py``. SQLite unless DATABASE_URL says
+otherwise; a fixed, obviously unsafe secret key that production refuses."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from portal.settings.base import *  # noqa: E402,F403
+from portal.settings.env import env_bool, env_list  # noqa: E402
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-never-use-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files straight from the app folders in development; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,92 @@
+"""Reading settings from the environment.
+
+Kept apart from ``base.py`` so the parsing rules (and their error messages) can be tested
+without importing a whole settings module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "postgis")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no variable; anything other than a clear true/false value is refused."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a yes/no value; use 1/0, true/false or yes/no."
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list, ignoring blanks."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str | None, *, default_sqlite: Path) -> dict:
+    """Turn ``DATABASE_URL`` into a Django ``DATABASES['default']`` entry.
+
+    A malformed or unsupported URL stops start-up with one sentence that names the variable
+    and shows valid examples, instead of a traceback from deep inside the database layer.
+    """
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    examples = (
+        "Examples: postgres://postgres@127.0.0.1:5432/ips or sqlite:////absolute/path/db.sqlite3"
+    )
+    scheme = urlsplit(url).scheme.lower()
+    if not scheme or "://" not in url:
+        raise ImproperlyConfigured(f"DATABASE_URL={url!r} is not a database URL. {examples}")
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL uses the scheme {scheme!r}, which this portal does not support; "
+            f"use PostgreSQL or SQLite. {examples}"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={url!r} could not be read ({exc}). {examples}"
+        ) from exc
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={url!r} names no database (the path after the host). {examples}"
+        )
+    if config["ENGINE"].endswith("sqlite3"):
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        config.pop("CONN_HEALTH_CHECKS", None)
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+def elasticsearch_url(raw: str | None) -> str | None:
+    """Validate ``ELASTICSEARCH_URL``; unset or blank means the database search backend."""
+    if raw is None or not raw.strip():
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"ELASTICSEARCH_URL={raw!r} is not an http(s) URL; "
+            "use for example http://127.0.0.1:9200 or leave it unset to search the database."
+        )
+    return raw.strip()

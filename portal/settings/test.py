@@ -1,0 +1,14 @@
+"""Test settings: fast hashing, tasks run in-process unless a test asks for the real worker,
+and SQLite in a temporary file unless DATABASE_URL points at PostgreSQL."""
+
+import os
+
+from portal.settings.dev import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+ALLOWED_HOSTS = ["*"]
+LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # noqa: F405
+WAGTAILADMIN_BASE_URL = "http://testserver"

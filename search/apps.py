@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    """The cross-jurisdiction search index (database or Elasticsearch backend)."""
+
+    name = "search"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,55 @@
+"""Fixtures every test app shares: the Wagtail page tree, users per role, the test client."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from portal.roles import BJA_STAFF, RESEARCH_PARTNER, SITE_CONTRIBUTOR, roles_sync
+from tests import factories
+
+
+@pytest.fixture
+def roles(db) -> dict[str, Group]:
+    roles_sync()
+    return {
+        g.name: g
+        for g in Group.objects.filter(name__in=[SITE_CONTRIBUTOR, BJA_STAFF, RESEARCH_PARTNER])
+    }
+
+
+@pytest.fixture
+def home_page(db):
+    from portal.demo import home_page_ensure
+
+    return home_page_ensure()
+
+
+@pytest.fixture
+def site_a(db):
+    return factories.GranteeSiteFactory(slug="site-a", name="Site A Prosecutor")
+
+
+@pytest.fixture
+def site_b(db):
+    return factories.GranteeSiteFactory(slug="site-b", name="Site B Prosecutor")
+
+
+@pytest.fixture
+def contributor_a(roles, site_a):
+    return factories.contributor_for(site_a, username="contrib_a")
+
+
+@pytest.fixture
+def contributor_b(roles, site_b):
+    return factories.contributor_for(site_b, username="contrib_b")
+
+
+@pytest.fixture
+def bja_user(roles):
+    return factories.user_with_role(BJA_STAFF, username="bja_staff")
+
+
+@pytest.fixture
+def research_user(roles):
+    return factories.user_with_role(RESEARCH_PARTNER, username="research_partner")
