@@ -3,10 +3,8 @@ otherwise; a fixed, obviously unsafe secret key that production refuses."""
 
 import os
 
-os.environ.setdefault("DEBUG", "1")
-
-from portal.settings.base import *  # noqa: E402,F403
-from portal.settings.env import env_bool, env_list  # noqa: E402
+from portal.settings.base import *  # noqa: F403
+from portal.settings.env import env_bool, env_list
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-never-use-in-production"

@@ -1,0 +1,63 @@
+# Two entry points for a fresh machine (see README):
+#   make run   - install everything, migrate, load demo data, serve http://127.0.0.1:8000
+#   make test  - install everything (with the test browser) and run the whole suite
+# Installs are stamped so repeated runs only redo what changed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run serve worker migrate demo test lint format static browser clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+portal/static/vendor/.built: node_modules/.installed scripts/build-static.mjs assets/charts.js
+	npm run --silent build
+	touch $@
+
+static: portal/static/vendor/.built
+
+install: $(VENV)/.installed static
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo_data
+
+serve:
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+run: demo serve
+
+worker: install
+	$(PY) manage.py db_worker
+
+browser:
+	@sh scripts/ensure-chromium.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install browser lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules portal/static/vendor staticfiles
