@@ -18,12 +18,10 @@ def main(action: str, name: str) -> None:
         f"user={os.environ.get('PGUSER', 'postgres')} dbname=postgres"
     )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(f"test_{name}")
-            )
-        )
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        # pytest-django creates test_<name>; drop it too so no run inherits another's tables.
+        for database in (name, f"test_{name}"):
+            conn.execute(drop.format(sql.Identifier(database)))
         if action == "create":
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     print(f"{'created' if action == 'create' else 'dropped'} database {name}")

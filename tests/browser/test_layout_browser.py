@@ -16,8 +16,10 @@ def test_home_page_in_chromium(live_server, home_page, browser_page):
     assert page.evaluate("document.activeElement.className") == "usa-skipnav"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main-content"
-    assert page.locator(".usa-banner__header-text").first.inner_text().startswith(
-        "An official website of the United States government"
+    assert (
+        page.locator(".usa-banner__header-text")
+        .first.inner_text()
+        .startswith("An official website of the United States government")
     )
     # USWDS's stylesheet is applied (the banner gets its grey background from it).
     background = page.eval_on_selector(".usa-banner", "el => getComputedStyle(el).backgroundColor")
