@@ -17,7 +17,9 @@ SQLITE_DEFAULT = Path("/tmp/default.sqlite3")
 
 
 def _run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "ELASTICSEARCH_URL"}}
+    # Only what the test sets reaches the child; e.g. the browser fixture's async flag must not.
+    ignored = {"DATABASE_URL", "ELASTICSEARCH_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+    clean = {k: v for k, v in os.environ.items() if k not in ignored}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
