@@ -6,3 +6,12 @@ class EvaluationsConfig(AppConfig):
 
     name = "evaluations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from evaluations.analyses.services import on_observations_changed
+        from evaluations.signals import observations_changed
+
+        # New or corrected data makes the analyses that use it stale; they re-run.
+        observations_changed.connect(
+            on_observations_changed, dispatch_uid="evaluations.analyses.mark_stale"
+        )

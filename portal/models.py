@@ -191,3 +191,35 @@ class SiteMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.site}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: the bearer acts as its user, with that user's permissions.
+
+    Only a SHA-256 hash of the token is stored, so a database leak does not leak working
+    tokens; the plaintext is shown once when the token is created. ``key_prefix`` (the first
+    eight characters) lets people tell their tokens apart.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_api_tokens"
+    )
+    name = models.CharField(
+        max_length=100, help_text="What the token is for, e.g. 'nightly export'."
+    )
+    key_prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

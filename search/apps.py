@@ -6,3 +6,8 @@ class SearchConfig(AppConfig):
 
     name = "search"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from search.sources import register_builtin_sources
+
+        register_builtin_sources()

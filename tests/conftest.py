@@ -93,3 +93,53 @@ def browser_page(chromium):
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def strategy_index(home_page, roles):
+    """The /strategies/ index with its page permissions and BJA review workflow."""
+    from strategies.services import strategy_index_ensure
+
+    return strategy_index_ensure(home_page)
+
+
+@pytest.fixture
+def media_tmp(settings, tmp_path):
+    """Uploaded files go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (browser, worker) flush every table when they finish, which would
+    also wipe rows that migrations seed (Wagtail's root page, metric catalogue, strategy
+    types, groups) and make later tests depend on the order they run in. Serialized rollback
+    restores those rows after each such test."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and "serialized_rollback" not in marker.kwargs
+        ):
+            item.add_marker(
+                pytest.mark.django_db(**marker.kwargs, serialized_rollback=True), append=False
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Make the serialized database contents visible to every connection object.
+
+    Django keeps them on the connection object that created the test database. Playwright's
+    sync API runs tests inside greenlets, where Django hands out a new connection object
+    (connections are context-local), so serialized rollback silently found nothing to
+    restore. Putting the contents on the wrapper class makes every connection see them.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents:
+            type(connections[alias])._test_serialized_contents = contents
+    return django_db_setup

@@ -55,3 +55,46 @@ def contributor_for(site: GranteeSite, **kwargs):
     user = user_with_role(SITE_CONTRIBUTOR, **kwargs)
     SiteMembership.objects.create(site=site, user=user)
     return user
+
+
+def strategy_page_for(site: GranteeSite, *, parent, title: str = "Test strategy", **fields):
+    """A StrategyPage for ``site`` under ``parent`` (the index): published, or a never-published
+    draft with ``publish=False``; ``types``, ``tags`` and ``ratings`` ((outcome, rating) pairs).
+    """
+    from strategies.models import StrategyPage, StrategyType
+
+    types = fields.pop("types", None)
+    tags = fields.pop("tags", ())
+    ratings = fields.pop("ratings", ())
+    publish = fields.pop("publish", True)
+    page = StrategyPage(
+        title=title,
+        summary=fields.pop("summary", f"Summary of {title}."),
+        grantee_site=site,
+        start_year=fields.pop("start_year", 2021),
+        status=fields.pop("status", "active"),
+        body=fields.pop(
+            "body", [{"type": "problem", "value": f"<p>The problem {title} addressed.</p>"}]
+        ),
+        live=publish,
+        **fields,
+    )
+    for outcome, rating in ratings:
+        page.evidence_ratings.add(
+            page.evidence_ratings.model(outcome=outcome, rating=rating, reason="Test reason.")
+        )
+    parent.add_child(instance=page)
+    page.strategy_types.set(types if types is not None else StrategyType.objects.all()[:1])
+    page.tags.add(*tags)
+    revision = page.save_revision()
+    if publish:
+        revision.publish()
+    page.refresh_from_db()
+    return page
+
+
+def outcome_metric(code: str):
+    """A seeded catalogue metric (the data migration creates them in every database)."""
+    from evaluations.models import OutcomeMetric
+
+    return OutcomeMetric.objects.get(code=code)

@@ -2,6 +2,8 @@
 and SQLite in a temporary file unless DATABASE_URL points at PostgreSQL."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from portal.settings.dev import *  # noqa: F403
 
@@ -12,3 +14,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# Uploaded documents and images from tests (and demo data loaded by tests) go to a throwaway
+# folder, never the developer's media/.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-media-"))

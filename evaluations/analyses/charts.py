@@ -1,0 +1,258 @@
+"""Vega-Lite v6 specifications for result pages and /compare/, each paired with the table shown
+under the chart.
+
+Every chart is built from a :class:`ChartTable` whose ``rows`` are *both* the chart's inline
+data and the table's rows (and the CSV download), so the picture can never show something the
+table does not. Specs are plain dicts rendered by the static vega-embed bundle
+(``portal/js/charts.bundle.js``); the page reads the same numbers without JavaScript.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+WIDTH = "container"
+TREATMENT_COLOUR = "#005ea2"  # USWDS primary
+COMPARISON_COLOUR = "#71767a"  # USWDS base
+FITTED_COLOUR = "#162e51"
+COUNTERFACTUAL_COLOUR = "#c05600"
+
+
+@dataclass(frozen=True)
+class ChartTable:
+    """A chart and the table beneath it: ``columns`` are (key, heading) pairs; ``rows`` are
+    dicts keyed by column key (the first column is the row header)."""
+
+    slug: str
+    title: str
+    description: str
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def element_id(self) -> str:
+        return f"chart-{self.slug}"
+
+    @property
+    def cells(self) -> list[list[Any]]:
+        """The rows as lists in column order (for the template)."""
+        return [[row.get(key) for key, _heading in self.columns] for row in self.rows]
+
+
+def _base(title: str, description: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA,
+        "title": title,
+        "description": description,
+        "width": WIDTH,
+        "height": 280,
+        "data": {"values": rows},
+        "config": {"font": "Source Sans Pro, Helvetica, sans-serif"},
+    }
+
+
+def _month(label: str) -> str:
+    """'2020-01' or '2020-01-01' to '2020-01' (the table's month label)."""
+    return str(label)[:7]
+
+
+def series_chart(
+    *,
+    slug: str,
+    title: str,
+    description: str,
+    rows: list[dict[str, Any]],
+    intervention: str,
+    value_label: str,
+    fitted: bool,
+    comparison: bool,
+) -> ChartTable:
+    """Observed monthly series with the intervention rule; ITS adds the fitted line and the
+    counterfactual (pre-period trend projected forward); DiD / comparative ITS add the
+    comparison series. ``rows`` have month, treatment, [comparison], [fitted, counterfactual]."""
+    columns = [("month", "Month"), ("treatment", f"Treatment area: {value_label}")]
+    series = [("treatment", "Treatment area (observed)", TREATMENT_COLOUR, None)]
+    if comparison:
+        columns.append(("comparison", f"Comparison: {value_label}"))
+        series.append(("comparison", "Comparison (observed)", COMPARISON_COLOUR, None))
+    if fitted:
+        columns += [("fitted", "Fitted (model)"), ("counterfactual", "Counterfactual (no change)")]
+        series += [
+            ("fitted", "Fitted (model)", FITTED_COLOUR, None),
+            ("counterfactual", "Counterfactual (no change)", COUNTERFACTUAL_COLOUR, [6, 4]),
+        ]
+    keys = [s[0] for s in series]
+    names = {s[0]: s[1] for s in series}
+    spec = _base(title, description, rows)
+    spec["transform"] = [
+        {"fold": keys, "as": ["series_key", "series_value"]},
+        {"calculate": f"{names!r}[datum.series_key]".replace("'", '"'), "as": "Series"},
+        {"filter": "isValid(datum.series_value) && isFinite(toNumber(datum.series_value))"},
+    ]
+    observed_keys = [k for k in keys if k in ("treatment", "comparison")]
+    colour = {
+        "field": "Series",
+        "type": "nominal",
+        "scale": {"domain": [s[1] for s in series], "range": [s[2] for s in series]},
+        "legend": {"orient": "bottom", "title": None},
+    }
+    x = {"field": "month", "type": "temporal", "title": "Month"}
+    y = {"field": "series_value", "type": "quantitative", "title": value_label}
+    spec["layer"] = [
+        {
+            "transform": [{"filter": {"field": "series_key", "oneOf": observed_keys}}],
+            "mark": {"type": "line", "point": True, "strokeWidth": 1.5},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": colour,
+                "tooltip": [
+                    {"field": "month", "type": "temporal", "format": "%b %Y"},
+                    {"field": "Series"},
+                    {"field": "series_value", "title": value_label, "format": ",.2f"},
+                ],
+            },
+        },
+        {
+            "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#1b1b1b"},
+            "encoding": {"x": {"datum": intervention, "type": "temporal"}},
+        },
+        {
+            "mark": {"type": "text", "align": "left", "dx": 4, "dy": -120, "text": "Start"},
+            "encoding": {"x": {"datum": intervention, "type": "temporal"}},
+        },
+    ]
+    if fitted:
+        spec["layer"].insert(
+            1,
+            {
+                "transform": [
+                    {"filter": {"field": "series_key", "oneOf": ["fitted", "counterfactual"]}}
+                ],
+                "mark": {"type": "line", "strokeWidth": 2},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": colour,
+                    "strokeDash": {
+                        "field": "Series",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["Fitted (model)", "Counterfactual (no change)"],
+                            "range": [[1, 0], [6, 4]],
+                        },
+                        "legend": None,
+                    },
+                },
+            },
+        )
+    return ChartTable(slug, title, description, columns, rows, spec)
+
+
+def means_chart(
+    *, slug: str, title: str, description: str, rows: list[dict[str, Any]], value_label: str
+) -> ChartTable:
+    """Grouped bars of mean (or rate) before and after, per group: the pre/post means or the
+    difference-in-differences 2×2 table. ``rows`` have group, before, after."""
+    columns = [("group", "Group"), ("before", "Before the start"), ("after", "After the start")]
+    spec = _base(title, description, rows)
+    spec["height"] = 220
+    spec["transform"] = [{"fold": ["before", "after"], "as": ["period_key", "mean"]}]
+    spec["transform"].append(
+        {
+            "calculate": "datum.period_key === 'before' ? 'Before' : 'After'",
+            "as": "Period",
+        }
+    )
+    spec["mark"] = {"type": "bar", "tooltip": True}
+    spec["encoding"] = {
+        "y": {"field": "group", "type": "nominal", "title": None},
+        "yOffset": {"field": "Period", "sort": ["Before", "After"]},
+        "x": {"field": "mean", "type": "quantitative", "title": value_label},
+        "color": {
+            "field": "Period",
+            "type": "nominal",
+            "sort": ["Before", "After"],
+            "scale": {"range": [COMPARISON_COLOUR, TREATMENT_COLOUR]},
+            "legend": {"orient": "bottom", "title": None},
+        },
+    }
+    return ChartTable(slug, title, description, columns, rows, spec)
+
+
+def forest_chart(
+    *, slug: str, title: str, description: str, rows: list[dict[str, Any]], scale_label: str,
+    null_value: float,
+) -> ChartTable:
+    """Forest plot: one row per site result and a final pooled row, each with its interval;
+    a rule marks no effect. ``rows`` have label, estimate, ci_low, ci_high, weight."""
+    columns = [
+        ("label", "Result"),
+        ("estimate", scale_label),
+        ("ci_low", "95% CI low"),
+        ("ci_high", "95% CI high"),
+        ("weight", "Weight (%)"),
+    ]
+    spec = _base(title, description, rows)
+    spec["height"] = {"step": 28}
+    order = [r["label"] for r in rows]
+    y = {"field": "label", "type": "nominal", "sort": order, "title": None}
+    x_scale = {"type": "log"} if null_value == 1.0 else {"zero": False}
+    spec["layer"] = [
+        {
+            "mark": {"type": "rule", "strokeWidth": 2},
+            "encoding": {
+                "y": y,
+                "x": {
+                    "field": "ci_low",
+                    "type": "quantitative",
+                    "title": scale_label,
+                    "scale": x_scale,
+                },
+                "x2": {"field": "ci_high"},
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "shape": "square", "tooltip": True},
+            "encoding": {
+                "y": y,
+                "x": {"field": "estimate", "type": "quantitative"},
+                "size": {"field": "weight", "type": "quantitative", "legend": None},
+                "color": {
+                    "condition": {"test": "datum.pooled", "value": COUNTERFACTUAL_COLOUR},
+                    "value": TREATMENT_COLOUR,
+                },
+            },
+        },
+        {
+            "mark": {"type": "rule", "strokeDash": [4, 4]},
+            "encoding": {"x": {"datum": null_value}},
+        },
+    ]
+    return ChartTable(slug, title, description, columns, rows, spec)
+
+
+def its_series_rows(
+    observed: dict[str, Any],
+    result: dict[str, Any],
+    comparison: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Table rows for the ITS chart: month, observed treatment (and comparison) value, fitted
+    and counterfactual from the stored result. ``observed`` maps 'YYYY-MM' to the (possibly
+    suppressed) display value."""
+    fitted = result.get("fitted") or {}
+    counter = result.get("counterfactual") or {}
+    index = [_month(i) for i in fitted.get("index", [])]
+    cf = dict(zip([_month(i) for i in counter.get("index", [])], counter.get("values", []), strict=False))
+    rows = []
+    for month, value in zip(index, fitted.get("values", []), strict=False):
+        row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
+        if comparison is not None:
+            row["comparison"] = comparison.get(month)
+        row["fitted"] = None if value is None else round(value, 4)
+        row["counterfactual"] = None if cf.get(month) is None else round(cf[month], 4)
+        rows.append(row)
+    return rows

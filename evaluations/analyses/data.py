@@ -1,0 +1,292 @@
+"""Build the exact inputs of each analysis design from stored outcome observations.
+
+Kept apart from the services so that the admin form, the validation and the run all agree on
+what the data supports, and so tests can rebuild the same inputs and call the statistics
+library directly. Comparison areas are pooled into one comparison series: counts (and their
+denominators) are summed per period, continuous values averaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
+from evaluations.selectors import observation_series
+from portal.models import GranteeSite
+
+DESIGNS_NEEDING_COMPARISON = (Analysis.Design.DID, Analysis.Design.ITS_WITH_COMPARISON)
+# The stats library's minimum per segment is 3 for ITS; pre/post and DiD need 2 each side.
+MIN_PERIODS_EACH_SIDE = {
+    Analysis.Design.PRE_POST: 2,
+    Analysis.Design.DID: 2,
+    Analysis.Design.ITS: 3,
+    Analysis.Design.ITS_WITH_COMPARISON: 3,
+}
+TREATMENT, COMPARISON = "treatment", "comparison"
+
+
+@dataclass(frozen=True)
+class AreaOption:
+    """One area a site reports a metric for: what the create form may offer."""
+
+    area: str
+    group: str
+    first: dt.date
+    last: dt.date
+    periods: int
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """Everything one run of an analysis feeds to the statistics library.
+
+    ``treatment``/``comparison`` are pooled series indexed by a PeriodIndex with columns
+    ``value`` and ``exposure`` (None-free floats; 1.0 when the metric has no denominator).
+    ``rows`` are the observations used, as stored in ``AnalysisResult.data``.
+    """
+
+    design: str
+    kind: str
+    freq: str
+    treatment: pd.DataFrame
+    comparison: pd.DataFrame | None
+    intervention: pd.Period
+    has_exposure: bool
+    rows: list[dict[str, Any]]
+    spec: dict[str, Any]
+
+
+def metric_kind(metric: OutcomeMetric) -> str:
+    """Counts are modelled as Poisson rates; everything else as a continuous outcome."""
+    return "count" if metric.unit_kind == OutcomeMetric.UnitKind.COUNT else "continuous"
+
+
+def metrics_with_data(site: GranteeSite) -> list[OutcomeMetric]:
+    """Metrics this site has observations for (whole-area totals), by name."""
+    ids = (
+        OutcomeObservation.objects.filter(site=site, dimension="", category="")
+        .values_list("metric_id", flat=True)
+        .distinct()
+    )
+    return list(OutcomeMetric.objects.filter(pk__in=ids).order_by("name"))
+
+
+def area_options(
+    site: GranteeSite, metric: OutcomeMetric, *, dimension: str = "", category: str = ""
+) -> list[AreaOption]:
+    """The areas of this site with data for the metric, with their group and date range."""
+    frame = observation_series(site=site, metric=metric, dimension=dimension, category=category)
+    options = []
+    for (area, group), part in frame.groupby(["area", "group"], sort=True):
+        options.append(
+            AreaOption(
+                area=str(area),
+                group=str(group),
+                first=part["period_start"].min().date(),
+                last=part["period_start"].max().date(),
+                periods=int(part["period_start"].nunique()),
+            )
+        )
+    return options
+
+
+def _freq(frame: pd.DataFrame) -> str:
+    """Monthly unless the periods are clearly quarters or years."""
+    if frame.empty:
+        return "M"
+    days = int((frame["period_end"] - frame["period_start"]).dt.days.median()) + 1
+    return "M" if days <= 31 else ("Q" if days <= 92 else "Y")
+
+
+def analysis_spec(analysis: Analysis) -> dict[str, Any]:
+    """The canonical, JSON-safe specification: part of the input hash."""
+    return {
+        "site": analysis.site.slug if analysis.site_id else None,
+        "design": analysis.design,
+        "metric": analysis.metric.code,
+        "kind": metric_kind(analysis.metric),
+        "treatment_area": analysis.treatment_area,
+        "comparison_areas": list(analysis.comparison_areas or []),
+        "dimension": analysis.dimension,
+        "category": analysis.category,
+        "intervention_date": analysis.intervention_date.isoformat(),
+        "pre_start": analysis.pre_start.isoformat() if analysis.pre_start else None,
+        "post_end": analysis.post_end.isoformat() if analysis.post_end else None,
+        "options": dict(sorted((analysis.options or {}).items())),
+    }
+
+
+def _window(frame: pd.DataFrame, analysis: Analysis) -> pd.DataFrame:
+    if analysis.pre_start:
+        frame = frame.loc[frame["period_start"] >= pd.Timestamp(analysis.pre_start)]
+    if analysis.post_end:
+        frame = frame.loc[frame["period_start"] <= pd.Timestamp(analysis.post_end)]
+    return frame
+
+
+def pool_series(frame: pd.DataFrame, *, kind: str, freq: str) -> pd.DataFrame:
+    """One value per period for a set of areas: counts and denominators summed, continuous
+    values averaged. ``exposure`` is the summed denominator when every row has one, else 1."""
+    periods = frame["period_start"].dt.to_period(freq)
+    grouped = frame.assign(period=periods).groupby("period", sort=True)
+    value = grouped["value"].sum() if kind == "count" else grouped["value"].mean()
+    has_den = bool(frame["denominator"].notna().all()) and not frame.empty
+    exposure = grouped["denominator"].sum() if has_den else pd.Series(1.0, index=value.index)
+    out = pd.DataFrame({"value": value.astype(float), "exposure": exposure.astype(float)})
+    out.index = pd.PeriodIndex(out.index, freq=freq)
+    return out
+
+
+def analysis_observations(analysis: Analysis) -> pd.DataFrame:
+    """The observation rows an analysis uses (treatment and comparison areas, in window)."""
+    frame = observation_series(
+        site=analysis.site,
+        metric=analysis.metric,
+        dimension=analysis.dimension,
+        category=analysis.category,
+    )
+    areas = {analysis.treatment_area, *(analysis.comparison_areas or [])}
+    if analysis.design not in DESIGNS_NEEDING_COMPARISON:
+        areas = {analysis.treatment_area}
+    frame = frame.loc[frame["area"].isin(areas)]
+    return _window(frame, analysis).reset_index(drop=True)
+
+
+def _rows(frame: pd.DataFrame, treatment_area: str) -> list[dict[str, Any]]:
+    rows = []
+    for rec in frame.sort_values(["area", "period_start"]).itertuples(index=False):
+        rows.append(
+            {
+                "period_start": rec.period_start.date().isoformat(),
+                "area": rec.area,
+                "group": TREATMENT if rec.area == treatment_area else COMPARISON,
+                "value": float(rec.value),
+                "denominator": None if pd.isna(rec.denominator) else float(rec.denominator),
+            }
+        )
+    return rows
+
+
+def build_inputs(analysis: Analysis) -> AnalysisInputs:
+    """Select, pool and align the series for the analysis's design.
+
+    With a comparison, only periods both series have are kept, so the groups are compared
+    over the same months.
+    """
+    kind = metric_kind(analysis.metric)
+    frame = analysis_observations(analysis)
+    freq = _freq(frame)
+    treated_rows = frame.loc[frame["area"] == analysis.treatment_area]
+    treatment = pool_series(treated_rows, kind=kind, freq=freq)
+    comparison = None
+    has_exposure = bool(treated_rows["denominator"].notna().all()) and not treated_rows.empty
+    if analysis.design in DESIGNS_NEEDING_COMPARISON:
+        comp_rows = frame.loc[frame["area"].isin(analysis.comparison_areas or [])]
+        comparison = pool_series(comp_rows, kind=kind, freq=freq)
+        common = treatment.index.intersection(comparison.index)
+        treatment, comparison = treatment.loc[common], comparison.loc[common]
+        has_exposure = has_exposure and bool(comp_rows["denominator"].notna().all())
+        frame = frame.loc[frame["period_start"].dt.to_period(freq).isin(common)]
+    intervention = pd.Period(analysis.intervention_date, freq=freq)
+    return AnalysisInputs(
+        design=analysis.design,
+        kind=kind,
+        freq=freq,
+        treatment=treatment,
+        comparison=comparison,
+        intervention=intervention,
+        has_exposure=has_exposure,
+        rows=_rows(frame, analysis.treatment_area),
+        spec=analysis_spec(analysis),
+    )
+
+
+def prepost_arguments(inputs: AnalysisInputs) -> dict[str, Any]:
+    """Keyword arguments of ``stats.pre_post``: the treatment series split at the intervention."""
+    series = inputs.treatment
+    before = series.index < inputs.intervention
+    args: dict[str, Any] = {
+        "pre": series.loc[before, "value"].to_numpy(),
+        "post": series.loc[~before, "value"].to_numpy(),
+        "kind": inputs.kind,
+    }
+    if inputs.kind == "count" and inputs.has_exposure:
+        args["pre_exposure"] = series.loc[before, "exposure"].to_numpy()
+        args["post_exposure"] = series.loc[~before, "exposure"].to_numpy()
+    return args
+
+
+def did_panel(inputs: AnalysisInputs) -> pd.DataFrame:
+    """One row per group and period: outcome, treated, post, period (months from the first
+    period, so gaps keep their spacing in the pre-trend test), exposure and area."""
+    if inputs.comparison is None:
+        raise ValueError("A difference-in-differences needs a comparison series.")
+    first = inputs.treatment.index.min()
+    parts = []
+    for treated, series, label in (
+        (1, inputs.treatment, inputs.spec["treatment_area"]),
+        (0, inputs.comparison, ", ".join(inputs.spec["comparison_areas"])),
+    ):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "outcome": series["value"].to_numpy(),
+                    "treated": treated,
+                    "post": (series.index >= inputs.intervention).astype(int),
+                    "period": np.array([(p - first).n for p in series.index], dtype=float),
+                    "exposure": series["exposure"].to_numpy(),
+                    "area": label,
+                    "period_start": series.index.to_timestamp(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def did_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of ``stats.difference_in_differences`` besides the data."""
+    cov = options.get("cov") or "HC1"
+    args: dict[str, Any] = {"kind": inputs.kind, "cov": cov, "time": "period"}
+    if cov == "cluster":
+        args["cluster"] = "area"
+    if inputs.kind == "count" and inputs.has_exposure:
+        args["exposure"] = "exposure"
+    return args
+
+
+def its_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, Any]:
+    """Arguments of ``stats.interrupted_time_series``: Series on a PeriodIndex, optional
+    comparison series and exposures."""
+    args: dict[str, Any] = {
+        "series": inputs.treatment["value"],
+        "intervention": inputs.intervention,
+        "kind": inputs.kind,
+        "seasonality": options.get("seasonality") or None,
+        "hac_lags": options.get("hac_lags"),
+    }
+    if inputs.kind == "count" and inputs.has_exposure:
+        args["exposure"] = inputs.treatment["exposure"]
+    if inputs.design == Analysis.Design.ITS_WITH_COMPARISON and inputs.comparison is not None:
+        args["comparison"] = inputs.comparison["value"]
+        if inputs.kind == "count" and inputs.has_exposure:
+            args["comparison_exposure"] = inputs.comparison["exposure"]
+    return args
+
+
+def run_statistics(inputs: AnalysisInputs, options: dict[str, Any] | None = None):
+    """Call the statistics library for the design; raises ``stats.AnalysisError`` on bad data."""
+    from evaluations import stats
+
+    options = options or {}
+    if inputs.design == Analysis.Design.PRE_POST:
+        return stats.pre_post(**prepost_arguments(inputs))
+    if inputs.design == Analysis.Design.DID:
+        return stats.difference_in_differences(did_panel(inputs), **did_arguments(inputs, options))
+    args = its_arguments(inputs, options)
+    series = args.pop("series")
+    return stats.interrupted_time_series(series, **args)

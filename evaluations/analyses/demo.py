@@ -1,0 +1,97 @@
+"""Demo analyses for ``load_demo_data``: for each demo scenario a difference-in-differences
+and an interrupted time series with comparison (and, for Ashford County, the naive pre/post
+that a pre-existing trend makes look like a success), run synchronously and published.
+
+Idempotent: analyses are found by title; each load re-runs them so the stored results match
+the demo data.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from evaluations.models import Analysis, OutcomeMetric
+
+PRE_POST_SCENARIOS = ("ashford-county-ga",)
+
+
+def _strategy_for(scenario):
+    from strategies.models import StrategyPage
+
+    pages = list(StrategyPage.objects.filter(grantee_site__slug=scenario.site).order_by("pk"))
+    if not pages:
+        return None
+    wanted = set(scenario.strategy.lower().replace("(", " ").replace(")", " ").split())
+
+    def overlap(page) -> int:
+        return len(wanted & set(page.title.lower().split()))
+
+    return max(pages, key=overlap)
+
+
+def _operator():
+    from django.contrib.auth import get_user_model
+
+    from portal.roles import BJA_STAFF
+
+    users = get_user_model().objects.filter(is_active=True)
+    return (
+        users.filter(is_superuser=True).order_by("pk").first()
+        or users.filter(groups__name=BJA_STAFF).order_by("pk").first()
+    )
+
+
+def load(*, stdout: TextIO, verbosity: int = 1) -> None:
+    """Create, run and publish the demo analyses (idempotent)."""
+    from evaluations.analyses.services import analysis_run
+    from evaluations.demo import DEMO_SCENARIOS
+    from portal.models import GranteeSite
+
+    operator = _operator()
+    sites = {s.slug: s for s in GranteeSite.objects.filter(slug__in=DEMO_SCENARIOS)}
+    made = 0
+    for slug, scenario in DEMO_SCENARIOS.items():
+        site = sites.get(slug)
+        metric = OutcomeMetric.objects.filter(code=scenario.metric).first()
+        if site is None or metric is None:
+            continue
+        designs = [Analysis.Design.DID, Analysis.Design.ITS_WITH_COMPARISON]
+        if slug in PRE_POST_SCENARIOS:
+            designs.insert(0, Analysis.Design.PRE_POST)
+        strategy = _strategy_for(scenario)
+        for design in designs:
+            title = f"{site.name}: {metric.name} in {scenario.treatment_area} ({design.label})"
+            analysis, created = Analysis.objects.get_or_create(
+                title=title[:200],
+                defaults={
+                    "site": site,
+                    "design": design,
+                    "metric": metric,
+                    "treatment_area": scenario.treatment_area,
+                    "comparison_areas": []
+                    if design == Analysis.Design.PRE_POST
+                    else [scenario.comparison_area],
+                    "intervention_date": scenario.intervention,
+                    "options": {"cov": "HC1"} if design == Analysis.Design.DID else {},
+                    "strategy": strategy,
+                    "created_by": operator,
+                },
+            )
+            made += created
+            if analysis.strategy_id is None and strategy is not None:
+                Analysis.objects.filter(pk=analysis.pk).update(strategy=strategy)
+            result = analysis_run(analysis=analysis)
+            if result.status == Analysis.Status.SUCCEEDED and not analysis.is_published:
+                from django.utils import timezone
+
+                # Published as the operator, like the demo data itself.
+                Analysis.objects.filter(pk=analysis.pk).update(
+                    is_published=True, published_at=timezone.now()
+                )
+            if verbosity > 1:
+                stdout.write(f"  {title}: {result.status}")
+    if verbosity:
+        stdout.write(
+            f"analyses: {made} new, {Analysis.objects.filter(is_published=True).count()} "
+            f"published demo analyses run"
+        )

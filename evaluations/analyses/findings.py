@@ -1,0 +1,292 @@
+"""Plain-language readings of a stored analysis result: the one-sentence finding, the effect
+direction and the caveats.
+
+Pure functions on the JSON the stats library stored (``AnalysisResult.result``), so the result
+page, the strategy page, /compare/ and the search index all say the same thing about a result
+without recomputing it. A prosecutor should be able to read the sentence aloud; the estimate
+table below it on the page carries the exact numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from search.effects import Direction, effect_direction
+
+# Maryland Scientific Methods Scale level and a reason, per design (docs/reading-findings.md).
+DESIGN_STRENGTH: dict[str, tuple[int, str]] = {
+    "pre_post": (
+        2,
+        "Pre/post comparison (Maryland scale level 2 of 5): anything else that changed at the "
+        "same time, such as a citywide drop, would look like an effect of the strategy.",
+    ),
+    "did": (
+        3,
+        "Difference-in-differences (Maryland scale level 3 of 5): changes shared by the "
+        "treatment and comparison areas are removed, but the two areas must have been on "
+        "parallel paths before the strategy.",
+    ),
+    "its": (
+        3,
+        "Interrupted time series (Maryland scale level 3 of 5): the change is measured against "
+        "the trend before the strategy, but an event at the same time could still explain it.",
+    ),
+    "its_with_comparison": (
+        4,
+        "Interrupted time series with a comparison series (Maryland scale level 4 of 5): the "
+        "change is measured against both the earlier trend and the comparison area.",
+    ),
+}
+FEW_PERIODS = 8
+SMALL_MONTHLY_COUNT = 5
+
+
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The estimate the finding is about: the treatment-minus-comparison level change for a
+    comparative ITS (the strongest estimate on the page), else the top-level estimate."""
+    diff = result.get("level_change_difference")
+    if isinstance(diff, dict) and diff.get("estimate") is not None:
+        return diff
+    return result
+
+
+def effect_direction_for(result: dict[str, Any], desired: str) -> Direction:
+    """improved / worsened / no_clear_change for the headline estimate, using the one shared
+    definition in :func:`search.effects.effect_direction`."""
+    est = headline(result)
+    return effect_direction(
+        est.get("estimate"),
+        est.get("ci_low"),
+        est.get("ci_high"),
+        scale=est.get("scale") or result.get("scale") or "difference",
+        desired=desired,
+    )
+
+
+def _pct(value: float) -> str:
+    """A percentage magnitude: whole numbers from 10% up, one decimal below."""
+    magnitude = abs(value)
+    return f"{magnitude:.0f}%" if magnitude >= 9.95 else f"{magnitude:.1f}%"
+
+
+def _signed_pct(value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "") + _pct(value)
+
+
+def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> str:
+    """A difference in the metric's own units: days, dollars, percentage points for
+    proportions (stored as 0–1), plain numbers otherwise."""
+    sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
+    magnitude = abs(value)
+    if unit_kind == "proportion":
+        return f"{sign}{magnitude * 100:.1f} percentage points"
+    if unit_kind == "dollars":
+        return f"{sign}${magnitude:,.0f}" if magnitude >= 100 else f"{sign}${magnitude:,.2f}"
+    text = f"{magnitude:,.1f}" if magnitude >= 10 else f"{magnitude:.2f}".rstrip("0").rstrip(".")
+    if unit_kind == "days":
+        return f"{sign}{text} day{'' if text == '1' else 's'}"
+    return f"{sign}{text}"
+
+
+def _change_phrase(estimate: float, scale: str, unit_kind: str) -> tuple[str, str]:
+    """(verb, magnitude) for an estimate: ("fell", "31%") or ("rose", "4.2 days")."""
+    if scale == "ratio":
+        pct = (estimate - 1.0) * 100.0
+        return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), _pct(pct)
+    verb = "fell" if estimate < 0 else "rose" if estimate > 0 else "did not change"
+    return verb, format_difference(estimate, unit_kind)
+
+
+def _interval(est: dict[str, Any], unit_kind: str, *, verb: str) -> str:
+    """The 95% CI, written as magnitudes in the direction of the verb when the interval lies on
+    one side of no change ("12% to 46%" for a fall), signed otherwise."""
+    level = round(100 * (1 - float(est.get("alpha") or 0.05)))
+    low, high = float(est["ci_low"]), float(est["ci_high"])
+    if est.get("scale") == "ratio":
+        low_v, high_v = (low - 1) * 100, (high - 1) * 100
+        if verb in ("fell", "rose"):
+            ends = sorted((abs(low_v), abs(high_v)))
+            return f"{level}% CI {_pct(ends[0])} to {_pct(ends[1])}"
+        return f"{level}% CI {_signed_pct(low_v)} to {_signed_pct(high_v)}"
+    if verb in ("fell", "rose"):
+        ends = sorted((abs(low), abs(high)))
+        return (
+            f"{level}% CI {format_difference(ends[0], unit_kind)} to "
+            f"{format_difference(ends[1], unit_kind)}"
+        )
+    return (
+        f"{level}% CI {format_difference(low, unit_kind, signed=True)} to "
+        f"{format_difference(high, unit_kind, signed=True)}"
+    )
+
+
+def _includes_null(est: dict[str, Any]) -> bool:
+    null = 1.0 if est.get("scale") == "ratio" else 0.0
+    low, high = est.get("ci_low"), est.get("ci_high")
+    if low is None or high is None:
+        return True
+    return min(low, high) <= null <= max(low, high)
+
+
+def comparison_change(design: str, result: dict[str, Any]) -> float | None:
+    """What happened in the comparison area on the headline's scale: the comparison group's
+    post/pre ratio (counts) or post − pre difference (DiD), or its ITS level change."""
+    scale = result.get("scale")
+    if design == "did":
+        means = (result.get("means") or {}).get("comparison") or {}
+        pre, post = means.get("pre"), means.get("post")
+        if pre is None or post is None:
+            return None
+        if scale == "ratio":
+            return post / pre if pre else None
+        return post - pre
+    if design == "its_with_comparison":
+        diff = result.get("level_change_difference") or {}
+        own = result.get("level_change") or result
+        if diff.get("estimate") is None or own.get("estimate") is None:
+            return None
+        if scale == "ratio":
+            return own["estimate"] / diff["estimate"] if diff["estimate"] else None
+        return own["estimate"] - diff["estimate"]
+    return None
+
+
+def _comparison_phrase(value: float, scale: str, unit_kind: str, label: str) -> str:
+    verb, magnitude = _change_phrase(value, scale, unit_kind)
+    if verb == "did not change" or (scale == "ratio" and abs(value - 1) < 0.0005):
+        return f"against no change in {label}"
+    noun = "fall" if verb == "fell" else "rise"
+    if scale != "ratio":
+        return f"against a {noun} of {magnitude} in {label}"
+    return f"against {_article(magnitude)} {magnitude} {noun} in {label}"
+
+
+def _article(magnitude: str) -> str:
+    """ "an 8% fall", "an 11% rise", otherwise "a"."""
+    return "an" if magnitude.startswith(("8", "11", "18")) else "a"
+
+
+def _months(n: int) -> str:
+    return f"{n} month{'' if n == 1 else 's'}"
+
+
+def finding_sentence(
+    *,
+    design: str,
+    metric_name: str,
+    unit_kind: str,
+    desired_direction: str,
+    treatment_area: str,
+    comparison_label: str,
+    n_pre: int,
+    n_post: int,
+    result: dict[str, Any],
+) -> str:
+    """The one plain sentence that opens the result page, e.g. "Non-fatal shootings in Zone 3
+    fell 31% (95% CI 12% to 46%) in the 24 months after the strategy began, against a 5% fall
+    in the comparison zones."
+
+    Counts (ratio scale) read as percentage changes; continuous outcomes as differences in
+    their units. When the interval includes no change the sentence says "no clear change"
+    first, because that is the finding. ``desired_direction`` is accepted so every caller
+    passes the metric's full description; the sentence itself reports what happened, the
+    improved/worsened badge beside it (``effect_direction_for``) says whether that is good.
+    """
+    del desired_direction  # the badge, not the sentence, carries good/bad
+    est = headline(result)
+    scale = est.get("scale") or result.get("scale") or "difference"
+    est = {**est, "scale": scale}
+    subject = f"{metric_name} in {treatment_area}" if treatment_area else metric_name
+    when = {
+        "pre_post": f"in the {_months(n_post)} after the strategy began, compared with the "
+        f"{_months(n_pre)} before",
+        "did": f"in the {_months(n_post)} after the strategy began",
+        "its": f"when the strategy began, compared with the trend of the {_months(n_pre)} before "
+        f"({_months(n_post)} of data after)",
+        "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
+        f"net of the comparison series ({_months(n_post)} of data after)",
+    }.get(design, f"in the {_months(n_post)} after the strategy began")
+    if est.get("estimate") is None or est.get("ci_low") is None or est.get("ci_high") is None:
+        return f"{subject}: the analysis did not produce an estimate."
+    verb, magnitude = _change_phrase(float(est["estimate"]), scale, unit_kind)
+    tail = ""
+    comp = comparison_change(design, result)
+    if comp is not None and comparison_label:
+        tail = ", " + _comparison_phrase(comp, scale, unit_kind, comparison_label)
+    if _includes_null(est):
+        noun = {"fell": "fall", "rose": "rise"}.get(verb)
+        if not noun:
+            point = "no change"
+        elif scale == "ratio":
+            point = f"{_article(magnitude)} {magnitude} {noun}"
+        else:
+            point = f"a {noun} of {magnitude}"
+        return (
+            f"{subject} showed no clear change {when}: the estimate is {point}, but the "
+            f"{_interval(est, unit_kind, verb='none')} includes no change{tail}."
+        )
+    return f"{subject} {verb} {magnitude} ({_interval(est, unit_kind, verb=verb)}) {when}{tail}."
+
+
+def caveats(
+    analysis: Any, result: dict[str, Any], rows: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Plain-language caveats for the page: the design's strength on the Maryland scale, the
+    stats library's own warnings, and checks on periods, pre-trend and counts.
+
+    ``analysis`` needs ``design`` (and ``metric.unit_kind`` for the small-count check, which
+    reads the stored ``rows``); only attributes are read, so a simple namespace works.
+    """
+    out: list[str] = []
+    design = getattr(analysis, "design", "")
+    if design in DESIGN_STRENGTH:
+        out.append(DESIGN_STRENGTH[design][1])
+    seen = set()
+    for warning in [*(result.get("warnings") or []), *_nested_warnings(result)]:
+        if warning not in seen:
+            seen.add(warning)
+            out.append(warning)
+    n_pre, n_post = result.get("n_pre") or 0, result.get("n_post") or 0
+    if (n_pre and n_pre < FEW_PERIODS) or (n_post and n_post < FEW_PERIODS):
+        text = (
+            f"Few periods: {n_pre} before and {n_post} after the start; 12 or more on each side "
+            f"make the estimate much more reliable."
+        )
+        if not any(
+            w.startswith(("The pre-intervention segment", "The post-intervention")) for w in seen
+        ):
+            out.append(text)
+    trend = result.get("pre_trend")
+    if isinstance(trend, dict) and trend.get("p_value") is not None:
+        alpha = float(result.get("alpha") or 0.05)
+        if trend["p_value"] < alpha and not any("trend" in w.lower() for w in seen):
+            out.append(
+                "Pre-existing trend: the treatment and comparison areas were already moving "
+                "apart before the strategy began, so the difference-in-differences may "
+                "reflect that trend rather than the strategy."
+            )
+    metric = getattr(analysis, "metric", None)
+    if getattr(metric, "unit_kind", "") == "count":
+        values = [r["value"] for r in rows or [] if r.get("group", "treatment") == "treatment"]
+        average = sum(values) / len(values) if values else None
+        if average is not None and average < SMALL_MONTHLY_COUNT:
+            out.append(
+                f"Small counts: the treatment area averages {average:.1f} events a month, so a "
+                f"few events more or less move the estimate a lot."
+            )
+    return out
+
+
+def _nested_warnings(result: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for key in ("level_change_difference", "pre_trend"):
+        value = result.get(key)
+        if isinstance(value, dict):
+            found.extend(value.get("warnings") or [])
+    return found
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for a real, finite number (stored JSON turns NaN into None)."""
+    return isinstance(value, (int, float)) and math.isfinite(value)

@@ -1,0 +1,218 @@
+"""The *Methods* section of a result page: the model, its standard errors, the software and a
+short statsmodels script that reproduces the estimate from the page's CSV download.
+
+The script is generated from the analysis specification and is executed by the tests against
+the CSV the page serves, so a research partner can rely on it to check (or extend) the
+portal's number with standard tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+CSV_COLUMNS = ("period_start", "area", "group", "value", "denominator")
+
+
+@dataclass(frozen=True)
+class Methods:
+    """What the Methods section shows."""
+
+    model: str
+    standard_errors: str
+    versions: list[tuple[str, str]]
+    input_hash: str
+    snippet: str
+    notes: list[str]
+
+
+def csv_filename(analysis_id: int) -> str:
+    """The name the data CSV downloads as (and the snippet reads)."""
+    return f"analysis-{analysis_id}-data.csv"
+
+
+def has_exposure(rows: list[dict[str, Any]]) -> bool:
+    """Whether every row has a denominator (then counts are modelled as rates of it)."""
+    return bool(rows) and all(r.get("denominator") is not None for r in rows)
+
+
+def _standard_errors(design: str, kind: str, options: dict[str, Any], result: dict) -> str:
+    if kind == "count":
+        if result.get("cov_type") == "cluster":
+            return "Cluster-robust standard errors on the log scale (normal distribution)."
+        disp = result.get("dispersion")
+        quasi = disp is not None and disp > 1
+        return (
+            f"Quasi-Poisson: model-based standard errors scaled by the Pearson dispersion "
+            f"({disp:.3g})."
+            if quasi
+            else "Poisson model-based standard errors (the Pearson dispersion was not above 1)."
+        )
+    if design in ("its", "its_with_comparison"):
+        return (
+            f"Newey–West (HAC) standard errors with {result.get('hac_lags')} lag(s), normal "
+            f"distribution."
+        )
+    if design == "did":
+        cov = result.get("cov_type") or options.get("cov") or "HC1"
+        return {
+            "classical": "Classical OLS standard errors, t distribution.",
+            "cluster": "Cluster-robust standard errors by area, t distribution.",
+        }.get(cov, "Heteroskedasticity-robust (HC1) standard errors, t distribution.")
+    return "Welch's unequal-variance t-test and interval (Welch–Satterthwaite degrees of freedom)."
+
+
+def methods_for(
+    *,
+    analysis_id: int,
+    design: str,
+    kind: str,
+    intervention: dt.date,
+    options: dict[str, Any],
+    result: dict[str, Any],
+    rows: list[dict[str, Any]],
+    library_versions: dict[str, str],
+    input_hash: str,
+) -> Methods:
+    """Everything the Methods section says, from the stored result and specification only."""
+    notes = [
+        "Comparison areas are pooled into one comparison series: counts and denominators are "
+        "summed per month, other values averaged."
+    ]
+    if kind == "count" and has_exposure(rows):
+        notes.append("Counts are modelled as rates: the denominator is the exposure (offset).")
+    return Methods(
+        model=str(result.get("method") or ""),
+        standard_errors=_standard_errors(design, kind, options or {}, result),
+        versions=sorted((library_versions or {}).items()),
+        input_hash=input_hash,
+        snippet=reproduction_snippet(
+            filename=csv_filename(analysis_id),
+            design=design,
+            kind=kind,
+            intervention=intervention,
+            options=options or {},
+            result=result,
+            exposure=has_exposure(rows),
+        ),
+        notes=notes,
+    )
+
+
+def reproduction_snippet(
+    *,
+    filename: str,
+    design: str,
+    kind: str,
+    intervention: dt.date,
+    options: dict[str, Any],
+    result: dict[str, Any],
+    exposure: bool,
+) -> str:
+    """A Python script that recomputes the estimate with statsmodels from the CSV download and
+    leaves it in ``estimate`` (and its standard error, log scale for ratios, in ``se``)."""
+    start = intervention.replace(day=1).isoformat()
+    agg = "sum" if kind == "count" else "mean"
+    lines = [
+        "import numpy as np",
+        "import pandas as pd",
+        "import statsmodels.api as sm",
+        "import statsmodels.formula.api as smf",
+        "",
+        f'df = pd.read_csv("{filename}", parse_dates=["period_start"])',
+        "# One value per group and month (comparison areas pooled).",
+        'g = df.groupby(["group", "period_start"], as_index=False).agg(',
+        f'    value=("value", "{agg}"), exposure=("denominator", "sum"))',
+    ]
+    if not exposure:
+        lines.append('g["exposure"] = 1.0')
+    lines += [
+        'g["treated"] = (g["group"] == "treatment").astype(int)',
+        f'g["post"] = (g["period_start"] >= "{start}").astype(int)',
+    ]
+    poisson = "family=sm.families.Poisson(), offset=np.log({d}['exposure'])"
+
+    def glm_lines(formula: str, data: str, term: str, cluster: str | None = None) -> list[str]:
+        family = poisson.format(d=data)
+        out = [f'm = smf.glm("{formula}", data={data}, {family}).fit()']
+        if cluster:
+            out.append(
+                f'm = smf.glm("{formula}", data={data}, {family}).fit(cov_type="cluster", '
+                f'cov_kwds={{"groups": {data}["{cluster}"]}})'
+            )
+        else:
+            out += [
+                "if m.pearson_chi2 / m.df_resid > 1:  # quasi-Poisson when overdispersed",
+                f'    m = smf.glm("{formula}", data={data}, {family}).fit(scale="X2")',
+            ]
+        out += [f'estimate = float(np.exp(m.params["{term}"]))', f'se = float(m.bse["{term}"])']
+        return out
+
+    if design == "pre_post":
+        lines.append('t = g[g["treated"] == 1]')
+        if kind == "count":
+            lines += glm_lines("value ~ post", "t", "post")
+        else:
+            lines += [
+                "from scipy import stats",
+                'pre, post = t.loc[t["post"] == 0, "value"], t.loc[t["post"] == 1, "value"]',
+                "estimate = float(post.mean() - pre.mean())",
+                "welch = stats.ttest_ind(post, pre, equal_var=False)",
+                "se = estimate / float(welch.statistic)",
+            ]
+    elif design == "did":
+        cov = (options or {}).get("cov") or "HC1"
+        if kind == "count":
+            lines += glm_lines(
+                "value ~ treated * post",
+                "g",
+                "treated:post",
+                "treated" if cov == "cluster" else None,
+            )
+        else:
+            fit = {
+                "classical": 'fit(cov_type="nonrobust", use_t=True)',
+                "cluster": 'fit(cov_type="cluster", cov_kwds={"groups": g["treated"]}, use_t=True)',
+            }.get(cov, 'fit(cov_type="HC1", use_t=True)')
+            lines += [
+                f'm = smf.ols("value ~ treated * post", data=g).{fit}',
+                'estimate = float(m.params["treated:post"])',
+                'se = float(m.bse["treated:post"])',
+            ]
+    else:
+        seasonal = " + C(month)" if (options or {}).get("seasonality") == "month" else ""
+        lines += [
+            'g = g.sort_values(["treated", "period_start"], ascending=[False, True])',
+            'g["time"] = g.groupby("treated").cumcount()',
+            't0 = g.loc[g["post"] == 1, "time"].min()',
+            'g["time_after"] = np.where(g["post"] == 1, g["time"] - t0, 0)',
+            'g["month"] = g["period_start"].dt.month',
+        ]
+        lags = result.get("hac_lags")
+        if design == "its":
+            formula = f"value ~ time + post + time_after{seasonal}"
+            lines.append('t = g[g["treated"] == 1]')
+            if kind == "count":
+                lines += glm_lines(formula, "t", "post")
+            else:
+                lines += [
+                    f'm = smf.ols("{formula}", data=t).fit(cov_type="HAC", '
+                    f'cov_kwds={{"maxlags": {lags}}})',
+                    'estimate = float(m.params["post"])',
+                    'se = float(m.bse["post"])',
+                ]
+        else:
+            formula = f"value ~ (time + post + time_after) * treated{seasonal}"
+            lines.append("# Treatment minus comparison difference in level change.")
+            if kind == "count":
+                lines += glm_lines(formula, "g", "post:treated")
+            else:
+                lines += [
+                    f'm = smf.ols("{formula}", data=g).fit(cov_type="hac-panel", '
+                    f'cov_kwds={{"groups": g["treated"], "maxlags": {lags}}})',
+                    'estimate = float(m.params["post:treated"])',
+                    'se = float(m.bse["post:treated"])',
+                ]
+    lines.append("print(estimate, se)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,326 @@
+"""Everything a result page shows, assembled from the stored result only.
+
+The page must be fast (no model fitting per request) and must say the same thing wherever the
+result appears, so the views, the strategy page, /compare/ and the search index all call these
+functions. Small counts are hidden here, before any table, chart or CSV sees them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from evaluations.analyses import charts, findings, methods
+from evaluations.exports import cell_escape
+
+TREATMENT, COMPARISON = "treatment", "comparison"
+DATA_COLUMNS = [
+    ("period_start", "Month starting"),
+    ("area", "Area"),
+    ("group", "Group"),
+    ("value", "Value"),
+    ("denominator", "Denominator"),
+]
+
+
+@dataclass
+class EstimateRow:
+    label: str
+    estimate: str
+    interval: str
+    p_value: str
+    se: str
+    n: str
+    scale: str
+
+
+@dataclass
+class ResultPage:
+    """The page's content, in reading order."""
+
+    finding: str
+    direction: str
+    estimates: list[EstimateRow]
+    caveats: list[str]
+    charts: list[charts.ChartTable]
+    data_rows: list[dict[str, Any]]
+    suppressed: bool
+    methods: methods.Methods | None
+    comparison_label: str
+    notes: list[str] = field(default_factory=list)
+
+
+def metric_kind(metric: Any) -> str:
+    """Counts are modelled as Poisson rates; everything else as continuous."""
+    return "count" if metric.unit_kind == "count" else "continuous"
+
+
+def comparison_label(analysis: Any) -> str:
+    areas = list(analysis.comparison_areas or [])
+    if not areas:
+        return ""
+    return "the comparison area " + areas[0] if len(areas) == 1 else (
+        "the comparison areas (" + ", ".join(areas) + ")"
+    )
+
+
+def segment_lengths(analysis: Any, result: dict[str, Any], rows: list[dict]) -> tuple[int, int]:
+    """Months before and after the start in the treatment series (the result's own counts
+    when it stores them)."""
+    if result.get("n_pre") and result.get("n_post"):
+        return int(result["n_pre"]), int(result["n_post"])
+    start = analysis.intervention_date.isoformat()
+    months = {r["period_start"][:7] for r in rows if r.get("group") == TREATMENT}
+    pre = sum(1 for m in months if m < start[:7])
+    return pre, len(months) - pre
+
+
+def finding_for(analysis: Any, result: dict[str, Any], rows: list[dict] | None = None) -> str:
+    """The one-sentence finding for a stored result."""
+    n_pre, n_post = segment_lengths(analysis, result, rows or [])
+    metric = analysis.metric
+    return findings.finding_sentence(
+        design=analysis.design,
+        metric_name=metric.name,
+        unit_kind=metric.unit_kind,
+        desired_direction=metric.desired_direction,
+        treatment_area=analysis.treatment_area,
+        comparison_label=comparison_label(analysis),
+        n_pre=n_pre,
+        n_post=n_post,
+        result=result,
+    )
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def _p(value: Any) -> str:
+    if value is None:
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _estimate_row(label: str, est: dict[str, Any], unit_kind: str) -> EstimateRow:
+    ratio = est.get("scale") == "ratio"
+    value = est.get("estimate")
+    if ratio and value is not None:
+        text = f"{value:.3f} ({(value - 1) * 100:+.1f}%)"
+        interval = f"{_fmt(est.get('ci_low'))} to {_fmt(est.get('ci_high'))}"
+        se = f"{_fmt(est.get('se'))} (log scale)"
+        scale = "Rate ratio"
+    else:
+        text = findings.format_difference(value, unit_kind, signed=True) if value is not None else "—"
+        interval = (
+            f"{findings.format_difference(est['ci_low'], unit_kind, signed=True)} to "
+            f"{findings.format_difference(est['ci_high'], unit_kind, signed=True)}"
+            if est.get("ci_low") is not None and est.get("ci_high") is not None
+            else "—"
+        )
+        se = _fmt(est.get("se"))
+        scale = "Difference"
+    return EstimateRow(label, text, interval, _p(est.get("p_value")), se, str(est.get("n") or "—"), scale)
+
+
+def estimate_rows(design: str, result: dict[str, Any], unit_kind: str) -> list[EstimateRow]:
+    """The estimate table: the headline first, then the design's other estimates."""
+    rows = []
+    if design == "pre_post":
+        rows.append(_estimate_row("Change after vs before the start", result, unit_kind))
+    elif design == "did":
+        rows.append(_estimate_row("Difference-in-differences (treatment vs comparison)", result, unit_kind))
+        if isinstance(result.get("pre_trend"), dict):
+            rows.append(_estimate_row("Pre-trend check (treated × time, before the start)", result["pre_trend"], unit_kind))
+    else:
+        if isinstance(result.get("level_change_difference"), dict):
+            rows.append(_estimate_row("Level change, treatment minus comparison", result["level_change_difference"], unit_kind))
+            if isinstance(result.get("slope_change_difference"), dict):
+                rows.append(_estimate_row("Slope change per month, treatment minus comparison", result["slope_change_difference"], unit_kind))
+        rows.append(_estimate_row("Level change at the start (treatment area)", result.get("level_change") or result, unit_kind))
+        if isinstance(result.get("slope_change"), dict):
+            rows.append(_estimate_row("Slope change per month (treatment area)", result["slope_change"], unit_kind))
+    return rows
+
+
+def display_rows(rows: list[dict[str, Any]], *, suppress: bool) -> list[dict[str, Any]]:
+    """The data table's rows; counts from 1 to threshold-1 become "<threshold" when
+    ``suppress`` (public view of a suppressible count metric)."""
+    threshold = settings.PORTAL_SMALL_COUNT_THRESHOLD
+    out = []
+    for row in rows:
+        value = row.get("value")
+        shown: Any = value
+        if suppress and value is not None and 1 <= value < threshold:
+            shown = f"<{threshold}"
+        out.append({**row, "value": shown})
+    return out
+
+
+def pooled_observed(
+    rows: list[dict[str, Any]], group: str, kind: str, *, suppress: bool
+) -> dict[str, Any]:
+    """Month -> the group's pooled value (counts summed, others averaged), as displayed."""
+    threshold = settings.PORTAL_SMALL_COUNT_THRESHOLD
+    totals: dict[str, list[float]] = {}
+    for row in rows:
+        if row.get("group") == group and row.get("value") is not None:
+            totals.setdefault(row["period_start"][:7], []).append(float(row["value"]))
+    out: dict[str, Any] = {}
+    for month, values in sorted(totals.items()):
+        value = sum(values) if kind == "count" else sum(values) / len(values)
+        value = round(value, 4)
+        out[month] = f"<{threshold}" if suppress and 1 <= value < threshold else value
+    return out
+
+
+def _value_label(metric: Any) -> str:
+    return {"proportion": f"{metric.name} (proportion)", "dollars": f"{metric.name} ($)"}.get(
+        metric.unit_kind, metric.name
+    )
+
+
+def chart_tables(analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool) -> list[charts.ChartTable]:
+    """The charts for the design, each with the exact rows of the table under it."""
+    metric = analysis.metric
+    kind = metric_kind(metric)
+    label = _value_label(metric)
+    start = analysis.intervention_date.isoformat()[:7]
+    observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress)
+    has_comparison = analysis.design in ("did", "its_with_comparison")
+    comparison = pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
+    area = analysis.treatment_area
+    out = []
+    if analysis.design in ("its", "its_with_comparison") and result.get("fitted"):
+        series = charts.its_series_rows(observed, result, comparison)
+        out.append(
+            charts.series_chart(
+                slug=f"{analysis.pk}-series",
+                title=f"{metric.name} by month, {area}",
+                description=(
+                    f"Line chart of {metric.name} by month in {area} with the model's fitted line "
+                    f"and the counterfactual (the trend before {start} projected forward); a "
+                    f"dashed vertical line marks the start. The table below has the same values."
+                ),
+                rows=series,
+                intervention=start,
+                value_label=label,
+                fitted=True,
+                comparison=comparison is not None,
+            )
+        )
+    else:
+        months = sorted(set(observed) | set(comparison or {}))
+        series = []
+        for month in months:
+            row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
+            if comparison is not None:
+                row["comparison"] = comparison.get(month)
+            series.append(row)
+        out.append(
+            charts.series_chart(
+                slug=f"{analysis.pk}-series",
+                title=f"{metric.name} by month",
+                description=(
+                    f"Line chart of {metric.name} by month in {area}"
+                    + (" and the comparison areas" if comparison is not None else "")
+                    + f"; a dashed vertical line marks the start ({start}). The table below "
+                    f"has the same values."
+                ),
+                rows=series,
+                intervention=start,
+                value_label=label,
+                fitted=False,
+                comparison=comparison is not None,
+            )
+        )
+    means = result.get("means")
+    mean_word = "rate" if kind == "count" else "mean"
+    if analysis.design == "did" and isinstance(means, dict):
+        mean_rows = [
+            {
+                "group": name,
+                "before": _round(means.get(key, {}).get("pre")),
+                "after": _round(means.get(key, {}).get("post")),
+            }
+            for key, name in (("treated", f"Treatment ({area})"), ("comparison", "Comparison"))
+        ]
+    elif analysis.design == "pre_post":
+        mean_rows = [{"group": f"Treatment ({area})", "before": _round(result.get("pre_mean")), "after": _round(result.get("post_mean"))}]
+    else:
+        mean_rows = []
+    if mean_rows:
+        out.append(
+            charts.means_chart(
+                slug=f"{analysis.pk}-means",
+                title=f"Monthly {mean_word} before and after the start",
+                description=(
+                    f"Bar chart of the monthly {mean_word} of {metric.name} before and after the "
+                    f"start for each group; the table below has the same values."
+                ),
+                rows=mean_rows,
+                value_label=f"Monthly {mean_word}",
+            )
+        )
+    return out
+
+
+def _round(value: Any) -> Any:
+    return None if value is None else round(float(value), 4)
+
+
+def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
+    """Assemble the result page from ``stored`` (an AnalysisResult that succeeded)."""
+    result = stored.result or {}
+    rows = stored.data or []
+    metric = analysis.metric
+    kind = metric_kind(metric)
+    return ResultPage(
+        finding=finding_for(analysis, result, rows),
+        direction=findings.effect_direction_for(result, metric.desired_direction),
+        estimates=estimate_rows(analysis.design, result, metric.unit_kind),
+        caveats=findings.caveats(analysis, result, rows),
+        charts=chart_tables(analysis, result, rows, suppress=suppress),
+        data_rows=display_rows(rows, suppress=suppress),
+        suppressed=suppress,
+        methods=methods.methods_for(
+            analysis_id=analysis.pk,
+            design=analysis.design,
+            kind=kind,
+            intervention=analysis.intervention_date,
+            options=analysis.options or {},
+            result=result,
+            rows=rows,
+            library_versions=stored.library_versions or {},
+            input_hash=stored.input_hash,
+        ),
+        comparison_label=comparison_label(analysis),
+    )
+
+
+def table_csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
+    """A table as CSV text with its headings, formula-escaped."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([heading for _key, heading in columns])
+    for row in rows:
+        writer.writerow([cell_escape("" if row.get(k) is None else row.get(k)) for k, _h in columns])
+    return buffer.getvalue()
+
+
+def data_csv(rows: list[dict[str, Any]]) -> str:
+    """The data download: the stored rows with the column names the Methods snippet reads."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(methods.CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([cell_escape("" if row.get(k) is None else row.get(k)) for k in methods.CSV_COLUMNS])
+    return buffer.getvalue()

@@ -1,0 +1,360 @@
+"""Write side of analyses: create (validated against the data), enqueue, run, mark stale on
+new data, publish.
+
+Every run stores a new ``AnalysisResult`` (older ones stay for the record with
+``is_current=False``) with the exact rows used, a SHA-256 of those rows plus the
+specification, the library versions and timings, so a published number can be traced and
+reproduced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from evaluations.analyses import data as analysis_data
+from evaluations.analyses.permissions import (
+    user_can_create_analysis_for,
+    user_can_publish_analysis,
+    user_can_run_analysis,
+)
+from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
+from evaluations.stats import AnalysisError
+from portal.models import GranteeSite
+
+User = AbstractBaseUser | AnonymousUser
+VALID_OPTIONS = {
+    "seasonality": (None, "month"),
+    "cov": ("HC1", "classical", "cluster"),
+}
+LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels")
+
+
+class AnalysisSpecError(ValueError):
+    """The specification asks for something the data cannot support; the message says what
+    to change."""
+
+
+# --- Create --------------------------------------------------------------------------------
+
+
+def _month_start(value: dt.date) -> dt.date:
+    return value.replace(day=1)
+
+
+def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in options.items():
+        if key == "hac_lags":
+            if value in (None, ""):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise AnalysisSpecError("hac_lags must be a whole number of lags (0 or more).")
+            clean[key] = value
+        elif key in VALID_OPTIONS:
+            if value == "":
+                value = None
+            if value not in VALID_OPTIONS[key]:
+                allowed = ", ".join(str(v) for v in VALID_OPTIONS[key])
+                raise AnalysisSpecError(f"Option {key} must be one of: {allowed}.")
+            if value is not None:
+                clean[key] = value
+        else:
+            raise AnalysisSpecError(f"Unknown option {key!r}; use seasonality, cov or hac_lags.")
+    return clean
+
+
+def analysis_validate(analysis: Analysis) -> None:
+    """Check the specification against the site's data; raises ``AnalysisSpecError``.
+
+    The same rules shape the admin form's choices, so a form submission rarely fails here;
+    the API relies on it fully.
+    """
+    if analysis.design not in Analysis.Design.values:
+        raise AnalysisSpecError(
+            f"Unknown design {analysis.design!r}; choose one of "
+            f"{', '.join(Analysis.Design.values)}."
+        )
+    if analysis.site is None:
+        raise AnalysisSpecError("Choose the grantee site whose data the analysis uses.")
+    options = {
+        opt.area: opt
+        for opt in analysis_data.area_options(
+            analysis.site, analysis.metric, dimension=analysis.dimension, category=analysis.category
+        )
+    }
+    if not options:
+        raise AnalysisSpecError(
+            f"{analysis.site.name} has no data for {analysis.metric.name}; upload it first."
+        )
+    if analysis.treatment_area not in options:
+        raise AnalysisSpecError(
+            f"{analysis.site.name} has no {analysis.metric.name} data for the area "
+            f"{analysis.treatment_area!r}. Areas with data: {', '.join(sorted(options))}."
+        )
+    needs_comparison = analysis.design in analysis_data.DESIGNS_NEEDING_COMPARISON
+    comparison = list(analysis.comparison_areas or [])
+    if needs_comparison:
+        if not comparison:
+            raise AnalysisSpecError(
+                f"{analysis.get_design_display()} needs at least one comparison area."
+            )
+        missing = [a for a in comparison if a not in options]
+        if missing:
+            raise AnalysisSpecError(
+                f"No {analysis.metric.name} data for the comparison area(s) {', '.join(missing)}."
+            )
+        if analysis.treatment_area in comparison:
+            raise AnalysisSpecError("The treatment area cannot also be a comparison area.")
+    used = [options[analysis.treatment_area]]
+    if needs_comparison:
+        used += [options[a] for a in comparison]
+    first = max(o.first for o in used)
+    last = min(o.last for o in used)
+    if analysis.pre_start:
+        first = max(first, analysis.pre_start)
+    if analysis.post_end:
+        last = min(last, analysis.post_end)
+    start = analysis.intervention_date
+    if not first < start <= last:
+        raise AnalysisSpecError(
+            f"The intervention date ({start:%B %Y}) must fall after the first month with data "
+            f"and no later than the last ({first:%B %Y} to {last:%B %Y})."
+        )
+    inputs = analysis_data.build_inputs(analysis)
+    minimum = analysis_data.MIN_PERIODS_EACH_SIDE[analysis.design]
+    before = int((inputs.treatment.index < inputs.intervention).sum())
+    after = len(inputs.treatment) - before
+    if before < minimum or after < minimum:
+        raise AnalysisSpecError(
+            f"{analysis.get_design_display()} needs at least {minimum} periods before and "
+            f"after the intervention with data; there are {before} before and {after} after. "
+            f"Move the intervention date or widen the window."
+        )
+
+
+def analysis_create(
+    *,
+    user: User,
+    site: GranteeSite,
+    design: str,
+    metric: OutcomeMetric | str,
+    treatment_area: str,
+    comparison_areas: list[str] | None,
+    intervention_date: dt.date,
+    pre_start: dt.date | None = None,
+    post_end: dt.date | None = None,
+    options: dict[str, Any] | None = None,
+    title: str | None = None,
+    strategy=None,
+    dimension: str = "",
+    category: str = "",
+) -> Analysis:
+    """Create a validated draft analysis; raises PermissionDenied or AnalysisSpecError."""
+    if not user_can_create_analysis_for(user, site):
+        raise PermissionDenied(f"You may not create analyses for {site}.")
+    if isinstance(metric, str):
+        found = OutcomeMetric.objects.filter(code=metric).first()
+        if found is None:
+            raise AnalysisSpecError(f"Unknown metric code {metric!r}.")
+        metric = found
+    design_label = dict(Analysis.Design.choices).get(design, design)
+    analysis = Analysis(
+        title=(title or f"{metric.name} in {treatment_area}: {design_label}")[:200],
+        site=site,
+        design=design,
+        metric=metric,
+        treatment_area=treatment_area,
+        comparison_areas=list(comparison_areas or [])
+        if design in analysis_data.DESIGNS_NEEDING_COMPARISON
+        else [],
+        dimension=dimension,
+        category=category,
+        intervention_date=_month_start(intervention_date),
+        pre_start=_month_start(pre_start) if pre_start else None,
+        post_end=post_end,
+        options=_check_options(dict(options or {})),
+        strategy=strategy,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    if analysis.pre_start and analysis.post_end and analysis.pre_start >= analysis.post_end:
+        raise AnalysisSpecError("The window's start must come before its end.")
+    analysis_validate(analysis)
+    analysis.save()
+    return analysis
+
+
+# --- Run -----------------------------------------------------------------------------------
+
+
+def analysis_enqueue(*, analysis: Analysis, user: User | None = None) -> AnalysisResult:
+    """Queue a run: a queued result row now, the task once the transaction commits (so the
+    worker sees the row)."""
+    if user is not None and not user_can_run_analysis(user, analysis):
+        raise PermissionDenied("You may not run this analysis.")
+    from evaluations.analyses.tasks import analysis_run_task
+
+    result = AnalysisResult.objects.create(
+        analysis=analysis, status=Analysis.Status.QUEUED, is_current=False
+    )
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.QUEUED)
+    analysis.status = Analysis.Status.QUEUED
+    transaction.on_commit(lambda: analysis_run_task.enqueue(analysis.pk))
+    return result
+
+
+def input_hash(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """SHA-256 of the canonical JSON of the specification and the rows used."""
+    canonical = json.dumps(
+        {"spec": spec, "data": rows}, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the numerical libraries and the portal, stored with each result."""
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - every one is a dependency
+            out[name] = "unknown"
+    try:
+        out["portal"] = version("ips-portal")
+    except PackageNotFoundError:
+        out["portal"] = _pyproject_version()
+    return out
+
+
+def _pyproject_version() -> str:
+    import tomllib
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "pyproject.toml"
+    try:
+        return tomllib.loads(path.read_text())["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def analysis_run(
+    *, analysis_id: int | None = None, analysis: Analysis | None = None
+) -> AnalysisResult:
+    """Run an analysis now and store the result; the task and the demo call this.
+
+    A queued result row (from ``analysis_enqueue``) is reused; otherwise one is created. Bad
+    data is a normal outcome: the result is stored as failed with the library's message.
+    """
+    if analysis is None:
+        analysis = Analysis.objects.select_related("site", "metric").get(pk=analysis_id)
+    result = (
+        analysis.results.filter(status=Analysis.Status.QUEUED, is_current=False)
+        .order_by("-pk")
+        .first()
+    )
+    if result is None:
+        result = AnalysisResult(analysis=analysis, is_current=False)
+    started = time.perf_counter()
+    result.status = Analysis.Status.RUNNING
+    result.started_at = timezone.now()
+    result.save()
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING)
+
+    timings: dict[str, float] = {}
+    result.library_versions = library_versions()
+    try:
+        inputs = analysis_data.build_inputs(analysis)
+        timings["load_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        result.data = inputs.rows
+        result.input_hash = input_hash(inputs.spec, inputs.rows)
+        fit_start = time.perf_counter()
+        outcome = analysis_data.run_statistics(inputs, analysis.options or {})
+        timings["fit_ms"] = round((time.perf_counter() - fit_start) * 1000, 2)
+        result.result = outcome.to_dict()
+        result.error = ""
+        result.status = Analysis.Status.SUCCEEDED
+    except AnalysisError as exc:
+        result.error = str(exc)
+        result.result = {}
+        result.status = Analysis.Status.FAILED
+    timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    result.timings = timings
+    result.finished_at = timezone.now()
+    with transaction.atomic():
+        analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
+        result.is_current = True
+        result.save()
+        analysis.status = result.status
+        Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+    return result
+
+
+# --- Stale on new data ---------------------------------------------------------------------
+
+
+def analyses_mark_stale(
+    *, site: GranteeSite, metric_codes: set[str] | list[str], areas: set[str] | list[str] | None
+) -> list[Analysis]:
+    """Mark analyses whose data changed as stale and queue their re-runs.
+
+    An analysis is affected when it is for the site and metric and uses one of the changed
+    areas (``areas`` None or empty: any area).
+    """
+    areas = set(areas or [])
+    affected = []
+    candidates = Analysis.objects.filter(site=site, metric__code__in=list(metric_codes))
+    for analysis in candidates.select_related("metric", "site"):
+        used = {analysis.treatment_area, *(analysis.comparison_areas or [])}
+        if areas and not used & areas:
+            continue
+        analysis.results.filter(is_current=True).update(status=Analysis.Status.STALE)
+        Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.STALE)
+        analysis.status = Analysis.Status.STALE
+        affected.append(analysis)
+    for analysis in affected:
+        analysis_enqueue(analysis=analysis)
+    return affected
+
+
+def on_observations_changed(sender, *, site, metric_codes, areas, **kwargs) -> None:
+    """Receiver of ``evaluations.signals.observations_changed``."""
+    analyses_mark_stale(site=site, metric_codes=metric_codes, areas=areas)
+
+
+# --- Publish -------------------------------------------------------------------------------
+
+
+def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
+    """Make an analysis public; BJA staff only, and only with a succeeded current result."""
+    if not user_can_publish_analysis(user):
+        raise PermissionDenied("Only BJA staff publish analyses.")
+    current = analysis.current_result
+    if current is None or current.status != Analysis.Status.SUCCEEDED:
+        raise AnalysisSpecError(
+            "Only an analysis whose latest run succeeded can be published; run it first."
+        )
+    analysis.is_published = True
+    analysis.published_at = analysis.published_at or timezone.now()
+    analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    return analysis
+
+
+def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
+    """Withdraw an analysis from the public site; BJA staff only."""
+    if not user_can_publish_analysis(user):
+        raise PermissionDenied("Only BJA staff unpublish analyses.")
+    analysis.is_published = False
+    analysis.published_at = None
+    analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    return analysis

@@ -1,0 +1,171 @@
+"""Public analysis pages: the /evaluations/ landing list, a result page per analysis with its
+CSV downloads, and /compare/. Thin: selectors read, ``presentation`` assembles, templates
+render; nothing is recomputed per request."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from evaluations.analyses import compare as compare_selectors
+from evaluations.analyses import presentation, selectors
+from evaluations.analyses.methods import csv_filename
+from evaluations.models import Analysis, OutcomeMetric
+from portal.models import GranteeSite
+
+DIRECTIONS = [
+    ("improved", "Improved"),
+    ("worsened", "Worsened"),
+    ("no_clear_change", "No clear change"),
+]
+LIST_COLUMNS = [
+    ("title", "Analysis"),
+    ("site", "Site"),
+    ("state", "State"),
+    ("metric", "Metric"),
+    ("design", "Design"),
+    ("estimate", "Estimate"),
+    ("ci", "95% CI"),
+    ("direction", "Direction"),
+    ("finding", "Finding"),
+    ("url", "Link"),
+]
+
+
+def _csv_response(text: str, name: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _landing_filters(request: HttpRequest) -> dict[str, str]:
+    keys = ("site", "state", "metric", "design", "direction")
+    return {key: request.GET.get(key, "").strip() for key in keys}
+
+
+def _list_rows(items: list[selectors.ListedAnalysis], request: HttpRequest) -> list[dict]:
+    rows = []
+    for item in items:
+        a = item.analysis
+        est = item.estimate
+        rows.append(
+            {
+                "title": a.title,
+                "site": a.site.name if a.site_id else "Program-wide",
+                "state": a.site.jurisdiction.state if a.site_id else "",
+                "metric": a.metric.name,
+                "design": a.get_design_display(),
+                "estimate": est.get("estimate"),
+                "ci": f"{est.get('ci_low'):.4g} to {est.get('ci_high'):.4g}"
+                if est.get("ci_low") is not None and est.get("ci_high") is not None
+                else "",
+                "direction": dict(DIRECTIONS)[item.direction],
+                "direction_code": item.direction,
+                "finding": item.finding,
+                "url": request.build_absolute_uri(a.get_absolute_url()),
+                "path": a.get_absolute_url(),
+            }
+        )
+    return rows
+
+
+def analyses_landing(request: HttpRequest) -> HttpResponse:
+    """/evaluations/: published analyses with filters, as a table (and CSV)."""
+    filters = _landing_filters(request)
+    rows = _list_rows(selectors.landing_list(**filters), request)
+    if request.GET.get("format") == "csv":
+        return _csv_response(presentation.table_csv(LIST_COLUMNS, rows), "analyses.csv")
+    published = Analysis.objects.filter(is_published=True)
+    query = request.GET.copy()
+    query.pop("format", None)
+    context = {
+        "rows": rows,
+        "filters": filters,
+        "sites": GranteeSite.objects.filter(analyses__in=published).distinct().order_by("name"),
+        "states": sorted(
+            set(published.exclude(site=None).values_list("site__jurisdiction__state", flat=True))
+        ),
+        "metrics": OutcomeMetric.objects.filter(analyses__in=published).distinct().order_by("name"),
+        "designs": Analysis.Design.choices,
+        "directions": DIRECTIONS,
+        "query": query.urlencode(),
+    }
+    return render(request, "evaluations/analyses/landing.html", context)
+
+
+def _visible(request: HttpRequest, pk: int) -> Analysis:
+    analysis = selectors.analysis_for_page(request.user, pk)
+    if analysis is None:
+        raise Http404("No such analysis.")
+    return analysis
+
+
+def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The result page, read from the stored current result."""
+    analysis = _visible(request, pk)
+    stored = selectors.current_result(analysis)
+    page = None
+    if stored is not None and stored.status == Analysis.Status.SUCCEEDED and stored.result:
+        exact = selectors.viewer_gets_exact_counts(request.user, analysis)
+        page = presentation.result_page(analysis, stored, suppress=not exact)
+    context = {
+        "analysis": analysis,
+        "stored": stored,
+        "page": page,
+        "csv_name": csv_filename(analysis.pk),
+    }
+    return render(request, "evaluations/analyses/detail.html", context)
+
+
+def analysis_data_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rows the analysis used (small counts hidden for viewers not entitled to them)."""
+    analysis = _visible(request, pk)
+    stored = selectors.current_result(analysis)
+    if stored is None or not stored.data:
+        raise Http404("This analysis has no stored data yet.")
+    exact = selectors.viewer_gets_exact_counts(request.user, analysis)
+    rows = presentation.display_rows(stored.data, suppress=not exact)
+    return _csv_response(presentation.data_csv(rows), csv_filename(analysis.pk))
+
+
+def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """One chart's table as CSV (the same rows the chart draws)."""
+    analysis = _visible(request, pk)
+    stored = selectors.current_result(analysis)
+    if stored is None or stored.status != Analysis.Status.SUCCEEDED or not stored.result:
+        raise Http404("This analysis has no result yet.")
+    exact = selectors.viewer_gets_exact_counts(request.user, analysis)
+    for chart in presentation.chart_tables(
+        analysis, stored.result, stored.data or [], suppress=not exact
+    ):
+        if chart.slug == slug:
+            return _csv_response(
+                presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv"
+            )
+    raise Http404("No such chart.")
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    """/compare/: every published result for a metric, and the pooled estimate."""
+    metric_code = request.GET.get("metric", "").strip()
+    design = request.GET.get("design", "").strip()
+    comparison = compare_selectors.compare_metric(metric_code, design=design) if metric_code else None
+    if comparison is not None and request.GET.get("format") == "csv":
+        return _csv_response(
+            presentation.table_csv(compare_selectors.COLUMNS, comparison.table_rows),
+            f"compare-{comparison.metric.code}.csv",
+        )
+    query = request.GET.copy()
+    query.pop("format", None)
+    context = {
+        "metrics": OutcomeMetric.objects.filter(analyses__is_published=True)
+        .distinct()
+        .order_by("name"),
+        "designs": Analysis.Design.choices,
+        "metric_code": metric_code,
+        "design": design,
+        "comparison": comparison,
+        "columns": compare_selectors.COLUMNS,
+        "query": query.urlencode(),
+    }
+    return render(request, "evaluations/analyses/compare.html", context)

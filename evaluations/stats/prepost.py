@@ -1,0 +1,265 @@
+"""Pre/post comparison for a single site: did the outcome change after the intervention?
+
+A pre/post comparison has no comparison group, so it cannot separate the intervention from
+anything else that changed at the same time (secular trends, seasonality, policy changes).
+It is the weakest design the portal offers and is reported as such in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+from .effect_sizes import hedges_g, hedges_g_variance
+from .errors import (
+    AllZeroCountsError,
+    ConstantSeriesError,
+    InvalidInputError,
+    MismatchedLengthsError,
+    MissingValueError,
+    NegativeExposureError,
+    TooFewPeriodsError,
+)
+from .results import PrePostResult, wald_result
+
+__all__ = ["pre_post"]
+
+ArrayLike = Sequence[float] | np.ndarray
+
+_DESIGN_WARNING = (
+    "A pre/post comparison has no comparison group: any other change that happened at the "
+    "same time as the intervention is attributed to it."
+)
+
+
+def _values(values: ArrayLike, label: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"The {label} values must all be numbers; some could not be read as numbers."
+        ) from exc
+    if np.isnan(arr).any():
+        bad = int(np.isnan(arr).sum())
+        raise MissingValueError(
+            f"The {label} values contain {bad} blank (missing) value{'s' if bad != 1 else ''}. "
+            f"Fill them in or remove those periods before running the analysis."
+        )
+    if not np.isfinite(arr).all():
+        raise InvalidInputError(f"The {label} values contain an infinite number.")
+    if arr.size < 2:
+        raise TooFewPeriodsError(
+            f"The {label} period has {arr.size} value{'s' if arr.size != 1 else ''}; at least 2 "
+            f"are needed for a pre/post comparison. Widen the {label} window or upload more "
+            f"periods."
+        )
+    return arr
+
+
+def _exposure(exposure: ArrayLike | float | None, size: int, label: str) -> np.ndarray:
+    if exposure is None:
+        return np.ones(size)
+    arr = np.asarray(exposure, dtype=float).ravel()
+    if arr.size == 1:
+        arr = np.full(size, float(arr[0]))
+    if arr.size != size:
+        raise MismatchedLengthsError(
+            f"The {label} period has {size} counts but {arr.size} exposure values; give one "
+            f"exposure per period (or a single number used for every period)."
+        )
+    if np.isnan(arr).any():
+        raise MissingValueError(
+            f"The {label} exposure contains blank (missing) values; every period needs an exposure."
+        )
+    if (arr <= 0).any():
+        first = int(np.flatnonzero(arr <= 0)[0]) + 1
+        raise NegativeExposureError(
+            f"Exposure must be greater than zero, but {label} period {first} has exposure "
+            f"{arr[first - 1]:g}. Correct the exposure or drop that period."
+        )
+    return arr
+
+
+def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float) -> PrePostResult:
+    n0, n1 = pre.size, post.size
+    m0, m1 = float(pre.mean()), float(post.mean())
+    v0, v1 = float(pre.var(ddof=1)), float(post.var(ddof=1))
+    if v0 == 0 and v1 == 0:
+        raise ConstantSeriesError(
+            "The outcome has the same value in every pre period and in every post period, so "
+            "there is no variation to estimate uncertainty from. Check that the right column "
+            "was uploaded."
+        )
+    a0, a1 = v0 / n0, v1 / n1
+    se = math.sqrt(a0 + a1)
+    df = (a0 + a1) ** 2 / (a0**2 / (n0 - 1) + a1**2 / (n1 - 1))
+    diff = m1 - m0
+
+    g = hedges_g(m1, m0, math.sqrt(v1), math.sqrt(v0), n1, n0)
+    g_var = hedges_g_variance(g, n1, n0)
+    mw_p = float(stats.mannwhitneyu(post, pre, alternative="two-sided").pvalue)
+
+    warnings = [_DESIGN_WARNING]
+    if min(n0, n1) < 5:
+        warnings.append(
+            f"With only {min(n0, n1)} values in one period the t-test relies heavily on the "
+            f"outcome being roughly normally distributed; compare with the Mann-Whitney "
+            f"p-value."
+        )
+    method = (
+        "Difference in means (post minus pre) with Welch's unequal-variance t-test; the "
+        "confidence interval uses the t distribution with Welch-Satterthwaite degrees of "
+        f"freedom ({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test are reported as a "
+        "standardised effect and a rank-based robustness check."
+    )
+    return wald_result(
+        diff,
+        se,
+        df=df,
+        alpha=alpha,
+        n=n0 + n1,
+        method=method,
+        warnings=warnings,
+        cls=PrePostResult,
+        kind="continuous",
+        pre_mean=m0,
+        post_mean=m1,
+        n_pre=n0,
+        n_post=n1,
+        percent_change=100.0 * (m1 / m0 - 1.0) if m0 != 0 else None,
+        hedges_g=g,
+        hedges_g_variance=g_var,
+        mann_whitney_p=mw_p,
+    )
+
+
+def _count(
+    pre: np.ndarray,
+    post: np.ndarray,
+    pre_exposure: ArrayLike | float | None,
+    post_exposure: ArrayLike | float | None,
+    alpha: float,
+) -> PrePostResult:
+    for arr, label in ((pre, "pre"), (post, "post")):
+        if (arr < 0).any():
+            raise InvalidInputError(
+                f"Counts cannot be negative, but the {label} period contains "
+                f"{arr[arr < 0][0]:g}. Use kind='continuous' for outcomes that can be negative."
+            )
+    e0 = _exposure(pre_exposure, pre.size, "pre")
+    e1 = _exposure(post_exposure, post.size, "post")
+    y0, y1 = float(pre.sum()), float(post.sum())
+    for total, label in ((y0, "pre"), (y1, "post")):
+        if total == 0:
+            raise AllZeroCountsError(
+                f"Every count in the {label} period is zero, so the rate ratio is not finite. "
+                f"Combine periods, choose a more common outcome, or report the raw counts."
+            )
+    rate0, rate1 = y0 / float(e0.sum()), y1 / float(e1.sum())
+    log_rr = math.log(rate1) - math.log(rate0)
+
+    # Pearson dispersion of the two-parameter Poisson fit (fitted mean = exposure x group rate).
+    mu0, mu1 = e0 * rate0, e1 * rate1
+    chi2 = float(np.sum((pre - mu0) ** 2 / mu0) + np.sum((post - mu1) ** 2 / mu1))
+    n = pre.size + post.size
+    dispersion = chi2 / (n - 2)
+    se = math.sqrt(1.0 / y0 + 1.0 / y1)
+    quasi = dispersion > 1.0
+    if quasi:
+        se *= math.sqrt(dispersion)
+
+    warnings = [_DESIGN_WARNING]
+    if min(y0, y1) < 10:
+        warnings.append(
+            f"One period has only {min(y0, y1):g} events in total; the rate ratio is imprecise "
+            f"and the normal approximation behind its interval is rough."
+        )
+    if not (np.all(pre == np.round(pre)) and np.all(post == np.round(post))):
+        warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
+    if dispersion > 1.5:
+        warnings.append(
+            f"Counts vary {dispersion:.1f} times more than a Poisson model expects; standard "
+            f"errors were widened accordingly (quasi-Poisson)."
+        )
+    se_part = (
+        f"quasi-Poisson standard error (Poisson SE scaled by the square root of the Pearson "
+        f"dispersion {dispersion:.3g})"
+        if quasi
+        else f"Poisson standard error (Pearson dispersion {dispersion:.3g} is not above 1)"
+    )
+    method = (
+        "Rate ratio (post rate / pre rate) from a Poisson regression of the period counts on a "
+        "post-period indicator with a log-exposure offset (closed-form maximum likelihood), "
+        f"with a {se_part}; Wald test and interval on the log scale using the normal "
+        "distribution."
+    )
+    return wald_result(
+        log_rr,
+        se,
+        df=None,
+        alpha=alpha,
+        n=n,
+        method=method,
+        scale="ratio",
+        warnings=warnings,
+        cls=PrePostResult,
+        kind="count",
+        pre_mean=rate0,
+        post_mean=rate1,
+        n_pre=pre.size,
+        n_post=post.size,
+        percent_change=100.0 * (math.exp(log_rr) - 1.0),
+        dispersion=dispersion,
+    )
+
+
+def pre_post(
+    pre: ArrayLike,
+    post: ArrayLike,
+    *,
+    kind: str = "continuous",
+    pre_exposure: ArrayLike | float | None = None,
+    post_exposure: ArrayLike | float | None = None,
+    alpha: float = 0.05,
+) -> PrePostResult:
+    """Compare an outcome before and after an intervention at one site.
+
+    ``kind="continuous"``: ``pre`` and ``post`` are the per-period values. The estimate is
+    mean(post) - mean(pre) with Welch's unequal-variance t-test and its t interval
+    (Welch-Satterthwaite df), i.e. ``scipy.stats.ttest_ind(post, pre, equal_var=False)``,
+    which the tests check it against. Also reported: percent change of the means, Hedges' g
+    (exact small-sample correction; variance 1/n1 + 1/n2 + g^2 / (2 (n1 + n2)), the large-sample
+    formula metafor uses) and a two-sided Mann-Whitney U p-value as a check that does not rely
+    on normality.
+
+    ``kind="count"``: ``pre`` and ``post`` are per-period event counts with optional
+    exposures (a number or one value per period; default 1). The estimate is the rate ratio
+    (sum post / sum post exposure) / (sum pre / sum pre exposure), which is exactly the
+    maximum-likelihood estimate of a Poisson regression of the counts on a post indicator with
+    a log-exposure offset (closed form for one binary regressor). The SE of the log rate ratio
+    is sqrt(1/sum pre + 1/sum post); when the Pearson dispersion (Pearson chi2 / (n - 2))
+    exceeds 1 it is multiplied by its square root (quasi-Poisson, the same as statsmodels'
+    ``GLM(..., family=Poisson, offset=log exposure).fit(scale="X2")``). The interval is a Wald
+    interval on the log scale with the normal distribution, exponentiated; ``se`` and
+    ``log_estimate`` are on the log scale.
+
+    Raises an :class:`~evaluations.stats.errors.AnalysisError` subclass when either period has
+    fewer than 2 values, values are missing, counts are negative or all zero, exposures are not
+    positive, or a continuous outcome is constant.
+    """
+    if not 0 < alpha < 1:
+        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha}.")
+    pre_arr = _values(pre, "pre")
+    post_arr = _values(post, "post")
+    if kind == "continuous":
+        if pre_exposure is not None or post_exposure is not None:
+            raise InvalidInputError(
+                "Exposures only apply to counts; use kind='count' or leave the exposures out."
+            )
+        return _continuous(pre_arr, post_arr, alpha)
+    if kind == "count":
+        return _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha)
+    raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")

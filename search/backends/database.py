@@ -1,0 +1,473 @@
+"""The default engine: the portal's own database, no server needed.
+
+Documents live in ``search.models.SearchEntry``, one row each, facet values inline in
+``facet_keys``. Full text uses PostgreSQL's weighted ``search_vector`` (GIN, ``ts_rank``,
+``websearch_to_tsquery``, ``ts_headline``) or SQLite's FTS5 table (``bm25`` with column
+weights, ``snippet``); both are created by migration 0002. Filters and facet counts are plain
+membership tests on each row's ``facet_keys`` and one unnesting GROUP BY per facet group.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import logging
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from search.backends.base import (
+    FacetValue,
+    HealthReport,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+)
+from search.backends.base import (
+    SearchBackend as BaseSearchBackend,
+)
+from search.models import SearchEntry, SearchTerm
+from search.query_text import fts5_expression, parse_text, words_of
+
+logger = logging.getLogger(__name__)
+
+# Private-use characters mark matches inside snippets; the text is escaped afterwards and
+# they become <mark> tags, so indexed text can never inject HTML.
+MARK_START, MARK_END = "\ue000", "\ue001"
+TS_CONFIG = "english"
+BATCH_SIZE = 1000
+MIN_TERM_LENGTH = 3
+
+
+def snippet_html(raw: str) -> str:
+    """Escape a snippet and turn the engine's match markers into ``<mark>`` tags."""
+    return html.escape(raw, quote=False).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def entry_from_document(document: SearchDocument) -> SearchEntry:
+    return SearchEntry(
+        doc_type=document.doc_type,
+        object_id=str(document.object_id),
+        title=document.title[:400],
+        url=document.url,
+        summary=document.summary,
+        body=document.body,
+        finding=document.finding,
+        state=document.state,
+        region=document.region,
+        jurisdiction=document.jurisdiction,
+        jurisdiction_kind=document.jurisdiction_kind,
+        design=document.design,
+        direction=document.direction,
+        effect_size=document.effect_size,
+        effect_magnitude=abs(document.effect_size) if document.effect_size is not None else None,
+        year=document.year,
+        site=document.site,
+        site_name=document.site_name,
+        published_at=document.published_at,
+        strategy_types=list(document.strategy_types),
+        metrics=list(document.metrics),
+        evidence_ratings=list(document.evidence_ratings),
+        facet_keys=facet_keys(document),
+        extra=document.extra,
+    )
+
+
+def facet_key(facet: str, value: str) -> str:
+    return f"{facet}={value}"
+
+
+def facet_keys(document: SearchDocument) -> list[str]:
+    return [
+        facet_key(facet, value)
+        for facet, values in document.facet_values().items()
+        for value in values
+    ]
+
+
+def document_from_entry(entry: SearchEntry) -> SearchDocument:
+    return SearchDocument(
+        doc_type=entry.doc_type,
+        object_id=entry.object_id,
+        title=entry.title,
+        url=entry.url,
+        summary=entry.summary,
+        body="",  # never shipped back: results show the snippet instead
+        strategy_types=entry.strategy_types,
+        state=entry.state,
+        region=entry.region,
+        jurisdiction=entry.jurisdiction,
+        jurisdiction_kind=entry.jurisdiction_kind,
+        evidence_ratings=entry.evidence_ratings,
+        metrics=entry.metrics,
+        design=entry.design,
+        direction=entry.direction,
+        effect_size=entry.effect_size,
+        year=entry.year,
+        site=entry.site,
+        site_name=entry.site_name,
+        finding=entry.finding,
+        published_at=entry.published_at,
+        extra=entry.extra,
+    )
+
+
+class SearchBackend(BaseSearchBackend):
+    """Full text, facets and suggestions on PostgreSQL or SQLite."""
+
+    name = "database"
+
+    # --- Writing ---------------------------------------------------------------------------
+
+    def add_bulk(self, documents: list[SearchDocument]) -> int:
+        """Insert or replace ``documents`` (delete then bulk insert: one statement per batch
+        instead of one UPDATE per row, and the generated vector/FTS triggers stay right)."""
+        if not documents:
+            return 0
+        latest = {d.key: d for d in documents}
+        with transaction.atomic():
+            by_type: dict[str, list[str]] = defaultdict(list)
+            for document in latest.values():
+                by_type[document.doc_type].append(str(document.object_id))
+            for doc_type, ids in by_type.items():
+                for start in range(0, len(ids), BATCH_SIZE):
+                    SearchEntry.objects.filter(
+                        doc_type=doc_type, object_id__in=ids[start : start + BATCH_SIZE]
+                    ).delete()
+            docs = list(latest.values())
+            for start in range(0, len(docs), BATCH_SIZE):
+                self._insert(docs[start : start + BATCH_SIZE])
+        return len(latest)
+
+    def _insert(self, documents: list[SearchDocument]) -> None:
+        SearchEntry.objects.bulk_create([entry_from_document(d) for d in documents])
+        terms = {
+            word[:60]
+            for document in documents
+            for word in words_of(f"{document.title} {document.summary}")
+            if len(word) >= MIN_TERM_LENGTH and word.isalpha()
+        }
+        known = set(SearchTerm.objects.filter(term__in=terms).values_list("term", flat=True))
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=t) for t in sorted(terms - known)],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+
+    def delete(self, doc_type: str, object_id: str) -> None:
+        SearchEntry.objects.filter(doc_type=doc_type, object_id=str(object_id)).delete()
+
+    def reset_index(self) -> None:
+        with transaction.atomic():
+            SearchEntry.objects.all().delete()
+            SearchTerm.objects.all().delete()
+
+    def rebuild(self, documents: list[SearchDocument]) -> int:
+        # One transaction: readers keep seeing the old index until the new one commits.
+        with transaction.atomic():
+            self.reset_index()
+            return self.add_bulk(documents)
+
+    def indexed_keys(self) -> set[str]:
+        return {
+            f"{doc_type}:{object_id}"
+            for doc_type, object_id in SearchEntry.objects.values_list("doc_type", "object_id")
+        }
+
+    def health(self) -> HealthReport:
+        try:
+            count = SearchEntry.objects.count()
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            return HealthReport(ok=False, backend=self.name, detail=str(exc))
+        return HealthReport(
+            ok=True, backend=self.name, documents=count, detail=f"vendor={connection.vendor}"
+        )
+
+    # --- Reading ---------------------------------------------------------------------------
+
+    def _text_q(self, text: str) -> Q | None:
+        """Rows matching ``text``; None when it has no searchable words."""
+        parsed = parse_text(text)
+        if parsed.is_empty:
+            return None
+        if connection.vendor == "postgresql":
+            return Q(
+                RawSQL(
+                    "search_vector @@ websearch_to_tsquery(%s::regconfig, %s)",
+                    [TS_CONFIG, text],
+                    output_field=_boolean(),
+                )
+            )
+        if connection.vendor == "sqlite":
+            return Q(
+                pk__in=RawSQL(
+                    "SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s",
+                    [fts5_expression(parsed)],
+                )
+            )
+        words = Q()
+        for word in parsed.words:
+            words &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+        return words
+
+    @staticmethod
+    def _filters_q(filters: dict[str, tuple[str, ...]], site: str = "") -> Q:
+        """Any of a facet's values (OR), every facet (AND): membership tests on
+        ``facet_keys`` (jsonb ``?|`` with a GIN index on PostgreSQL, ``json_each`` on
+        SQLite)."""
+        condition = Q(site=site) if site else Q()
+        for facet, values in filters.items():
+            keys = [facet_key(facet, v) for v in values]
+            if connection.vendor == "postgresql":
+                condition &= Q(RawSQL("facet_keys ?| %s", [keys], output_field=_boolean()))
+            elif connection.vendor == "sqlite":
+                marks = ", ".join(["%s"] * len(keys))
+                condition &= Q(
+                    RawSQL(
+                        "EXISTS (SELECT 1 FROM json_each(search_searchentry.facet_keys) "
+                        f"WHERE json_each.value IN ({marks}))",
+                        keys,
+                        output_field=_boolean(),
+                    )
+                )
+            else:
+                any_value = Q()
+                for key in keys:
+                    any_value |= Q(facet_keys__contains=[key])
+                condition &= any_value
+        return condition
+
+    def _matching(
+        self, query: SearchQuery, filters: dict[str, tuple[str, ...]]
+    ) -> QuerySet[SearchEntry]:
+        queryset = SearchEntry.objects.filter(self._filters_q(filters, query.site))
+        text_q = self._text_q(query.text)
+        return queryset.filter(text_q) if text_q is not None else queryset
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        matching = self._matching(query, query.filters)
+        total = matching.count()
+        hits = self._hits(query, matching) if total else []
+        facets = self._facet_counts(query)
+        did_you_mean = "" if total else self.did_you_mean(query)
+        return SearchResults(
+            total=total,
+            hits=hits,
+            facets=facets,
+            query=query,
+            did_you_mean=did_you_mean,
+            backend=self.name,
+        )
+
+    def _hits(self, query: SearchQuery, matching: QuerySet[SearchEntry]) -> list[SearchHit]:
+        limit, offset = query.page_size, query.offset
+        ranked: list[tuple[int, float]]
+        has_text = not parse_text(query.text).is_empty
+        if query.sort == "relevance" and has_text and connection.vendor in {"postgresql", "sqlite"}:
+            ranked = self._ranked_ids(query, limit, offset)
+        else:
+            if query.sort == "effect_size":
+                order = ["-effect_magnitude", "-published_at", "id"]
+            else:
+                order = ["-published_at", "id"]
+            if connection.vendor == "postgresql":
+                # PostgreSQL puts NULLs first in DESC order; documents without a value go last.
+                order = [
+                    F(name[1:]).desc(nulls_last=True) if name.startswith("-") else name
+                    for name in order
+                ]
+            ids = list(
+                matching.order_by(*order).values_list("id", flat=True)[offset : offset + limit]
+            )
+            ranked = [(pk, 0.0) for pk in ids]
+        entries = SearchEntry.objects.in_bulk([pk for pk, _ in ranked])
+        snippets = self._snippets(query.text, [pk for pk, _ in ranked]) if has_text else {}
+        hits = []
+        for pk, score in ranked:
+            entry = entries.get(pk)
+            if entry is None:
+                continue
+            highlight = snippets.get(pk) or html.escape(entry.summary[:300], quote=False)
+            hits.append(SearchHit(document_from_entry(entry), score=score, highlight=highlight))
+        return hits
+
+    def _ranked_ids(self, query: SearchQuery, limit: int, offset: int) -> list[tuple[int, float]]:
+        """Ids ordered by relevance: title (A / weight 10) over summary (B / 4) over body."""
+        if connection.vendor == "postgresql":
+            # One query on one table, so the planner can combine the text and facet GIN
+            # indexes before ranking (a self-join ranked every text match first).
+            score = RawSQL(
+                "ts_rank(search_vector, websearch_to_tsquery(%s::regconfig, %s))",
+                [TS_CONFIG, query.text],
+                output_field=FloatField(),
+            )
+            rows = (
+                self._matching(query, query.filters)
+                .annotate(score=score)
+                .order_by(F("score").desc(), F("published_at").desc(nulls_last=True), "id")
+                .values_list("id", "score")[offset : offset + limit]
+            )
+            return [(pk, float(value)) for pk, value in rows]
+        filtered = SearchEntry.objects.filter(self._filters_q(query.filters, query.site))
+        has_filters = bool(query.filters or query.site)
+        filter_sql, filter_params = filtered.values("id").query.sql_with_params()
+        sql = (
+            "SELECT rowid, -bm25(search_entry_fts, 10.0, 4.0, 1.0) AS score "
+            "FROM search_entry_fts WHERE search_entry_fts MATCH %s "
+            # "+rowid": stop SQLite handing the list to FTS5, which would rerun the MATCH
+            # once per listed row.
+            + (f"AND +rowid IN ({filter_sql}) " if has_filters else "")
+            + "ORDER BY score DESC, rowid LIMIT %s OFFSET %s"
+        )
+        expression = fts5_expression(parse_text(query.text))
+        params = [expression, *(filter_params if has_filters else ()), limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+    def _snippets(self, text: str, ids: list[int]) -> dict[int, str]:
+        """Up to two short fragments around the matches, for the page's hits only."""
+        if not ids or connection.vendor not in {"postgresql", "sqlite"}:
+            return {}
+        placeholders = ", ".join(["%s"] * len(ids))
+        if connection.vendor == "postgresql":
+            options = (
+                f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
+                'MaxFragments=2, FragmentDelimiter=" … "'
+            )
+            sql = (
+                "SELECT id, ts_headline(%s::regconfig, summary || ' ' || left(body, 20000), "
+                f"websearch_to_tsquery(%s::regconfig, %s), %s) FROM search_searchentry "
+                f"WHERE id IN ({placeholders})"
+            )
+            params = [TS_CONFIG, TS_CONFIG, text, options, *ids]
+        else:
+            sql = (
+                "SELECT rowid, snippet(search_entry_fts, -1, %s, %s, ' … ', 24) "
+                "FROM search_entry_fts WHERE search_entry_fts MATCH %s "
+                f"AND +rowid IN ({placeholders})"
+            )
+            params = [MARK_START, MARK_END, fts5_expression(parse_text(text)), *ids]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {pk: snippet_html(raw or "") for pk, raw in cursor.fetchall()}
+
+    def _facet_counts(self, query: SearchQuery) -> dict[str, list[FacetValue]]:
+        """Counts per facet value under every filter except the facet's own (OR inside a
+        facet, AND across): one GROUP BY for the unfiltered facets, one per filtered facet."""
+        wanted = list(query.facets)
+        if not wanted:
+            return {}
+        counts: dict[str, dict[str, int]] = {facet: {} for facet in wanted}
+        groups: list[tuple[list[str], dict[str, tuple[str, ...]]]] = []
+        unfiltered = [f for f in wanted if f not in query.filters]
+        if unfiltered:
+            groups.append((unfiltered, query.filters))
+        groups.extend(
+            ([facet], query.filters_without(facet)) for facet in wanted if facet in query.filters
+        )
+        for facets, filters in groups:
+            for facet, value, n in self._count_keys(self._matching(query, filters), facets):
+                counts[facet][value] = n
+        result: dict[str, list[FacetValue]] = {}
+        for facet in wanted:
+            selected = set(query.filters.get(facet, ()))
+            values = [
+                FacetValue(value=v, count=n, label=v, selected=v in selected)
+                for v, n in counts[facet].items()
+            ]
+            # A ticked value with no results still shows, so it can be unticked.
+            values.extend(
+                FacetValue(value=v, count=0, label=v, selected=True)
+                for v in selected - set(counts[facet])
+            )
+            values.sort(key=lambda fv: (-fv.count, fv.value))
+            result[facet] = values
+        return result
+
+    @staticmethod
+    def _count_keys(
+        matching: QuerySet[SearchEntry], facets: list[str]
+    ) -> list[tuple[str, str, int]]:
+        """(facet, value, documents) for ``facets`` over ``matching``, in one pass that
+        unnests each matching row's ``facet_keys`` (no join, one query for many facets)."""
+        inner, params = matching.values("facet_keys").query.sql_with_params()
+        marks = ", ".join(["%s"] * len(facets))
+        if connection.vendor == "postgresql":
+            sql = (
+                f"SELECT k, count(*) FROM ({inner}) m "
+                "CROSS JOIN LATERAL jsonb_array_elements_text(m.facet_keys) k "
+                f"WHERE split_part(k, '=', 1) IN ({marks}) GROUP BY k"
+            )
+        else:
+            sql = (
+                f"SELECT j.value, count(*) FROM ({inner}) m, json_each(m.facet_keys) j "
+                f"WHERE substr(j.value, 1, instr(j.value, '=') - 1) IN ({marks}) "
+                "GROUP BY j.value"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *facets])
+            rows = cursor.fetchall()
+        result = []
+        for key, n in rows:
+            facet, _, value = key.partition("=")
+            result.append((facet, value, n))
+        return result
+
+    def did_you_mean(self, query: SearchQuery) -> str:
+        """A close spelling of the query's unknown words that would find something, or ""."""
+        words = words_of(query.text)
+        if not words:
+            return ""
+        known = set(SearchTerm.objects.filter(term__in=words).values_list("term", flat=True))
+        changed = False
+        suggestion = []
+        for word in words:
+            if word in known or len(word) < MIN_TERM_LENGTH or not word.isalpha():
+                suggestion.append(word)
+                continue
+            candidates = list(
+                SearchTerm.objects.filter(term__startswith=word[0]).values_list("term", flat=True)
+            )
+            close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+            if close:
+                suggestion.append(close[0])
+                changed = True
+            else:
+                suggestion.append(word)
+        if not changed:
+            return ""
+        text = " ".join(suggestion)
+        # Offer it only if it finds something under the same filters.
+        return text if self._matching(query.with_text(text), query.filters).exists() else ""
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[dict[str, str]]:
+        """Titles with a word starting with ``prefix`` (type-ahead); titles that start with it
+        come first."""
+        prefix = prefix.strip()
+        if len(prefix) < 2:
+            return []
+        rows = (
+            SearchEntry.objects.filter(
+                Q(title__istartswith=prefix) | Q(title__icontains=f" {prefix}")
+            )
+            .annotate(
+                starts=Case(
+                    When(title__istartswith=prefix, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("starts", "title")
+            .values("title", "url", "doc_type")[:limit]
+        )
+        return [{"value": r["title"], "url": r["url"], "type": r["doc_type"]} for r in rows]
+
+
+def _boolean():
+    from django.db.models import BooleanField
+
+    return BooleanField()

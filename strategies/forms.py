@@ -1,0 +1,96 @@
+"""Forms: the admin form for a strategy page, and the public listing's filter form."""
+
+from __future__ import annotations
+
+from django import forms
+from wagtail.admin.forms import WagtailAdminPageForm
+
+from portal.models import US_STATES, Jurisdiction
+from portal.selectors import sites_user_can_edit
+from strategies.choices import Rating, StrategySort, StrategyStatus
+
+MAX_QUERY_LENGTH = 200
+EVIDENCE_RATING_PERMISSION = "strategies.change_evidencerating"
+
+
+class StrategyPageForm(WagtailAdminPageForm):
+    """Limits the grantee site to the editor's own sites and records who set each rating.
+
+    Wagtail's page permissions are per subtree, and all strategies share one parent, so the
+    per-site boundary has to be drawn here (and in the permission tester) rather than in the
+    page tree.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.for_user is not None and not self.for_user.has_perm(EVIDENCE_RATING_PERMISSION):
+            # Ratings are BJA staff's call: without the formset, a contributor's save neither
+            # shows nor changes them.
+            self.formsets.pop("evidence_ratings", None)
+        if self.for_user is not None and "grantee_site" in self.fields:
+            field = self.fields["grantee_site"]
+            field.queryset = sites_user_can_edit(self.for_user).order_by("name")
+            if not self.instance.grantee_site_id and not self.is_bound:
+                only_site = list(field.queryset[:2])
+                if len(only_site) == 1:
+                    self.initial["grantee_site"] = only_site[0].pk
+
+    def save(self, commit: bool = True):
+        ratings = self.formsets.get("evidence_ratings")
+        if ratings is not None and self.for_user is not None:
+            for form in ratings.forms:
+                if form.has_changed():
+                    form.instance.rated_by = self.for_user
+        return super().save(commit=commit)
+
+
+class OptionalMultipleChoiceField(forms.MultipleChoiceField):
+    """Several values, where an empty one (a select's "Any" option) means no filter."""
+
+    def to_python(self, value) -> list[str]:
+        return [v for v in super().to_python(value) if v != ""]
+
+
+class StrategyFilterForm(forms.Form):
+    """The query string of /strategies/ (all optional; several values allowed per filter).
+
+    Unknown choices make the form invalid, and the listing answers 400 with the reason, so a
+    mistyped bookmark says what is wrong instead of silently showing everything.
+    """
+
+    q = forms.CharField(label="Keywords", required=False, max_length=MAX_QUERY_LENGTH)
+    type = OptionalMultipleChoiceField(label="Strategy type", required=False)
+    state = OptionalMultipleChoiceField(label="State", required=False, choices=US_STATES)
+    kind = OptionalMultipleChoiceField(
+        label="Jurisdiction kind", required=False, choices=Jurisdiction.Kind.choices
+    )
+    rating = OptionalMultipleChoiceField(
+        label="Evidence rating", required=False, choices=Rating.choices
+    )
+    status = OptionalMultipleChoiceField(
+        label="Status", required=False, choices=StrategyStatus.choices
+    )
+    year_from = forms.IntegerField(
+        label="Started in or after", required=False, min_value=1990, max_value=2100
+    )
+    year_to = forms.IntegerField(
+        label="Started in or before", required=False, min_value=1990, max_value=2100
+    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=StrategySort.choices)
+
+    def __init__(self, *args, type_choices: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = type_choices
+
+    def clean_q(self) -> str:
+        value = self.cleaned_data["q"]
+        if "\x00" in value:
+            raise forms.ValidationError("Keywords cannot contain a null character.")
+        return value.strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        low, high = data.get("year_from"), data.get("year_to")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError("'Started in or after' is later than 'in or before'.")
+        return data

@@ -1,0 +1,54 @@
+"""Admin wiring: the per-site page policy, the strategy-type snippet, and moderation hooks."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from wagtail import hooks
+from wagtail.models import Page
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from portal.selectors import sites_user_can_edit
+from strategies.access import SiteScopedPagePermissionPolicy, strategy_pages_hidden_in_admin
+from strategies.models import StrategyIndexPage, StrategyPage, StrategyType
+
+# Registered for Page (more specific than Wagtail's AbstractPage default), before any admin
+# view asks the registry, so explorer, page search and history all see the narrowed policy.
+register_permission_policy(Page, SiteScopedPagePermissionPolicy(Page))
+
+
+class StrategyTypeViewSet(SnippetViewSet):
+    model = StrategyType
+    icon = "tag"
+    menu_label = "Strategy types"
+    add_to_admin_menu = True
+    menu_order = 310
+    list_display = ["name", "slug"]
+    search_fields = ["name", "description"]
+    ordering = ["name"]
+
+
+register_snippet(StrategyTypeViewSet)
+
+
+@hooks.register("before_create_page")
+def strategy_needs_a_site(request, parent_page, page_class):
+    """A contributor who belongs to no grantee site has nobody to write a strategy for."""
+    if page_class is StrategyPage and not sites_user_can_edit(request.user).exists():
+        raise PermissionDenied("You are not a member of any grantee site.")
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_other_sites_drafts_from_chooser(pages, request):
+    """Choosing a related strategy may show other sites' live pages, never their drafts."""
+    return pages.exclude(pk__in=strategy_pages_hidden_in_admin(request.user).filter(live=False))
+
+
+@hooks.register("after_create_page")
+def strategy_index_moderation(request, page):
+    """An index created by hand in the admin gets the same permissions and workflow."""
+    if isinstance(page.specific, StrategyIndexPage):
+        from strategies.services import strategy_moderation_sync
+
+        strategy_moderation_sync(page)

@@ -1,0 +1,128 @@
+"""The analyses API: list and detail for what the caller may see, create-and-queue, OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from evaluations.analyses.services import analysis_create, analysis_publish, analysis_run
+from evaluations.models import Analysis
+from portal.api_auth import api_token_create
+from tests.evaluations.analyses_backend_helpers import INTERVENTION, upload_standard
+
+pytestmark = pytest.mark.django_db
+
+
+def create(user, site, **fields):
+    values = {
+        "design": "did",
+        "metric": "nonfatal_shootings",
+        "treatment_area": "Zone 3",
+        "comparison_areas": ["Zone 1", "Zone 2"],
+        "intervention_date": INTERVENTION,
+    } | fields
+    return analysis_create(user=user, site=site, **values)
+
+
+def bearer(user) -> dict:
+    _, plaintext = api_token_create(user=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
+
+
+@pytest.fixture
+def analyses(site_a, site_b, bja_user):
+    upload_standard(site_a)
+    upload_standard(site_b, seed=9)
+    published = create(bja_user, site_a, title="Published A")
+    analysis_run(analysis=published)
+    analysis_publish(user=bja_user, analysis=published)
+    draft = create(bja_user, site_b, title="Draft B")
+    return published, draft
+
+
+def test_anonymous_sees_published_only(analyses):
+    published, draft = analyses
+    client = Client()
+    listing = client.get("/api/v1/analyses/")
+    assert listing.status_code == 200
+    assert [a["id"] for a in listing.json()["items"]] == [published.pk]
+    detail = client.get(f"/api/v1/analyses/{published.pk}/").json()
+    assert detail["site"] == "site-a" and detail["design"] == "did"
+    assert detail["result_status"] == "succeeded" and len(detail["input_hash"]) == 64
+    stored = published.current_result.result
+    assert detail["result"]["estimate"] == stored["estimate"]
+    assert detail["result"]["ci_low"] == stored["ci_low"]
+    assert client.get(f"/api/v1/analyses/{draft.pk}/").status_code == 404
+
+
+def test_contributor_sees_own_drafts(analyses, contributor_b):
+    published, draft = analyses
+    response = Client().get("/api/v1/analyses/", **bearer(contributor_b))
+    assert {a["id"] for a in response.json()["items"]} == {published.pk, draft.pk}
+    detail = Client().get(f"/api/v1/analyses/{draft.pk}/", **bearer(contributor_b)).json()
+    assert detail["status"] == "draft" and detail["result"] is None
+
+
+def payload(**fields) -> dict:
+    return {
+        "site": "site-a",
+        "design": "its_with_comparison",
+        "metric": "nonfatal_shootings",
+        "treatment_area": "Zone 3",
+        "comparison_areas": ["Zone 1"],
+        "intervention_date": "2022-01-01",
+        "options": {"hac_lags": 2},
+    } | fields
+
+
+def test_post_creates_and_queues(analyses, research_user):
+    response = Client().post(
+        "/api/v1/analyses/", payload(), content_type="application/json", **bearer(research_user)
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] in ("queued", "succeeded")
+    analysis = Analysis.objects.get(pk=body["id"])
+    assert analysis.created_by == research_user and analysis.options == {"hac_lags": 2}
+
+
+def test_post_runs_the_queued_task(analyses, research_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/api/v1/analyses/", payload(), content_type="application/json", **bearer(research_user)
+        )
+    analysis = Analysis.objects.get(pk=response.json()["id"])
+    assert analysis.status == "succeeded" and analysis.current_result.result["estimate"] > 0
+
+
+def test_post_statuses(analyses, contributor_b):
+    client = Client()
+    assert (
+        client.post("/api/v1/analyses/", payload(), content_type="application/json").status_code
+        == 401
+    )
+    forbidden = client.post(
+        "/api/v1/analyses/", payload(), content_type="application/json", **bearer(contributor_b)
+    )
+    assert forbidden.status_code == 403
+    bad = client.post(
+        "/api/v1/analyses/",
+        payload(site="site-b", treatment_area="Nowhere"),
+        content_type="application/json",
+        **bearer(contributor_b),
+    )
+    assert bad.status_code == 400 and "Nowhere" in bad.json()["detail"]
+    missing = client.post(
+        "/api/v1/analyses/",
+        payload(site="no-such-site"),
+        content_type="application/json",
+        **bearer(contributor_b),
+    )
+    assert missing.status_code == 404
+
+
+def test_openapi_lists_the_endpoints(db):
+    schema = Client().get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/analyses/"])
+    assert "get" in paths["/api/v1/analyses/{analysis_id}/"]

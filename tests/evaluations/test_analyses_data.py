@@ -1,0 +1,138 @@
+"""Inputs of each design built from real imported observations: selection, pooling, window,
+kind, DiD panel, ITS series and the pre/post split."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluations.analyses import data
+from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
+from tests.evaluations.analyses_backend_helpers import (
+    INTERVENTION,
+    series_rows,
+    upload_rows,
+    upload_standard,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def spec(site, design="did", metric="nonfatal_shootings", **fields) -> Analysis:
+    values = {
+        "title": "t",
+        "site": site,
+        "design": design,
+        "metric": OutcomeMetric.objects.get(code=metric),
+        "treatment_area": "Zone 3",
+        "comparison_areas": ["Zone 1", "Zone 2"],
+        "intervention_date": INTERVENTION,
+    } | fields
+    return Analysis(**values)
+
+
+def values(site, area, metric="nonfatal_shootings") -> np.ndarray:
+    rows = OutcomeObservation.objects.filter(site=site, area=area, metric__code=metric)
+    return np.array(list(rows.order_by("period_start").values_list("value", flat=True)))
+
+
+def test_comparison_counts_are_summed_per_period(site_a):
+    upload_standard(site_a)
+    inputs = data.build_inputs(spec(site_a))
+    assert inputs.kind == "count" and inputs.freq == "M"
+    assert isinstance(inputs.treatment.index, pd.PeriodIndex) and len(inputs.treatment) == 48
+    np.testing.assert_array_equal(inputs.treatment["value"], values(site_a, "Zone 3"))
+    np.testing.assert_array_equal(
+        inputs.comparison["value"], values(site_a, "Zone 1") + values(site_a, "Zone 2")
+    )
+    assert (inputs.treatment["exposure"] == 1).all() and not inputs.has_exposure
+    assert len(inputs.rows) == 3 * 48
+    assert {r["group"] for r in inputs.rows} == {"treatment", "comparison"}
+
+
+def test_continuous_comparison_is_averaged(site_a):
+    upload_standard(site_a)
+    rows = series_rows("days_violation_to_hearing", "Rural", "comparison", [50.0] * 48)
+    upload_rows(site_a, rows, name="rural.csv")
+    analysis = spec(
+        site_a, metric="days_violation_to_hearing", comparison_areas=["County", "Rural"]
+    )
+    inputs = data.build_inputs(analysis)
+    assert inputs.kind == "continuous"
+    np.testing.assert_allclose(
+        inputs.comparison["value"],
+        (values(site_a, "County", "days_violation_to_hearing") + 50.0) / 2,
+    )
+
+
+def test_denominators_become_exposure(site_a):
+    counts = [10, 12, 9, 11, 8, 7, 6, 7]
+    dens = [1000, 1100, 1000, 1050, 1200, 1150, 1100, 1000]
+    rows = series_rows("nonfatal_shootings", "Zone 3", "treatment", counts, denominators=dens)
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a, design="pre_post", comparison_areas=[], intervention_date=dt.date(2020, 5, 1)
+    )
+    inputs = data.build_inputs(analysis)
+    args = data.prepost_arguments(inputs)
+    np.testing.assert_array_equal(args["pre"], counts[:4])
+    np.testing.assert_array_equal(args["post"], counts[4:])
+    np.testing.assert_array_equal(args["post_exposure"], dens[4:])
+
+
+def test_window_limits_periods(site_a):
+    upload_standard(site_a)
+    analysis = spec(
+        site_a,
+        design="its",
+        comparison_areas=[],
+        pre_start=dt.date(2021, 1, 1),
+        post_end=dt.date(2022, 12, 1),
+    )
+    inputs = data.build_inputs(analysis)
+    assert inputs.comparison is None
+    assert (
+        str(inputs.treatment.index[0]) == "2021-01" and str(inputs.treatment.index[-1]) == "2022-12"
+    )
+    args = data.its_arguments(inputs, {"seasonality": "month"})
+    assert args["seasonality"] == "month" and args["intervention"] == pd.Period("2022-01", "M")
+
+
+def test_did_panel_has_one_row_per_group_period(site_a):
+    upload_standard(site_a)
+    inputs = data.build_inputs(spec(site_a))
+    panel = data.did_panel(inputs)
+    assert len(panel) == 96
+    assert panel.groupby(["treated", "post"]).size().to_dict() == {
+        (0, 0): 24,
+        (0, 1): 24,
+        (1, 0): 24,
+        (1, 1): 24,
+    }
+    assert panel["period"].min() == 0 and panel["period"].max() == 47
+
+
+def test_only_common_periods_are_compared(site_a):
+    upload_standard(site_a)
+    OutcomeObservation.objects.filter(
+        site=site_a, area="Zone 1", period_start=dt.date(2020, 3, 1)
+    ).delete()
+    inputs = data.build_inputs(spec(site_a, comparison_areas=["Zone 1"]))
+    assert len(inputs.treatment) == len(inputs.comparison) == 47
+
+
+def test_choices_reflect_the_data(site_a, site_b):
+    upload_standard(site_a)
+    codes = [m.code for m in data.metrics_with_data(site_a)]
+    assert sorted(codes) == ["days_violation_to_hearing", "nonfatal_shootings"]
+    assert data.metrics_with_data(site_b) == []
+    options = data.area_options(site_a, OutcomeMetric.objects.get(code="nonfatal_shootings"))
+    assert [(o.area, o.group, o.periods) for o in options] == [
+        ("Zone 1", "comparison", 48),
+        ("Zone 2", "comparison", 48),
+        ("Zone 3", "treatment", 48),
+    ]
+    assert options[0].first == dt.date(2020, 1, 1) and options[0].last == dt.date(2023, 12, 1)

@@ -1,0 +1,66 @@
+"""Demo analyses: the demo shows an effective strategy (Harlow County), an inconclusive one
+(Port Meridian) and an apparent drop that is only a pre-existing trend (Ashford County)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from evaluations.models import Analysis, AnalysisResult
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_loaded(roles):
+    from evaluations.demo import load
+    from portal.demo import load as portal_load
+    from strategies.demo import load as strategies_load
+
+    portal_load(stdout=io.StringIO(), verbosity=0)
+    strategies_load(stdout=io.StringIO(), verbosity=0)
+    load(stdout=io.StringIO(), verbosity=0)
+
+
+def result_for(slug: str, design: str) -> dict:
+    analysis = Analysis.objects.get(site__slug=slug, design=design)
+    current = analysis.current_result
+    assert current is not None and current.status == "succeeded", current and current.error
+    assert analysis.is_published
+    return current.result
+
+
+def test_harlow_is_effective(demo_loaded):
+    did = result_for("harlow-county-mo", "did")
+    its = result_for("harlow-county-mo", "its_with_comparison")
+    assert did["scale"] == "ratio" and did["ci_high"] < 1 and did["p_value"] < 0.05
+    assert its["level_change_difference"]["ci_high"] < 1
+
+
+def test_port_meridian_is_inconclusive(demo_loaded):
+    for design in ("did", "its_with_comparison"):
+        result = result_for("port-meridian-va", design)
+        assert result["ci_low"] < 1 < result["ci_high"]
+
+
+def test_ashford_drop_is_a_pre_existing_trend(demo_loaded):
+    naive = result_for("ashford-county-ga", "pre_post")
+    assert naive["estimate"] < 1 and naive["ci_high"] < 1  # the misleading before/after drop
+    did = result_for("ashford-county-ga", "did")
+    assert did["pre_trend"]["p_value"] < 0.05
+    assert any("trend" in w.lower() for w in did["warnings"])
+    its = result_for("ashford-county-ga", "its_with_comparison")
+    assert its["level_change"]["p_value"] > 0.05
+    assert its["level_change_difference"]["p_value"] > 0.05
+
+
+def test_demo_analyses_link_strategies_and_are_idempotent(demo_loaded):
+    from evaluations.demo import load
+
+    linked = Analysis.objects.filter(site__slug="harlow-county-mo", strategy__isnull=False)
+    assert linked.count() == 2
+    count = Analysis.objects.count()
+    load(stdout=io.StringIO(), verbosity=0)
+    assert Analysis.objects.count() == count
+    assert AnalysisResult.objects.filter(is_current=True).count() == count

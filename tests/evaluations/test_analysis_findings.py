@@ -1,0 +1,152 @@
+"""The one-sentence finding, direction and caveats, on results the stats library computed."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from evaluations.analyses.findings import (
+    caveats,
+    comparison_change,
+    effect_direction_for,
+    finding_sentence,
+)
+from tests.evaluations.analysis_helpers import compute, make_rows
+
+
+def sentence(design, result, *, unit_kind="count", n_pre=24, n_post=24, desired="decrease"):
+    return finding_sentence(
+        design=design,
+        metric_name="Non-fatal shootings",
+        unit_kind=unit_kind,
+        desired_direction=desired,
+        treatment_area="Zone 3",
+        comparison_label="the comparison zones",
+        n_pre=n_pre,
+        n_post=n_post,
+        result=result,
+    )
+
+
+def pct(value):
+    return f"{abs(value):.0f}%" if abs(value) >= 9.95 else f"{abs(value):.1f}%"
+
+
+def test_did_count_fall_reads_as_percentage_with_comparison():
+    result = compute("did", "count", make_rows(design="did", kind="count", effect=-0.35, seed=3))
+    text = sentence("did", result)
+    fall = (1 - result["estimate"]) * 100
+    low, high = sorted(((1 - result["ci_high"]) * 100, (1 - result["ci_low"]) * 100))
+    assert text.startswith(f"Non-fatal shootings in Zone 3 fell {pct(fall)} (95% CI {pct(low)}")
+    assert f"to {pct(high)})" in text
+    assert "in the 24 months after the strategy began" in text
+    comp = comparison_change("did", result)
+    means = result["means"]["comparison"]
+    assert comp == pytest.approx(means["post"] / means["pre"])
+    word = "fall" if comp < 1 else "rise"
+    assert f"{pct((comp - 1) * 100)} {word} in the comparison zones" in text
+    assert effect_direction_for(result, "decrease") == "improved"
+    assert effect_direction_for(result, "increase") == "worsened"
+
+
+def test_ci_including_null_says_no_clear_change():
+    rows = make_rows(
+        design="did", kind="count", effect=0.0, comp_effect=0.0, months=12, post_from=6
+    )
+    result = compute("did", "count", rows)
+    assert result["ci_low"] < 1 < result["ci_high"]
+    text = sentence("did", result, n_pre=6, n_post=6)
+    assert "showed no clear change in the 6 months after" in text
+    assert "includes no change" in text
+    assert effect_direction_for(result, "decrease") == "no_clear_change"
+
+
+def test_increase_desired_rise_is_improved():
+    rows = make_rows(design="pre_post", kind="count", effect=0.5, seed=5)
+    result = compute("pre_post", "count", rows)
+    text = finding_sentence(
+        design="pre_post",
+        metric_name="Crime guns recovered",
+        unit_kind="count",
+        desired_direction="increase",
+        treatment_area="Zone 3",
+        comparison_label="",
+        n_pre=result["n_pre"],
+        n_post=result["n_post"],
+        result=result,
+    )
+    assert text.startswith(f"Crime guns recovered in Zone 3 rose {pct(result['percent_change'])}")
+    assert "compared with the 24 months before" in text
+    assert effect_direction_for(result, "increase") == "improved"
+    assert effect_direction_for(result, "decrease") == "worsened"
+
+
+def test_continuous_did_in_days():
+    rows = make_rows(design="did", kind="continuous", effect=-6.0, comp_effect=0.0, seed=2)
+    result = compute("did", "continuous", rows)
+    text = sentence("did", result, unit_kind="days")
+    assert re.search(r"fell [\d.]+ days \(95% CI [\d.]+ days to [\d.]+ days\)", text)
+    assert f"{abs(result['estimate']):.2f}".rstrip("0") in text
+
+
+def test_proportion_in_percentage_points():
+    rows = make_rows(design="pre_post", kind="continuous", base=0.5, effect=0.0, seed=4)
+    for row in rows:
+        row["value"] = round(
+            min(max(row["value"] / 40 + (0.1 if row["period_start"] >= "2022" else 0), 0), 1), 4
+        )
+    result = compute("pre_post", "continuous", rows)
+    text = sentence("pre_post", result, unit_kind="proportion")
+    assert f"{result['estimate'] * 100:.1f} percentage points" in text
+    assert "rose" in text
+
+
+def test_its_count_and_comparative_its():
+    result = compute("its", "count", make_rows(design="its", kind="count", effect=-0.4, seed=8))
+    text = sentence("its", result)
+    assert f"fell {pct((1 - result['estimate']) * 100)}" in text
+    assert "compared with the trend of the 24 months before" in text
+    comp = compute(
+        "its_with_comparison",
+        "count",
+        make_rows(design="its_with_comparison", kind="count", effect=-0.4, seed=8),
+    )
+    text = sentence("its_with_comparison", comp)
+    head = comp["level_change_difference"]
+    assert f"{pct((head['estimate'] - 1) * 100)}" in text
+    assert "in the comparison zones" in text
+    expected = comp["level_change"]["estimate"] / head["estimate"]
+    assert comparison_change("its_with_comparison", comp) == pytest.approx(expected)
+
+
+def test_caveats_design_strength_warnings_and_few_periods():
+    rows = make_rows(design="its", kind="count", months=12, post_from=6, seed=9)
+    result = compute("its", "count", rows)
+    notes = caveats(
+        SimpleNamespace(design="its", metric=SimpleNamespace(unit_kind="count")), result
+    )
+    assert notes[0].startswith("Interrupted time series (Maryland scale level 3")
+    for warning in result["warnings"]:
+        assert warning in notes
+    assert any("segment has only 6 periods" in n for n in notes)
+    small = make_rows(design="pre_post", kind="count", base=2.0)
+    pre = compute("pre_post", "count", small)
+    namespace = SimpleNamespace(design="pre_post", metric=SimpleNamespace(unit_kind="count"))
+    assert not any(n.startswith("Small counts") for n in caveats(namespace, result, rows))
+    notes = caveats(namespace, pre, small)
+    assert "level 2 of 5" in notes[0]
+    assert any(n.startswith("Small counts") for n in notes)
+
+
+def test_caveats_pre_trend():
+    rows = make_rows(design="did", kind="continuous", effect=-3.0, seed=1)
+    for row in rows:  # the treatment area was already falling before the start
+        if row["group"] == "treatment":
+            month = int(row["period_start"][:4]) * 12 + int(row["period_start"][5:7])
+            row["value"] -= 0.5 * (month - 2020 * 12)
+    result = compute("did", "continuous", rows)
+    assert result["pre_trend"]["p_value"] < 0.05
+    notes = caveats(SimpleNamespace(design="did", metric=None), result)
+    assert any("trend" in n.lower() for n in notes[1:])

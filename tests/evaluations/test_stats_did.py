@@ -1,0 +1,310 @@
+"""difference_in_differences(): every number checked against statsmodels' formula API."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluations.stats import (
+    AllZeroCountsError,
+    ConstantSeriesError,
+    DiDResult,
+    InvalidInputError,
+    MissingGroupError,
+    MissingValueError,
+    NegativeExposureError,
+    TooFewPeriodsError,
+    difference_in_differences,
+)
+
+REL = 1e-6
+SM_COV = {"classical": "nonrobust", "HC1": "HC1", "cluster": "cluster"}
+
+
+def _panel(seed=0, units=12, periods=8, effect=3.0, counts=False, pre_gap=0.0):
+    """Units x periods; half the units treated; intervention at the middle period."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(units):
+        treated = int(u < units // 2)
+        unit_level = rng.normal(0, 2)
+        exposure = rng.uniform(500, 1500)
+        for t in range(periods):
+            post = int(t >= periods // 2)
+            trend = 0.3 * t + pre_gap * treated * t * (1 - post)
+            if counts:
+                rate = math.exp(-3 + 0.05 * unit_level + 0.02 * t - 0.3 * treated * post)
+                mu = exposure * rate * rng.gamma(4, 1 / 4)
+                y = rng.poisson(mu)
+            else:
+                y = 20 + unit_level + trend + effect * treated * post + rng.normal(0, 1 + treated)
+            rows.append(
+                {
+                    "unit": f"u{u}",
+                    "period": t,
+                    "treated": treated,
+                    "post": post,
+                    "outcome": y,
+                    "exposure": exposure,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _check(res, ref, term, *, ratio=False, df=None):
+    coef = ref.params[term]
+    assert res.estimate == pytest.approx(math.exp(coef) if ratio else coef, rel=REL)
+    if ratio:
+        assert res.log_estimate == pytest.approx(coef, rel=REL)
+    assert res.se == pytest.approx(ref.bse[term], rel=REL)
+    assert res.statistic == pytest.approx(ref.tvalues[term], rel=REL)
+    assert res.p_value == pytest.approx(ref.pvalues[term], rel=REL, abs=1e-300)
+    low, high = ref.conf_int().loc[term]
+    if ratio:
+        low, high = math.exp(low), math.exp(high)
+    assert res.ci_low == pytest.approx(low, rel=REL)
+    assert res.ci_high == pytest.approx(high, rel=REL)
+    if df is None:
+        assert res.df is None
+    else:
+        assert res.df == pytest.approx(df)
+
+
+@pytest.mark.parametrize("cov", ["classical", "HC1", "cluster"])
+def test_continuous_matches_statsmodels_ols(cov):
+    data = _panel(seed=1)
+    res = difference_in_differences(data, cov=cov, cluster="unit" if cov == "cluster" else None)
+    kwds = {"groups": pd.factorize(data["unit"])[0]} if cov == "cluster" else {}
+    ref = smf.ols("outcome ~ treated * post", data).fit(
+        cov_type=SM_COV[cov], cov_kwds=kwds or None, use_t=True
+    )
+    expected_df = 11 if cov == "cluster" else len(data) - 4
+    assert isinstance(res, DiDResult)
+    _check(res, ref, "treated:post", df=expected_df)
+    assert res.n == len(data) and res.scale == "difference" and res.cov_type == cov
+    assert res.n_clusters == (12 if cov == "cluster" else None)
+    assert ("cluster" in res.method) == (cov == "cluster")
+
+
+def test_means_table():
+    data = _panel(seed=2)
+    res = difference_in_differences(data)
+    g = data.groupby(["treated", "post"])["outcome"].mean()
+    assert res.means == {
+        "treated": {"pre": pytest.approx(g[(1, 0)]), "post": pytest.approx(g[(1, 1)])},
+        "comparison": {"pre": pytest.approx(g[(0, 0)]), "post": pytest.approx(g[(0, 1)])},
+    }
+    # With no covariates the interaction equals the difference of the mean differences.
+    did = (g[(1, 1)] - g[(1, 0)]) - (g[(0, 1)] - g[(0, 0)])
+    assert res.estimate == pytest.approx(did, rel=1e-10)
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_boolean_indicators_and_custom_names():
+    data = _panel(seed=3).rename(columns={"outcome": "y", "treated": "tx", "post": "after"})
+    data["tx"] = data["tx"].astype(bool)
+    data["after"] = data["after"].astype(bool)
+    res = difference_in_differences(data, outcome="y", treated="tx", post="after")
+    ref = smf.ols("y ~ tx * after", data.astype({"tx": int, "after": int})).fit(
+        cov_type="HC1", use_t=True
+    )
+    _check(res, ref, "tx:after", df=len(data) - 4)
+
+
+# --------------------------------------------------------------------------------------------
+# Counts
+# --------------------------------------------------------------------------------------------
+
+
+def _glm(data, formula="outcome ~ treated * post", **fit):
+    model = smf.glm(formula, data, family=sm.families.Poisson(), offset=np.log(data["exposure"]))
+    return model.fit(tol=1e-12, **fit)
+
+
+def test_count_quasi_poisson_matches_glm_x2():
+    data = _panel(seed=4, counts=True)
+    res = difference_in_differences(data, kind="count", exposure="exposure")
+    ref = _glm(data, scale="X2")
+    assert ref.scale > 1
+    _check(res, ref, "treated:post", ratio=True)
+    assert res.dispersion == pytest.approx(ref.scale, rel=REL)
+    assert res.scale == "ratio" and "quasi-poisson" in res.method.lower()
+    assert any("widened" in w for w in res.warnings)
+    rates = data.groupby(["treated", "post"]).apply(
+        lambda d: d["outcome"].sum() / d["exposure"].sum(), include_groups=False
+    )
+    assert res.means["treated"]["post"] == pytest.approx(rates[(1, 1)])
+    assert res.means["comparison"]["pre"] == pytest.approx(rates[(0, 0)])
+
+
+def test_count_underdispersed_uses_poisson_scale():
+    data = pd.DataFrame(
+        {
+            "treated": [1, 1, 1, 1, 0, 0, 0, 0] * 2,
+            "post": [0, 0, 1, 1, 0, 0, 1, 1] * 2,
+            "outcome": [50, 51, 40, 41, 60, 59, 61, 60, 50, 50, 40, 40, 60, 60, 60, 61],
+            "exposure": 1.0,
+        }
+    )
+    res = difference_in_differences(data, kind="count")
+    ref = _glm(data)
+    assert ref.pearson_chi2 / ref.df_resid < 1
+    _check(res, ref, "treated:post", ratio=True)
+    assert "not above 1" in res.method
+
+
+def test_count_cluster_matches_glm_cluster():
+    data = _panel(seed=5, counts=True)
+    res = difference_in_differences(
+        data, kind="count", exposure="exposure", cov="cluster", cluster="unit"
+    )
+    ref = _glm(data, cov_type="cluster", cov_kwds={"groups": pd.factorize(data["unit"])[0]})
+    _check(res, ref, "treated:post", ratio=True)
+
+
+def test_count_without_exposure_reports_mean_counts():
+    data = _panel(seed=6, counts=True).drop(columns="exposure")
+    res = difference_in_differences(data, kind="count")
+    data["exposure"] = 1.0
+    _check(res, _glm(data, scale="X2"), "treated:post", ratio=True)
+    g = data.groupby(["treated", "post"])["outcome"].mean()
+    assert res.means["treated"]["pre"] == pytest.approx(g[(1, 0)])
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-trend check
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cov", ["classical", "HC1", "cluster"])
+def test_pre_trend_matches_statsmodels(cov):
+    data = _panel(seed=7)
+    res = difference_in_differences(data, cov=cov, cluster="unit" if cov == "cluster" else None)
+    pre = data[data["post"] == 0]
+    kwds = {"groups": pd.factorize(pre["unit"])[0]} if cov == "cluster" else None
+    ref = smf.ols("outcome ~ treated * period", pre).fit(
+        cov_type=SM_COV[cov], cov_kwds=kwds, use_t=True
+    )
+    assert res.pre_trend is not None
+    _check(res.pre_trend, ref, "treated:period", df=11 if cov == "cluster" else len(pre) - 4)
+
+
+def test_pre_trend_warning_when_trends_diverge():
+    data = _panel(seed=8, pre_gap=1.5)
+    res = difference_in_differences(data, time="period")
+    assert res.pre_trend is not None and res.pre_trend.p_value < 0.05
+    assert any("parallel trends" in w for w in res.warnings)
+    quiet = difference_in_differences(_panel(seed=8, pre_gap=0.0, effect=0.0))
+    assert not any("parallel trends" in w for w in quiet.warnings)
+
+
+def test_pre_trend_count_matches_glm():
+    data = _panel(seed=9, counts=True)
+    res = difference_in_differences(data, kind="count", exposure="exposure")
+    pre = data[data["post"] == 0]
+    plain = _glm(pre, "outcome ~ treated * period")
+    disp = plain.pearson_chi2 / plain.df_resid
+    ref = _glm(pre, "outcome ~ treated * period", scale="X2") if disp > 1 else plain
+    _check(res.pre_trend, ref, "treated:period", ratio=True)
+
+
+def test_pre_trend_uses_date_ranks_and_is_skipped_without_time():
+    data = _panel(seed=10)
+    dated = data.assign(
+        month=pd.Timestamp("2021-01-01") + pd.to_timedelta(data["period"] * 31, "D")
+    )
+    dated = dated.drop(columns="period")
+    a = difference_in_differences(dated, time="month")
+    b = difference_in_differences(data)
+    assert a.pre_trend.estimate == pytest.approx(b.pre_trend.estimate, rel=1e-9)
+    none = difference_in_differences(data.drop(columns="period"))
+    assert none.pre_trend is None
+    assert any("could not be checked" in w for w in none.warnings)
+    one_pre = data[data["period"] >= 3]
+    skipped = difference_in_differences(one_pre)
+    assert skipped.pre_trend is None
+    assert any("pre-trend check was not run" in w for w in skipped.warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(shift=st.floats(-1e4, 1e4, allow_nan=False), seed=st.integers(0, 10_000))
+def test_estimate_invariant_to_adding_a_constant(shift, seed):
+    data = _panel(seed=seed, units=6, periods=4)
+    base = difference_in_differences(data)
+    moved = difference_in_differences(data.assign(outcome=data["outcome"] + shift))
+    assert moved.estimate == pytest.approx(base.estimate, rel=1e-6, abs=1e-7)
+    assert moved.se == pytest.approx(base.se, rel=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(factor=st.floats(0.01, 100), seed=st.integers(0, 10_000))
+def test_count_ratio_invariant_to_rescaling_exposure(factor, seed):
+    data = _panel(seed=seed, units=6, periods=4, counts=True)
+    base = difference_in_differences(data, kind="count", exposure="exposure")
+    scaled = difference_in_differences(
+        data.assign(exposure=data["exposure"] * factor), kind="count", exposure="exposure"
+    )
+    assert scaled.estimate == pytest.approx(base.estimate, rel=1e-9)
+    assert scaled.se == pytest.approx(base.se, rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+def test_missing_group_message_names_the_cell():
+    data = _panel(seed=11)
+    data = data[~((data["treated"] == 0) & (data["post"] == 1))]
+    with pytest.raises(MissingGroupError, match="comparison group in the post period"):
+        difference_in_differences(data)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "kwargs", "error"),
+    [
+        (lambda d: d.drop(columns="outcome"), {}, InvalidInputError),
+        (lambda d: d.assign(outcome=d["outcome"].where(d.index != 3)), {}, MissingValueError),
+        (lambda d: d.assign(treated=d["treated"] * 2), {}, InvalidInputError),
+        (lambda d: d.assign(outcome=7.0), {}, ConstantSeriesError),
+        (lambda d: d, {"cov": "cluster"}, InvalidInputError),
+        (lambda d: d, {"cov": "HC3"}, InvalidInputError),
+        (lambda d: d.assign(unit="one"), {"cov": "cluster", "cluster": "unit"}, TooFewPeriodsError),
+        (lambda d: d.iloc[[0, 4, 48, 52]], {}, TooFewPeriodsError),
+        (
+            lambda d: d.assign(exposure=-d["exposure"]),
+            {"kind": "count", "exposure": "exposure"},
+            NegativeExposureError,
+        ),
+        (
+            lambda d: d.assign(outcome=d["outcome"] * (1 - d["treated"] * d["post"])),
+            {"kind": "count"},
+            AllZeroCountsError,
+        ),
+        (lambda d: d.assign(outcome=-d["outcome"]), {"kind": "count"}, InvalidInputError),
+        (lambda d: d, {"kind": "binary"}, InvalidInputError),
+    ],
+)
+def test_bad_input(mutate, kwargs, error):
+    data = mutate(_panel(seed=12, counts=kwargs.get("kind") == "count"))
+    with pytest.raises(error) as err:
+        difference_in_differences(data, **kwargs)
+    assert str(err.value)
+
+
+def test_not_a_dataframe():
+    with pytest.raises(InvalidInputError):
+        difference_in_differences([[1, 0, 0]])  # type: ignore[arg-type]
