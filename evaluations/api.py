@@ -246,6 +246,16 @@ def _anonymous(request: HttpRequest) -> bool:
 READ_AUTH = [*API_AUTH, _anonymous]
 
 
+def _analysis_url(analysis) -> str:
+    """The public result page; empty while the public pages are not installed."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return analysis.get_absolute_url()
+    except NoReverseMatch:
+        return ""
+
+
 def _analysis_out(analysis) -> dict[str, Any]:
     return {
         "id": analysis.pk,
@@ -265,7 +275,7 @@ def _analysis_out(analysis) -> dict[str, Any]:
         "is_published": analysis.is_published,
         "published_at": analysis.published_at,
         "strategy_id": analysis.strategy_id,
-        "url": analysis.get_absolute_url(),
+        "url": _analysis_url(analysis),
     }
 
 
@@ -363,5 +373,5 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         return Status(400, {"detail": str(exc)})
     analysis.refresh_from_db(fields=["status"])
     return Status(
-        201, {"id": analysis.pk, "status": analysis.status, "url": analysis.get_absolute_url()}
+        201, {"id": analysis.pk, "status": analysis.status, "url": _analysis_url(analysis)}
     )

@@ -15,3 +15,9 @@ class EvaluationsConfig(AppConfig):
         observations_changed.connect(
             on_observations_changed, dispatch_uid="evaluations.analyses.mark_stale"
         )
+
+        # Published analyses feed the search index (issue 5 presentation).
+        from evaluations.analyses.search_source import AnalysisSource
+        from search.sources import register_source
+
+        register_source(AnalysisSource())

@@ -188,3 +188,18 @@ def upload_batches_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
     return UploadBatch.objects.filter(site__in=sites_for_user(user)).select_related(
         "site", "uploaded_by"
     )
+
+
+def published_analyses_for_strategy(page) -> list:
+    """Published analyses linked to a strategy page, each with its ``finding`` sentence and
+    ``direction`` set, for the strategy page's "Outcome results" block."""
+    from evaluations.analyses.selectors import listed, published_analyses
+
+    items = []
+    for analysis in published_analyses().filter(strategy=page).order_by("-published_at", "-pk"):
+        item = listed(analysis)
+        if item is not None:
+            analysis.finding = item.finding
+            analysis.direction = item.direction
+            items.append(analysis)
+    return items

@@ -12,3 +12,22 @@ urlpatterns = [
         name="evaluations_data_export",
     ),
 ]
+
+# Analyses (issue 5): landing list, result pages and their downloads, cross-site comparison.
+from evaluations.analyses import views as analysis_views  # noqa: E402
+
+urlpatterns += [
+    path("evaluations/", analysis_views.analyses_landing, name="evaluations_landing"),
+    path("evaluations/analyses/<int:pk>/", analysis_views.analysis_detail, name="analysis_detail"),
+    path(
+        "evaluations/analyses/<int:pk>/data.csv",
+        analysis_views.analysis_data_csv,
+        name="analysis_data_csv",
+    ),
+    path(
+        "evaluations/analyses/<int:pk>/chart-<slug:slug>.csv",
+        analysis_views.analysis_chart_csv,
+        name="analysis_chart_csv",
+    ),
+    path("compare/", analysis_views.compare, name="compare"),
+]

@@ -114,3 +114,6 @@ def menu_catalogue():
 @hooks.register("register_outcome_data_menu_item")
 def menu_tokens():
     return MenuItem("API tokens", reverse("portal_api_tokens:index"), icon_name="key", order=600)
+
+
+import evaluations.analyses.wagtail_hooks  # noqa: E402, F401  (analysis admin pages)

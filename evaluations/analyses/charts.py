@@ -51,6 +51,9 @@ def _base(title: str, description: str, rows: list[dict[str, Any]]) -> dict[str,
         "height": 280,
         "data": {"values": rows},
         "config": {"font": "Source Sans Pro, Helvetica, sans-serif"},
+        # vega-embed reads these: its default <style> element and the actions menu's inline
+        # styles would break the strict style-src CSP; the table below offers the CSV.
+        "usermeta": {"embedOptions": {"defaultStyle": False, "actions": False, "tooltip": False}},
     }
 
 
@@ -184,12 +187,19 @@ def means_chart(
 
 
 def forest_chart(
-    *, slug: str, title: str, description: str, rows: list[dict[str, Any]], scale_label: str,
+    *,
+    slug: str,
+    title: str,
+    description: str,
+    rows: list[dict[str, Any]],
+    scale_label: str,
     null_value: float,
+    columns: list[tuple[str, str]] | None = None,
 ) -> ChartTable:
     """Forest plot: one row per site result and a final pooled row, each with its interval;
-    a rule marks no effect. ``rows`` have label, estimate, ci_low, ci_high, weight."""
-    columns = [
+    a rule marks no effect. ``rows`` have label, estimate, ci_low, ci_high, weight (and any
+    further ``columns`` the table shows)."""
+    columns = columns or [
         ("label", "Result"),
         ("estimate", scale_label),
         ("ci_low", "95% CI low"),
@@ -246,7 +256,9 @@ def its_series_rows(
     fitted = result.get("fitted") or {}
     counter = result.get("counterfactual") or {}
     index = [_month(i) for i in fitted.get("index", [])]
-    cf = dict(zip([_month(i) for i in counter.get("index", [])], counter.get("values", []), strict=False))
+    cf = dict(
+        zip([_month(i) for i in counter.get("index", [])], counter.get("values", []), strict=False)
+    )
     rows = []
     for month, value in zip(index, fitted.get("values", []), strict=False):
         row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}

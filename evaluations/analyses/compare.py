@@ -28,6 +28,7 @@ COLUMNS = [
     ("ci_high", "95% CI high"),
     ("direction", "Direction"),
     ("weight", "Weight (%)"),
+    ("in_pool", "In the pooled estimate"),
 ]
 MIN_POOLED = 2
 
@@ -71,8 +72,22 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
     scale = labels.most_common(1)[0][0] if labels else LOG_RATE_RATIO
     ratio = scale == LOG_RATE_RATIO
     scale_label = "Rate ratio" if ratio else scale[:1].upper() + scale[1:]
-    pooled_entries = [e for e in entries if e[3] == scale]
+    same_scale = [e for e in entries if e[3] == scale]
     excluded = [e[0].analysis.title for e in entries if e[3] != scale]
+    # One result per site and area in the pool: two designs on the same data are not
+    # independent studies. The strongest design (Maryland scale) represents the site.
+    best: dict[tuple, tuple] = {}
+    for entry in same_scale:
+        a = entry[0].analysis
+        key = (a.site_id, a.treatment_area)
+        level = findings.DESIGN_STRENGTH.get(a.design, (0, ""))[0]
+        if (
+            key not in best
+            or level > findings.DESIGN_STRENGTH.get(best[key][0].analysis.design, (0, ""))[0]
+        ):
+            best[key] = entry
+    pool_ids = {id(entry) for entry in best.values()}
+    pooled_entries = [e for e in same_scale if id(e) in pool_ids]
     pooled = None
     reason = ""
     weights: list[float] = [math.nan] * len(pooled_entries)
@@ -87,8 +102,12 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
             f"Pooling needs at least {MIN_POOLED} published results on the same scale; "
             f"there {'is' if len(pooled_entries) == 1 else 'are'} {len(pooled_entries)}."
         )
+    weight_of = {id(e): w for e, w in zip(pooled_entries, weights, strict=True)}
     rows = []
-    for (item, effect, variance, _label), weight in zip(pooled_entries, weights, strict=True):
+    for entry in same_scale:
+        item, effect, variance, _label = entry
+        weight = weight_of.get(id(entry), math.nan)
+        in_pool = id(entry) in weight_of and pooled is not None
         a = item.analysis
         half = 1.959963984540054 * math.sqrt(variance)
         jurisdiction = a.site.jurisdiction if a.site_id else None
@@ -104,6 +123,7 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
                 "ci_high": _display(effect + half, ratio),
                 "direction": item.direction.replace("_", " "),
                 "weight": None if math.isnan(weight) else round(100 * weight, 1),
+                "in_pool": "yes" if in_pool else "no (same site, weaker design)",
                 "pooled": False,
                 "url": a.get_absolute_url(),
             }
@@ -122,6 +142,7 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
                 "ci_high": _display(pooled["ci_high"], ratio),
                 "direction": "",
                 "weight": 100.0,
+                "in_pool": "",
                 "pooled": True,
                 "url": "",
             }
@@ -140,7 +161,7 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
             slug=f"compare-{metric.code}",
             title=f"{metric.name}: results by site",
             description=(
-                f"Forest plot of {len(pooled_entries)} published results for {metric.name}: each "
+                f"Forest plot of {len(same_scale)} published results for {metric.name}: each "
                 f"square is a site's estimate ({scale_label.lower()}) sized by its weight, the "
                 f"line its 95% confidence interval; the last row is the pooled estimate. A dashed "
                 f"line marks no change. The table below has the same values."
@@ -148,6 +169,7 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
             rows=rows,
             scale_label=scale_label,
             null_value=1.0 if ratio else 0.0,
+            columns=COLUMNS,
         )
     return Comparison(
         metric=metric,

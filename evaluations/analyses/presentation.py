@@ -63,8 +63,10 @@ def comparison_label(analysis: Any) -> str:
     areas = list(analysis.comparison_areas or [])
     if not areas:
         return ""
-    return "the comparison area " + areas[0] if len(areas) == 1 else (
-        "the comparison areas (" + ", ".join(areas) + ")"
+    return (
+        "the comparison area " + areas[0]
+        if len(areas) == 1
+        else ("the comparison areas (" + ", ".join(areas) + ")")
     )
 
 
@@ -119,7 +121,9 @@ def _estimate_row(label: str, est: dict[str, Any], unit_kind: str) -> EstimateRo
         se = f"{_fmt(est.get('se'))} (log scale)"
         scale = "Rate ratio"
     else:
-        text = findings.format_difference(value, unit_kind, signed=True) if value is not None else "—"
+        text = (
+            findings.format_difference(value, unit_kind, signed=True) if value is not None else "—"
+        )
         interval = (
             f"{findings.format_difference(est['ci_low'], unit_kind, signed=True)} to "
             f"{findings.format_difference(est['ci_high'], unit_kind, signed=True)}"
@@ -128,7 +132,9 @@ def _estimate_row(label: str, est: dict[str, Any], unit_kind: str) -> EstimateRo
         )
         se = _fmt(est.get("se"))
         scale = "Difference"
-    return EstimateRow(label, text, interval, _p(est.get("p_value")), se, str(est.get("n") or "—"), scale)
+    return EstimateRow(
+        label, text, interval, _p(est.get("p_value")), se, str(est.get("n") or "—"), scale
+    )
 
 
 def estimate_rows(design: str, result: dict[str, Any], unit_kind: str) -> list[EstimateRow]:
@@ -137,17 +143,47 @@ def estimate_rows(design: str, result: dict[str, Any], unit_kind: str) -> list[E
     if design == "pre_post":
         rows.append(_estimate_row("Change after vs before the start", result, unit_kind))
     elif design == "did":
-        rows.append(_estimate_row("Difference-in-differences (treatment vs comparison)", result, unit_kind))
+        rows.append(
+            _estimate_row("Difference-in-differences (treatment vs comparison)", result, unit_kind)
+        )
         if isinstance(result.get("pre_trend"), dict):
-            rows.append(_estimate_row("Pre-trend check (treated × time, before the start)", result["pre_trend"], unit_kind))
+            rows.append(
+                _estimate_row(
+                    "Pre-trend check (treated × time, before the start)",
+                    result["pre_trend"],
+                    unit_kind,
+                )
+            )
     else:
         if isinstance(result.get("level_change_difference"), dict):
-            rows.append(_estimate_row("Level change, treatment minus comparison", result["level_change_difference"], unit_kind))
+            rows.append(
+                _estimate_row(
+                    "Level change, treatment minus comparison",
+                    result["level_change_difference"],
+                    unit_kind,
+                )
+            )
             if isinstance(result.get("slope_change_difference"), dict):
-                rows.append(_estimate_row("Slope change per month, treatment minus comparison", result["slope_change_difference"], unit_kind))
-        rows.append(_estimate_row("Level change at the start (treatment area)", result.get("level_change") or result, unit_kind))
+                rows.append(
+                    _estimate_row(
+                        "Slope change per month, treatment minus comparison",
+                        result["slope_change_difference"],
+                        unit_kind,
+                    )
+                )
+        rows.append(
+            _estimate_row(
+                "Level change at the start (treatment area)",
+                result.get("level_change") or result,
+                unit_kind,
+            )
+        )
         if isinstance(result.get("slope_change"), dict):
-            rows.append(_estimate_row("Slope change per month (treatment area)", result["slope_change"], unit_kind))
+            rows.append(
+                _estimate_row(
+                    "Slope change per month (treatment area)", result["slope_change"], unit_kind
+                )
+            )
     return rows
 
 
@@ -188,7 +224,9 @@ def _value_label(metric: Any) -> str:
     )
 
 
-def chart_tables(analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool) -> list[charts.ChartTable]:
+def chart_tables(
+    analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool
+) -> list[charts.ChartTable]:
     """The charts for the design, each with the exact rows of the table under it."""
     metric = analysis.metric
     kind = metric_kind(metric)
@@ -196,7 +234,9 @@ def chart_tables(analysis: Any, result: dict[str, Any], rows: list[dict], *, sup
     start = analysis.intervention_date.isoformat()[:7]
     observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress)
     has_comparison = analysis.design in ("did", "its_with_comparison")
-    comparison = pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
+    comparison = (
+        pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
+    )
     area = analysis.treatment_area
     out = []
     if analysis.design in ("its", "its_with_comparison") and result.get("fitted"):
@@ -254,7 +294,13 @@ def chart_tables(analysis: Any, result: dict[str, Any], rows: list[dict], *, sup
             for key, name in (("treated", f"Treatment ({area})"), ("comparison", "Comparison"))
         ]
     elif analysis.design == "pre_post":
-        mean_rows = [{"group": f"Treatment ({area})", "before": _round(result.get("pre_mean")), "after": _round(result.get("post_mean"))}]
+        mean_rows = [
+            {
+                "group": f"Treatment ({area})",
+                "before": _round(result.get("pre_mean")),
+                "after": _round(result.get("post_mean")),
+            }
+        ]
     else:
         mean_rows = []
     if mean_rows:
@@ -312,7 +358,9 @@ def table_csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str
     writer = csv.writer(buffer)
     writer.writerow([heading for _key, heading in columns])
     for row in rows:
-        writer.writerow([cell_escape("" if row.get(k) is None else row.get(k)) for k, _h in columns])
+        writer.writerow(
+            [cell_escape("" if row.get(k) is None else row.get(k)) for k, _h in columns]
+        )
     return buffer.getvalue()
 
 
@@ -322,5 +370,7 @@ def data_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(methods.CSV_COLUMNS)
     for row in rows:
-        writer.writerow([cell_escape("" if row.get(k) is None else row.get(k)) for k in methods.CSV_COLUMNS])
+        writer.writerow(
+            [cell_escape("" if row.get(k) is None else row.get(k)) for k in methods.CSV_COLUMNS]
+        )
     return buffer.getvalue()

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from evaluations.analyses import findings, presentation
+from evaluations.analyses.permissions import analyses_visible_to
 from evaluations.models import Analysis, AnalysisResult
 from portal.roles import user_sees_all_sites
 from portal.selectors import sites_for_user
@@ -32,23 +33,9 @@ def published_analyses() -> QuerySet[Analysis]:
     return _with_current(Analysis.objects.filter(is_published=True))
 
 
-def analyses_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Analysis]:
-    """Published analyses, plus unpublished ones of sites whose data the user may read
-    (program-level ones only for users who see every site)."""
-    condition = Q(is_published=True) | Q(site__in=sites_for_user(user))
-    if user_sees_all_sites(user):
-        condition |= Q(site__isnull=True)
-    return Analysis.objects.filter(condition)
-
-
 def analysis_for_page(user: AbstractBaseUser | AnonymousUser, pk: int) -> Analysis | None:
     """The analysis with ``pk`` if this user may see it, else None (the view answers 404)."""
-    return (
-        analyses_visible_to(user)
-        .select_related("site__jurisdiction", "metric", "strategy")
-        .filter(pk=pk)
-        .first()
-    )
+    return analyses_visible_to(user).select_related("site__jurisdiction").filter(pk=pk).first()
 
 
 def current_result(analysis: Analysis) -> AnalysisResult | None:

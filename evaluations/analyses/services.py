@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -31,6 +32,7 @@ from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
 from portal.models import GranteeSite
 
+logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser
 VALID_OPTIONS = {
     "seasonality": (None, "month"),
@@ -220,6 +222,13 @@ def input_hash(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def analysis_input_hash(analysis: Analysis) -> str:
+    """The hash a run would store now: compare it with the current result's to skip re-runs
+    on unchanged data (the demo loader does)."""
+    inputs = analysis_data.build_inputs(analysis)
+    return input_hash(inputs.spec, inputs.rows)
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the numerical libraries and the portal, stored with each result."""
     out = {}
@@ -286,6 +295,11 @@ def analysis_run(
         result.status = Analysis.Status.SUCCEEDED
     except AnalysisError as exc:
         result.error = str(exc)
+        result.result = {}
+        result.status = Analysis.Status.FAILED
+    except Exception:  # a bug, not bad data: record it so the run does not hang as "running"
+        logger.exception("Analysis %s failed unexpectedly", analysis.pk)
+        result.error = "The analysis failed unexpectedly; the portal team has been notified."
         result.result = {}
         result.status = Analysis.Status.FAILED
     timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)

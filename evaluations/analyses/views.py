@@ -149,7 +149,9 @@ def compare(request: HttpRequest) -> HttpResponse:
     """/compare/: every published result for a metric, and the pooled estimate."""
     metric_code = request.GET.get("metric", "").strip()
     design = request.GET.get("design", "").strip()
-    comparison = compare_selectors.compare_metric(metric_code, design=design) if metric_code else None
+    comparison = (
+        compare_selectors.compare_metric(metric_code, design=design) if metric_code else None
+    )
     if comparison is not None and request.GET.get("format") == "csv":
         return _csv_response(
             presentation.table_csv(compare_selectors.COLUMNS, comparison.table_rows),

@@ -235,13 +235,13 @@ def test_publish_needs_bja_and_a_succeeded_run(loaded, bja_user, research_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_queued_analysis_runs_in_the_database_worker(settings, roles):
+def test_queued_analysis_runs_in_the_database_worker(settings):
     from tests import factories
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     site = factories.GranteeSiteFactory(slug="worker-site")
     upload_standard(site)
-    user = factories.user_with_role("BJA staff", username="worker_bja")
+    user = factories.UserFactory(username="worker_admin", is_superuser=True)
     analysis = create(user, site)
     queued = analysis_enqueue(analysis=analysis)  # autocommit: enqueued at once
     queued.refresh_from_db()

@@ -1,0 +1,219 @@
+"""The admin's two-step analysis form: first a site and metric that have data, then a design,
+areas and dates offered only as far as that data supports them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from evaluations.analyses import data as analysis_data
+from evaluations.models import Analysis, OutcomeMetric
+from portal.models import GranteeSite
+
+DESIGN_HELP = {
+    Analysis.Design.PRE_POST: (
+        "Compares the treatment area's average before and after the start date. Simple, but "
+        "anything else that changed at the same time (or a trend already under way) is "
+        "counted as the strategy's effect."
+    ),
+    Analysis.Design.DID: (
+        "Difference-in-differences: the change in the treatment area minus the change in "
+        "the comparison areas over the same months. Assumes both would have moved in parallel; "
+        "a pre-trend check warns when they did not before the start."
+    ),
+    Analysis.Design.ITS: (
+        "Interrupted time series: fits the trend before the start and asks whether the level "
+        "or the slope changed after it. Needs at least 3 (better 8) months on each side."
+    ),
+    Analysis.Design.ITS_WITH_COMPARISON: (
+        "Interrupted time series with comparison: the same, for the treatment and the "
+        "comparison areas, reporting how much more the treatment area changed. The strongest "
+        "design offered here."
+    ),
+}
+
+
+def month_label(value: dt.date) -> str:
+    return value.strftime("%B %Y")
+
+
+def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, current = [], first.replace(day=1)
+    while current <= last:
+        months.append(current)
+        current = (current + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+class SourceForm(forms.Form):
+    """Step 1: one choice of site and metric, listing only pairs that have data."""
+
+    source = forms.ChoiceField(
+        label="Site and metric",
+        help_text=(
+            "Only sites you may analyse and metrics they have uploaded data for are listed. "
+            "Upload data first if the metric you want is missing."
+        ),
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for site in sites.order_by("name"):
+            metrics = analysis_data.metrics_with_data(site)
+            if metrics:
+                choices.append(
+                    (site.name, [(f"{site.pk}:{m.pk}", f"{site.name}: {m.name}") for m in metrics])
+                )
+        self.fields["source"].choices = choices
+
+    def clean_source(self) -> tuple[GranteeSite, OutcomeMetric]:
+        site_id, metric_id = self.cleaned_data["source"].split(":")
+        return GranteeSite.objects.get(pk=site_id), OutcomeMetric.objects.get(pk=metric_id)
+
+
+class DisablingRadioSelect(forms.RadioSelect):
+    """Radio buttons that show unavailable choices disabled, so users see why they are not
+    offered rather than wondering where they went."""
+
+    def __init__(self, *args, disabled: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = disabled or set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class AnalysisForm(forms.Form):
+    """Step 2: the rest of the specification, with choices limited to the chosen data."""
+
+    design = forms.ChoiceField(label="Design")
+    treatment_area = forms.ChoiceField(label="Treatment area", help_text="Where the strategy ran.")
+    comparison_areas = forms.MultipleChoiceField(
+        label="Comparison areas",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "Similar areas without the strategy; several are pooled (counts summed, other "
+            "values averaged). Ignored by the pre/post and single-series designs."
+        ),
+    )
+    intervention_date = forms.ChoiceField(
+        label="Start of the strategy",
+        help_text="The first month counted as 'after'. Only months with data on both sides "
+        "are offered.",
+    )
+    pre_start = forms.ChoiceField(
+        label="Window start", required=False, help_text="Leave empty to use all earlier data."
+    )
+    post_end = forms.ChoiceField(
+        label="Window end", required=False, help_text="Leave empty to use all later data."
+    )
+    seasonality = forms.ChoiceField(
+        label="Seasonality (time series only)",
+        required=False,
+        choices=[("", "None"), ("month", "Adjust for month of year")],
+        help_text="Adds month-of-year terms; needs at least 24 months. Use for outcomes with "
+        "a summer peak, such as shootings.",
+    )
+    cov = forms.ChoiceField(
+        label="Standard errors (difference-in-differences)",
+        choices=[
+            ("HC1", "Robust (HC1), recommended"),
+            ("classical", "Classical"),
+            ("cluster", "Clustered by area"),
+        ],
+        initial="HC1",
+        help_text="Robust errors allow for unequal variance between groups and periods.",
+    )
+    hac_lags = forms.IntegerField(
+        label="Autocorrelation lags (time series)",
+        required=False,
+        min_value=0,
+        max_value=24,
+        help_text="Leave empty for the standard rule, floor(4 (n/100)^(2/9)).",
+    )
+    title = forms.CharField(
+        label="Title", required=False, max_length=200, help_text="Leave empty for a default."
+    )
+    strategy = forms.TypedChoiceField(
+        label="Strategy page",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="Links the published result from this site's strategy page.",
+    )
+    run_now = forms.BooleanField(
+        label="Run it now", required=False, initial=True, help_text="Queue the first run."
+    )
+
+    def __init__(self, *args, site: GranteeSite, metric: OutcomeMetric, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site, self.metric = site, metric
+        self.areas = analysis_data.area_options(site, metric)
+        has_comparison = len(self.areas) > 1
+        disabled = (
+            set() if has_comparison else {str(d) for d in analysis_data.DESIGNS_NEEDING_COMPARISON}
+        )
+        self.fields["design"].choices = [
+            (value, f"{label}. {DESIGN_HELP[value]}") for value, label in Analysis.Design.choices
+        ]
+        self.fields["design"].widget = DisablingRadioSelect(
+            choices=self.fields["design"].choices, disabled=disabled
+        )
+        self.fields["design"].initial = (
+            Analysis.Design.ITS_WITH_COMPARISON if has_comparison else Analysis.Design.ITS
+        )
+        if not has_comparison:
+            self.fields["design"].help_text = (
+                "Designs with a comparison are unavailable: this site has no comparison-area "
+                "data for this metric."
+            )
+        area_choices = [
+            (
+                a.area,
+                f"{a.area} ({a.group}, {a.periods} periods, "
+                f"{month_label(a.first)} to {month_label(a.last)})",
+            )
+            for a in sorted(self.areas, key=lambda a: (a.group != "treatment", a.area))
+        ]
+        self.fields["treatment_area"].choices = area_choices
+        self.fields["comparison_areas"].choices = [
+            c
+            for c in area_choices
+            if any(a.area == c[0] and a.group == "comparison" for a in self.areas)
+        ] or area_choices
+        first = min(a.first for a in self.areas)
+        last = max(a.last for a in self.areas)
+        months = month_range(first, last)
+        inner = months[2:-1] if len(months) > 4 else months
+        self.fields["intervention_date"].choices = [(m.isoformat(), month_label(m)) for m in inner]
+        if inner:
+            self.fields["intervention_date"].initial = inner[len(inner) // 2].isoformat()
+        window = [("", "All data")] + [(m.isoformat(), month_label(m)) for m in months]
+        self.fields["pre_start"].choices = window
+        self.fields["post_end"].choices = window
+        from strategies.models import StrategyPage
+
+        pages = StrategyPage.objects.filter(grantee_site=site).order_by("title")
+        self.fields["strategy"].choices = [("", "None")] + [(p.pk, p.title) for p in pages]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("intervention_date", "pre_start", "post_end"):
+            value = cleaned.get(name)
+            cleaned[name] = dt.date.fromisoformat(value) if value else None
+        return cleaned
+
+    def options(self) -> dict:
+        cleaned = self.cleaned_data
+        options: dict = {"cov": cleaned["cov"]}
+        if cleaned.get("seasonality"):
+            options["seasonality"] = cleaned["seasonality"]
+        if cleaned.get("hac_lags") is not None:
+            options["hac_lags"] = cleaned["hac_lags"]
+        return options

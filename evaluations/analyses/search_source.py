@@ -1,0 +1,102 @@
+"""The ``analysis`` search source: published analyses with a succeeded current result.
+
+Publishing, unpublishing, edits and new results all reach the index through
+``schedule_update`` (which drops the document when the analysis is no longer published or has
+no usable result); deleting an analysis schedules a delete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+
+from evaluations.analyses import findings, presentation, selectors
+from evaluations.models import Analysis, AnalysisResult
+from search.backends.base import SearchDocument
+from search.sources import (
+    SearchSource,
+    clean_text,
+    jurisdiction_fields,
+    schedule_delete,
+    schedule_update,
+)
+
+
+class AnalysisSource(SearchSource):
+    doc_type = "analysis"
+    label = "Analysis result"
+
+    def queryset(self) -> QuerySet:
+        return (
+            selectors.published_analyses()
+            .filter(results__is_current=True, results__status=Analysis.Status.SUCCEEDED)
+            .distinct()
+        )
+
+    def to_document(self, obj: Analysis) -> SearchDocument | None:
+        stored = selectors.current_result(obj)
+        if stored is None or not stored.result:
+            return None
+        result = stored.result
+        head = findings.headline(result)
+        finding = presentation.finding_for(obj, result)
+        direction = findings.effect_direction_for(result, obj.metric.desired_direction)
+        strategy_types: list[str] = []
+        if obj.strategy_id:
+            strategy_types = list(obj.strategy.strategy_types.values_list("slug", flat=True))
+        body = clean_text(
+            " ".join(
+                [
+                    obj.metric.name,
+                    obj.metric.description,
+                    obj.get_design_display(),
+                    obj.treatment_area,
+                    " ".join(obj.comparison_areas or []),
+                    str(result.get("method") or ""),
+                    " ".join(findings.caveats(obj, result)),
+                ]
+            )
+        )
+        return SearchDocument(
+            doc_type=self.doc_type,
+            object_id=str(obj.pk),
+            title=obj.title,
+            url=obj.get_absolute_url(),
+            summary=finding,
+            body=body,
+            finding=finding,
+            metrics=[obj.metric.code],
+            design=obj.design,
+            direction=direction,
+            effect_size=_effect_size(head),
+            strategy_types=strategy_types,
+            year=obj.intervention_date.year,
+            published_at=obj.published_at,
+            **jurisdiction_fields(obj.site),
+        )
+
+    def connect(self) -> None:
+        post_save.connect(_analysis_changed, sender=Analysis, weak=False)
+        post_delete.connect(_analysis_deleted, sender=Analysis, weak=False)
+        post_save.connect(_result_changed, sender=AnalysisResult, weak=False)
+
+
+def _effect_size(head: dict[str, Any]) -> float | None:
+    """A comparable size: the log rate ratio for counts, the estimate otherwise."""
+    if head.get("scale") == "ratio":
+        return head.get("log_estimate")
+    return head.get("estimate")
+
+
+def _analysis_changed(sender, instance: Analysis, **kwargs: Any) -> None:
+    schedule_update("analysis", instance.pk)
+
+
+def _analysis_deleted(sender, instance: Analysis, **kwargs: Any) -> None:
+    schedule_delete("analysis", instance.pk)
+
+
+def _result_changed(sender, instance: AnalysisResult, **kwargs: Any) -> None:
+    schedule_update("analysis", instance.analysis_id)

@@ -1,0 +1,80 @@
+"""/compare/: published results for a metric and their random-effects pooled estimate."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+
+from evaluations import stats
+from evaluations.analyses.compare import compare_metric
+from tests import factories
+from tests.evaluations.analysis_helpers import make_analysis
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_sites(site_a, site_b):
+    site_c = factories.GranteeSiteFactory(slug="site-c", name="Site C Prosecutor")
+    return [
+        make_analysis(site=site_a, design="did", seed=1, title="A did"),
+        make_analysis(site=site_b, design="its", seed=2, effect=-0.1, title="B its"),
+        make_analysis(site=site_c, design="pre_post", seed=3, effect=-0.45, title="C pre/post"),
+    ]
+
+
+def test_pooled_estimate_matches_random_effects(three_sites, site_a):
+    make_analysis(site=site_a, published=False, title="Unpublished")
+    comparison = compare_metric("nonfatal_shootings")
+    effects = [stats.effect_size_from_result(a.current_result.result) for a in three_sites]
+    expected = stats.random_effects([e[0] for e in effects], [e[1] for e in effects], method="REML")
+    pooled = comparison.pooled
+    assert pooled["k"] == 3
+    assert pooled["estimate"] == pytest.approx(round(math.exp(expected.estimate), 4))
+    assert pooled["ci_low"] == pytest.approx(round(math.exp(expected.ci_low), 4))
+    assert pooled["pi_high"] == pytest.approx(round(math.exp(expected.pi_high), 4))
+    assert pooled["tau2"] == pytest.approx(expected.tau2)
+    assert pooled["i2_percent"] == pytest.approx(round(100 * expected.i2, 1))
+    assert pooled["q"] == pytest.approx(expected.q)
+    labels = [r["label"] for r in comparison.table_rows]
+    assert labels[-1] == "Pooled (random effects)" and not any("Unpublished" in x for x in labels)
+    assert comparison.chart.spec["data"]["values"] is comparison.table_rows
+
+
+def test_page_and_csv(client, three_sites):
+    html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    assert "Pooled estimate of 3 results" in html and "What pooling means" in html
+    assert "prediction interval" in html and "I²" in html
+    for analysis in three_sites:
+        assert analysis.get_absolute_url() in html
+    response = client.get("/compare/", {"metric": "nonfatal_shootings", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "Result" and len(rows) == 1 + 3 + 1
+
+
+def test_single_result_is_not_pooled(client, site_a):
+    make_analysis(site=site_a, design="did")
+    comparison = compare_metric("nonfatal_shootings")
+    assert comparison.pooled is None
+    assert "at least 2" in comparison.not_pooled_reason
+    html = client.get("/compare/", {"metric": "nonfatal_shootings", "design": "did"}).content
+    assert b"at least 2" in html
+
+
+def test_design_filter(three_sites):
+    comparison = compare_metric("nonfatal_shootings", design="its")
+    assert [r["label"] for r in comparison.table_rows] == ["Site B Prosecutor: B its"]
+
+
+def test_one_result_per_site_in_the_pool(three_sites, site_a):
+    weaker = make_analysis(site=site_a, design="pre_post", seed=4, title="A pre/post")
+    comparison = compare_metric("nonfatal_shootings")
+    rows = {r["label"]: r for r in comparison.table_rows}
+    assert rows[f"Site A Prosecutor: {weaker.title}"]["in_pool"].startswith("no")
+    assert rows[f"Site A Prosecutor: {three_sites[0].title}"]["in_pool"] == "yes"
+    assert comparison.pooled["k"] == 3
+    headings = [h for _k, h in comparison.chart.columns]
+    assert {"Site", "State", "Jurisdiction kind", "Design", "Direction"} <= set(headings)
