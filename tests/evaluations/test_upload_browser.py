@@ -38,6 +38,8 @@ def test_contributor_upload_story(
     page.goto(live_server.url + "/admin/outcome-data/upload/")
     page.set_input_files("#id_file", str(messy))
     page.click("text=Check the file")
+    # The check redirects to the batch page; wait for its report rather than racing the load.
+    page.wait_for_selector("text=Errors (must be fixed)", timeout=30_000)
     page.screenshot(path="/tmp/ips-outcome-errors.png", full_page=True)
     errors = page.locator("table", has_text="Errors (must be fixed)").locator("tbody tr")
     assert errors.count() == 7
