@@ -23,43 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.database import bench_database_create, bench_database_drop
+
 BENCH_DB = "ips_bench"
 METRICS = ("nonfatal_shootings", "homicides", "shots_fired_calls", "gun_recoveries")
-
-
-def _setup_django() -> str:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
-        label = "PostgreSQL"
-    else:
-        path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        label = "SQLite"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return label
-
-
-def _drop_bench_db(original_url: str) -> None:
-    if original_url.startswith("postgres"):
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(original_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 def generate_csv(path: Path, rows: int, site_slug: str, seed: int = 7) -> None:
@@ -202,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     original_url = os.environ.get("DATABASE_URL", "")
-    label = _setup_django()
+    postgres_url = original_url if original_url.startswith("postgres") else None
+    label = bench_database_create(BENCH_DB, postgres_url=postgres_url)
     try:
         from django.core.management import call_command
 
@@ -251,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print("targets met" if ok else "TARGETS NOT MET")
         return 0 if ok else 1
     finally:
-        _drop_bench_db(original_url)
+        bench_database_drop(BENCH_DB, postgres_url=postgres_url)
 
 
 if __name__ == "__main__":

@@ -17,41 +17,21 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.database import (  # noqa: E402 - needs the project root on sys.path first
+    DEFAULT_POSTGRES_URL,
+    bench_database_create,
+    bench_database_drop,
+)
+
 BENCH_DB = "ips_result_page_bench"
 TARGET_P95_MS = 100.0
 MONTHS = 60
 POST_FROM = 36
-
-
-def _setup_django(postgres: bool) -> str:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
-    if postgres:
-        import psycopg
-
-        url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-        base, _, _ = url.rpartition("/")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
-        label = "PostgreSQL"
-    else:
-        path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        label = "SQLite"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return label
 
 
 def _rows(seed: int = 11) -> list[dict]:
@@ -139,7 +119,12 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     original = os.environ.get("DATABASE_URL", "")
-    label = _setup_django(args.postgres)
+    postgres_url = (
+        (original if original.startswith("postgres") else DEFAULT_POSTGRES_URL)
+        if args.postgres
+        else None
+    )
+    label = bench_database_create(BENCH_DB, postgres_url=postgres_url)
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -172,14 +157,7 @@ def main() -> int:
         print(f"  target p95 < {TARGET_P95_MS:.0f} ms: {verdict}")
         return 0 if s95 < TARGET_P95_MS else 1
     finally:
-        if args.postgres:
-            import psycopg
-            from django.db import connections
-
-            connections.close_all()
-            admin = original or "postgres://postgres@127.0.0.1:5432/postgres"
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        bench_database_drop(BENCH_DB, postgres_url=postgres_url)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from import_export import fields, resources, widgets
 
 from evaluations.models import OutcomeMetric, OutcomeObservation
-from evaluations.selectors import number_text
+from evaluations.selectors import OBSERVATION_COLUMNS, number_text
 from portal.models import GranteeSite
 
 
@@ -27,19 +27,7 @@ class OutcomeObservationResource(resources.ModelResource):
 
     class Meta:
         model = OutcomeObservation
-        fields = (
-            "site",
-            "metric",
-            "area",
-            "group",
-            "period_start",
-            "period_end",
-            "dimension",
-            "category",
-            "value",
-            "denominator",
-            "notes",
-        )
+        fields = OBSERVATION_COLUMNS
         export_order = fields
         import_id_fields = (
             "site",

@@ -16,19 +16,7 @@ from portal.models import GranteeSite
 from portal.selectors import sites_for_user
 
 SUPPRESSED_LABEL_TEMPLATE = "<{threshold}"
-OBSERVATION_COLUMNS = (
-    "site",
-    "metric",
-    "area",
-    "group",
-    "period_start",
-    "period_end",
-    "dimension",
-    "category",
-    "value",
-    "denominator",
-    "notes",
-)
+OBSERVATION_COLUMNS = (*OutcomeObservation.NATURAL_KEY, "value", "denominator", "notes")
 
 
 def observations_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet:

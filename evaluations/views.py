@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from evaluations.exports import observations_export
 from evaluations.forms import ObservationFilterForm
-from evaluations.models import OutcomeMetric
+from evaluations.models import OutcomeMetric, OutcomeObservation
 from evaluations.selectors import (
     observations_dataframe,
     observations_filter,
@@ -45,16 +45,7 @@ def public_data(request: HttpRequest) -> HttpResponse:
                 )
             )
         )
-        key = [
-            "site",
-            "metric",
-            "area",
-            "group",
-            "period_start",
-            "period_end",
-            "dimension",
-            "category",
-        ]
+        key = list(OutcomeObservation.NATURAL_KEY)
         frame = frame.merge(full[[*key, "display_value"]], on=key, how="left")
         rows = frame.to_dict("records")
     query = request.GET.copy()
