@@ -322,8 +322,10 @@ def analyses_mark_stale(
 ) -> list[Analysis]:
     """Mark analyses whose data changed as stale and queue their re-runs.
 
-    An analysis is affected when it is for the site and metric and uses one of the changed
-    areas (``areas`` None or empty: any area).
+    An analysis is affected when it is for the site and metric, uses one of the changed
+    areas (``areas`` None or empty: any area), and the rows it would use now hash differently
+    from those its current result used: publishing, or re-uploading identical values, leaves
+    a result current instead of sending it back through the worker.
     """
     areas = set(areas or [])
     affected = []
@@ -332,6 +334,14 @@ def analyses_mark_stale(
         used = {analysis.treatment_area, *(analysis.comparison_areas or [])}
         if areas and not used & areas:
             continue
+        current = analysis.current_result
+        if current is not None and current.status == Analysis.Status.SUCCEEDED:
+            try:
+                unchanged = current.input_hash == analysis_input_hash(analysis)
+            except AnalysisError:
+                unchanged = False  # the data no longer supports it: re-run to record why
+            if unchanged:
+                continue
         analysis.results.filter(is_current=True).update(status=Analysis.Status.STALE)
         Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.STALE)
         analysis.status = Analysis.Status.STALE
@@ -342,8 +352,18 @@ def analyses_mark_stale(
 
 
 def on_observations_changed(sender, *, site, metric_codes, areas, **kwargs) -> None:
-    """Receiver of ``evaluations.signals.observations_changed``."""
-    analyses_mark_stale(site=site, metric_codes=metric_codes, areas=areas)
+    """Receiver of ``evaluations.signals.observations_changed``: only enqueues.
+
+    Comparing input hashes loads every affected analysis's data, which is work for the
+    worker, not for the upload request that sent the signal.
+    """
+    from evaluations.analyses.tasks import analyses_stale_check_task
+
+    analyses_stale_check_task.enqueue(
+        site_id=site.pk,
+        metric_codes=sorted(metric_codes),
+        areas=sorted(areas) if areas else None,
+    )
 
 
 # --- Publish -------------------------------------------------------------------------------

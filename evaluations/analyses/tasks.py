@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from evaluations.analyses.services import analysis_run
+from evaluations.analyses.services import analyses_mark_stale, analysis_run
+from portal.models import GranteeSite
 
 
 @task()
 def analysis_run_task(analysis_id: int) -> str:
     """Run one analysis and store its result; returns the result status."""
     return analysis_run(analysis_id=analysis_id).status
+
+
+@task()
+def analyses_stale_check_task(
+    site_id: int, metric_codes: list[str], areas: list[str] | None
+) -> list[int]:
+    """After new or corrected data: mark analyses whose inputs changed stale and re-run them.
+
+    Returns the ids of the analyses queued again.
+    """
+    site = GranteeSite.objects.get(pk=site_id)
+    affected = analyses_mark_stale(site=site, metric_codes=metric_codes, areas=areas)
+    return [analysis.pk for analysis in affected]

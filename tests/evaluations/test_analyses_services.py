@@ -15,6 +15,7 @@ from django.core.management import call_command
 from evaluations import stats
 from evaluations.analyses.services import (
     AnalysisSpecError,
+    analyses_mark_stale,
     analysis_create,
     analysis_enqueue,
     analysis_publish,
@@ -207,6 +208,26 @@ def test_new_upload_marks_stale_and_reruns(loaded, bja_user, django_capture_on_c
     assert untouched.current_result.pk == other.pk  # another metric: not re-run
     analysis.refresh_from_db()
     assert analysis.status == "succeeded"
+
+
+def test_unchanged_data_leaves_the_result_current(loaded, bja_user):
+    """Publishing, or re-uploading the same values, must not send results back to the queue."""
+    analysis = create(bja_user, loaded)
+    first = analysis_run(analysis=analysis)
+    assert (
+        analyses_mark_stale(site=analysis.site, metric_codes=[analysis.metric.code], areas=None)
+        == []
+    )
+    first.refresh_from_db()
+    assert first.status == "succeeded" and first.is_current
+    # A changed value in an area the analysis uses does make it stale.
+    OutcomeObservation.objects.filter(
+        site=analysis.site, metric=analysis.metric, area=analysis.treatment_area
+    ).update(value=0)
+    affected = analyses_mark_stale(
+        site=analysis.site, metric_codes=[analysis.metric.code], areas=[analysis.treatment_area]
+    )
+    assert [a.pk for a in affected] == [analysis.pk]
 
 
 def test_enqueue_runs_with_the_immediate_backend(

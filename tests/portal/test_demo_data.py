@@ -78,3 +78,15 @@ def test_home_page_is_the_site_root(client, settings):
     home = HomePage.objects.get()
     assert home.get_site().root_page_id == home.pk
     assert client.get("/").status_code == 200
+
+
+def test_demo_analyses_stay_current_without_a_worker(settings, django_capture_on_commit_callbacks):
+    """``make run`` starts no task worker: the demo's own data import must not leave its
+    analyses stale and queued behind one (found when the demo showed no results)."""
+    from evaluations.models import Analysis
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", verbosity=0)
+    assert Analysis.objects.filter(is_published=True).count() >= 3
+    assert set(Analysis.objects.values_list("status", flat=True)) == {"succeeded"}
