@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.database import bench_database_create, bench_database_drop
+from evaluations.uploads.validation import TEMPLATE_COLUMNS
 
 BENCH_DB = "ips_bench"
 METRICS = ("nonfatal_shootings", "homicides", "shots_fired_calls", "gun_recoveries")
@@ -37,21 +38,7 @@ def generate_csv(path: Path, rows: int, site_slug: str, seed: int = 7) -> None:
 
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "site",
-                "metric",
-                "area",
-                "group",
-                "period_start",
-                "period_end",
-                "value",
-                "denominator",
-                "notes",
-                "dimension",
-                "category",
-            ]
-        )
+        writer.writerow(TEMPLATE_COLUMNS)
         written = 0
         area_index = 0
         while written < rows:

@@ -29,16 +29,7 @@ class OutcomeObservationResource(resources.ModelResource):
         model = OutcomeObservation
         fields = OBSERVATION_COLUMNS
         export_order = fields
-        import_id_fields = (
-            "site",
-            "metric",
-            "area",
-            "group",
-            "period_start",
-            "period_end",
-            "dimension",
-            "category",
-        )
+        import_id_fields = OutcomeObservation.NATURAL_KEY
 
     def dehydrate_value(self, observation: OutcomeObservation) -> str:
         """Whole numbers without a trailing ".0", as analysts typed them."""

@@ -285,6 +285,27 @@ def _new_observations(chunk: pd.DataFrame, site_id: int, batch_id: int | None):
     ]
 
 
+def _history_snapshot(
+    obs: OutcomeObservation, *, batch: UploadBatch, action: str, new_value: float, user
+) -> ObservationHistory:
+    """The observation as it stands before ``batch`` changes it, so the change can be undone.
+
+    Updates by an import and restores by a rollback both record one.
+    """
+    return ObservationHistory(
+        observation=obs,
+        batch=batch,
+        action=action,
+        old_value=obs.value,
+        old_denominator=obs.denominator,
+        old_notes=obs.notes,
+        old_batch_id=obs.batch_id,
+        old_is_published=obs.is_published,
+        new_value=new_value,
+        changed_by=user,
+    )
+
+
 def _plan_write(plan: UploadPlan, batch: UploadBatch, user, progress: Progress) -> None:
     """Insert, update and record history for a valid plan. Must run inside a transaction."""
     total = max(len(plan.new) + len(plan.updated), 1)
@@ -309,17 +330,12 @@ def _plan_write(plan: UploadPlan, batch: UploadBatch, user, progress: Progress) 
         ):
             obs = current[obs_id]
             history.append(
-                ObservationHistory(
-                    observation=obs,
+                _history_snapshot(
+                    obs,
                     batch=batch,
                     action=ObservationHistory.Action.UPDATED,
-                    old_value=obs.value,
-                    old_denominator=obs.denominator,
-                    old_notes=obs.notes,
-                    old_batch_id=obs.batch_id,
-                    old_is_published=obs.is_published,
                     new_value=value,
-                    changed_by=user,
+                    user=user,
                 )
             )
             obs.value, obs.denominator, obs.notes = value, denominator, notes
@@ -586,17 +602,12 @@ def upload_batch_rollback(
         for entry in history:
             obs = entry.observation
             undo.append(
-                ObservationHistory(
-                    observation=obs,
+                _history_snapshot(
+                    obs,
                     batch=batch,
                     action=ObservationHistory.Action.ROLLED_BACK,
-                    old_value=obs.value,
-                    old_denominator=obs.denominator,
-                    old_notes=obs.notes,
-                    old_batch_id=obs.batch_id,
-                    old_is_published=obs.is_published,
                     new_value=entry.old_value,
-                    changed_by=user,
+                    user=user,
                 )
             )
             obs.value, obs.denominator, obs.notes = (
