@@ -13,7 +13,7 @@ import tablib
 from django.db.models import QuerySet
 
 from evaluations.resources import OutcomeObservationResource
-from evaluations.selectors import observations_dataframe, suppress_small_counts
+from evaluations.selectors import public_display
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
@@ -38,10 +38,10 @@ def cell_escape(value: object) -> object:
 
 def observations_dataset(queryset: QuerySet, *, public: bool) -> tablib.Dataset:
     """The rows as a tablib Dataset (via the import-export resource), escaped and, for the
-    public, with small counts suppressed."""
+    public, protected exactly as on the public page."""
     dataset = OutcomeObservationResource().export(queryset=queryset)
     if public and len(dataset):
-        shown = suppress_small_counts(observations_dataframe(queryset))["display_value"].tolist()
+        shown = public_display(queryset)["display_value"].tolist()
         index = dataset.headers.index("value")
         rows = [list(row) for row in dataset]
         for row, text in zip(rows, shown, strict=True):

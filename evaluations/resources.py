@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from import_export import fields, resources, widgets
 
+from evaluations.disclosure import number_text
 from evaluations.models import OutcomeMetric, OutcomeObservation
-from evaluations.selectors import OBSERVATION_COLUMNS, number_text
+from evaluations.selectors import OBSERVATION_COLUMNS
 from portal.models import GranteeSite
 
 

@@ -4,18 +4,19 @@ and the small-count suppression every public view and export applies."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from dataclasses import replace
 
-import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet, Sum
 
+from evaluations.disclosure import disclosure_policy, protect_cells
 from evaluations.models import OutcomeMetric, OutcomeObservation, UploadBatch
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
 
-SUPPRESSED_LABEL_TEMPLATE = "<{threshold}"
 OBSERVATION_COLUMNS = (*OutcomeObservation.NATURAL_KEY, "value", "denominator", "notes")
 
 
@@ -29,7 +30,7 @@ def observations_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
 
 
 def observations_public() -> QuerySet:
-    """What anyone may see (values still need ``suppress_small_counts``)."""
+    """What anyone may see (values still need ``public_display``)."""
     return OutcomeObservation.objects.select_related("site", "metric").filter(is_published=True)
 
 
@@ -124,51 +125,61 @@ def observation_series(
 
 
 def suppress_small_counts(frame: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
-    """Return ``frame`` with ``display_value`` (text) and ``suppressed`` (bool) columns.
+    """Return ``frame`` with ``display_value`` (text), ``suppressed`` (bool) and
+    ``suppression`` ("", "primary", "secondary") columns, protecting ``frame`` as one set of
+    linked tables per site-metric (see ``evaluations.disclosure``).
 
-    Primary suppression: values from 1 to threshold-1 of metrics flagged suppressible show as
-    "<10". Complementary suppression: where a breakdown (dimension) has exactly one
-    suppressed category and its total is shown, total minus the shown categories would give
-    the hidden value away, so the smallest other non-zero category is hidden too (or the total
-    when there is none). Needs columns site, metric, area, group, period_start, period_end,
-    dimension, value, suppressible.
+    Public views call ``public_display`` instead, which protects each site-metric's complete
+    published table so that no filter changes what is hidden.
     """
-    threshold = threshold or settings.PORTAL_SMALL_COUNT_THRESHOLD
-    out = frame.copy()
-    values = out["value"].astype("float64")
-    suppressible = out["suppressible"].astype(bool)
-    suppressed = suppressible & (values >= 1) & (values < threshold)
-    period = ["site", "metric", "area", "group", "period_start", "period_end"]
-    is_part = out["dimension"].astype(str) != ""
-    if is_part.any() and suppressible.any():
-        totals = out.loc[~is_part & suppressible].reset_index()
-        parts_index = out.loc[is_part & suppressible].index
-        for _key, members in out.loc[parts_index].groupby([*period, "dimension"], sort=False):
-            hidden = suppressed.loc[members.index]
-            if hidden.sum() != 1:
-                continue
-            match = totals
-            for column, value in zip(period, _key[: len(period)], strict=True):
-                match = match.loc[match[column] == value]
-            total_shown = not match.empty and not suppressed.loc[match["index"]].any()
-            if not total_shown:
-                continue
-            candidates = members.loc[~hidden & (members["value"] > 0)]
-            if candidates.empty:
-                suppressed.loc[match["index"]] = True
-            else:
-                suppressed.loc[candidates["value"].idxmin()] = True
-    label = SUPPRESSED_LABEL_TEMPLATE.format(threshold=threshold)
-    out["display_value"] = np.where(suppressed, label, values.map(number_text))
-    out["suppressed"] = suppressed
-    return out
+    policy = disclosure_policy()
+    if threshold is not None:
+        policy = replace(policy, threshold=threshold)
+    return protect_cells(frame, policy)
 
 
-def number_text(value: float | None) -> str:
-    """Whole numbers without a trailing ".0", as analysts typed them."""
-    if value is None or pd.isna(value):
-        return ""
-    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+def _fingerprint(site_id: int, metric_id: int) -> str:
+    published = OutcomeObservation.objects.filter(
+        site_id=site_id, metric_id=metric_id, is_published=True
+    )
+    facts = published.aggregate(
+        n=Count("pk"), last=Max("published_at"), top=Max("pk"), total=Sum("value")
+    )
+    return hashlib.sha256(repr(sorted(facts.items())).encode()).hexdigest()[:24]
+
+
+def public_cells(site_id: int, metric_id: int) -> pd.DataFrame:
+    """Every published cell of one site-metric with the public protection applied (cached
+    until the published set or the policy changes)."""
+    policy = disclosure_policy()
+    fingerprint = _fingerprint(site_id, metric_id)
+    key = f"disclosure:{site_id}:{metric_id}:{fingerprint}:{hash(policy)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    queryset = observations_public().filter(site_id=site_id, metric_id=metric_id)
+    protected = protect_cells(observations_dataframe(queryset), policy)
+    cache.set(key, protected, timeout=3600)
+    return protected
+
+
+def public_display(queryset: QuerySet) -> pd.DataFrame:
+    """The rows of ``queryset`` as a frame, in its order, with the public ``display_value``,
+    ``suppressed`` and ``suppression`` of each cell, worked out on the whole published table
+    of its site-metric. Rows that are not published show the neutral marker."""
+    frame = observations_dataframe(queryset)
+    if frame.empty:
+        return frame.assign(display_value=[], suppressed=[], suppression=[])
+    pairs = set(queryset.order_by().values_list("site_id", "metric_id").distinct())
+    protected = pd.concat([public_cells(s, m) for s, m in sorted(pairs)], ignore_index=True)
+    key = list(OutcomeObservation.NATURAL_KEY)
+    columns = [*key, "display_value", "suppressed", "suppression"]
+    merged = frame.merge(protected[columns], on=key, how="left")
+    missing = merged["display_value"].isna()
+    merged.loc[missing, "display_value"] = disclosure_policy().suppressed_marker
+    merged.loc[missing, "suppressed"] = True
+    merged.loc[missing, "suppression"] = "unpublished"
+    return merged
 
 
 def upload_batches_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet:

@@ -7,15 +7,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from evaluations.disclosure import disclosure_policy
 from evaluations.exports import observations_export
 from evaluations.forms import ObservationFilterForm
-from evaluations.models import OutcomeMetric, OutcomeObservation
-from evaluations.selectors import (
-    observations_dataframe,
-    observations_filter,
-    observations_public,
-    suppress_small_counts,
-)
+from evaluations.models import OutcomeMetric
+from evaluations.selectors import observations_filter, observations_public, public_display
 from portal.models import GranteeSite
 
 ROWS_PER_PAGE = 100
@@ -31,23 +27,9 @@ def _public_queryset(request: HttpRequest):
 def public_data(request: HttpRequest) -> HttpResponse:
     form, queryset = _public_queryset(request)
     page = Paginator(queryset, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    # Suppression needs whole breakdown groups: compute on the filtered set, show one page.
+    # Protection is worked out on each site-metric's whole published table, not on this page.
     page_ids = [obs.pk for obs in page.object_list]
-    rows = []
-    if page_ids:
-        frame = observations_dataframe(queryset.filter(pk__in=page_ids))
-        full = suppress_small_counts(
-            observations_dataframe(
-                queryset.filter(
-                    site__in={o.site_id for o in page.object_list},
-                    metric__in={o.metric_id for o in page.object_list},
-                    period_start__in={o.period_start for o in page.object_list},
-                )
-            )
-        )
-        key = list(OutcomeObservation.NATURAL_KEY)
-        frame = frame.merge(full[[*key, "display_value"]], on=key, how="left")
-        rows = frame.to_dict("records")
+    rows = public_display(queryset.filter(pk__in=page_ids)).to_dict("records") if page_ids else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -58,6 +40,7 @@ def public_data(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "rows": rows,
             "query": query.urlencode(),
+            "policy": disclosure_policy(),
             "metrics": OutcomeMetric.objects.filter(observations__is_published=True).distinct(),
         },
     )

@@ -80,7 +80,8 @@ def test_complementary_suppression_hides_a_second_category():
         ]
     )
     shown = suppress_small_counts(data, threshold=10)
-    assert list(shown["display_value"]) == ["40", "<10", "<10", "21"]
+    # the second cell is hidden to protect the first: a neutral marker, never a false "<10"
+    assert list(shown["display_value"]) == ["40", "<10", "suppressed", "21"]
     # with two suppressed cells already, nothing more needs hiding
     data.loc[2, "value"] = 5
     data.loc[3, "value"] = 31

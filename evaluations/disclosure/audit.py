@@ -1,0 +1,164 @@
+"""What an outsider can work out about each suppressed cell from everything published.
+
+Every published figure becomes a linear constraint on the hidden cells: relations between
+cells (``tables``), shown values as constants, and derived figures published at a rounding
+(a mean over ``n`` months shown to one decimal is a band on their sum). For each cell hidden
+as a small count, ``scipy.optimize.linprog`` finds the smallest and largest value consistent
+with all of it; the cell is protected when that interval still covers its whole protection
+interval (1 to threshold-1). This is the attacker of the cell-suppression literature
+(e.g. Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, section 5.6), run on the
+linear-programming relaxation; primary cells are known to lie in 1..threshold-1 from their
+label and secondary cells, which are never small or zero by construction, at or above the
+threshold.
+
+Pure numpy/scipy: no Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from evaluations.disclosure.tables import Relation
+
+SHOWN, PRIMARY, SECONDARY = "shown", "primary", "secondary"
+SLACK = 1e-6
+
+
+@dataclass(frozen=True)
+class LinearFigure:
+    """A published derived figure: ``low <= sum(coef * cell) <= high`` (positions into the
+    cell frame). ``label`` names it in audit messages."""
+
+    label: str
+    coefficients: tuple[tuple[int, float], ...]
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class CellInterval:
+    """The tightest bounds an attacker gets for one primary cell."""
+
+    position: int
+    low: float
+    high: float
+    protected_low: float
+    protected_high: float
+
+    @property
+    def exposed(self) -> bool:
+        return self.low > self.protected_low + SLACK or self.high < self.protected_high - SLACK
+
+
+def _components(n: int, groups: Sequence[Sequence[int]]) -> list[list[int]]:
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for members in groups:
+        for a, b in zip(members, members[1:], strict=False):
+            parent[find(a)] = find(b)
+    out: dict[int, list[int]] = {}
+    for i in range(n):
+        out.setdefault(find(i), []).append(i)
+    return list(out.values())
+
+
+def attacker_intervals(
+    values: np.ndarray,
+    status: Sequence[str],
+    relations: Sequence[Relation],
+    *,
+    threshold: int,
+    figures: Sequence[LinearFigure] = (),
+) -> list[CellInterval]:
+    """The interval of every primary cell, from relations, shown values and ``figures``."""
+    values = np.asarray(values, dtype="float64")
+    hidden = [i for i, s in enumerate(status) if s != SHOWN]
+    if not hidden:
+        return []
+    column = {cell: k for k, cell in enumerate(hidden)}
+    equalities: list[tuple[dict[int, float], float]] = []
+    for relation in relations:
+        coefs: dict[int, float] = {}
+        rhs = 0.0
+        for cell, sign in [(relation.total, 1.0)] + [(p, -1.0) for p in relation.parts]:
+            if cell in column:
+                coefs[column[cell]] = coefs.get(column[cell], 0.0) + sign
+            else:
+                rhs -= sign * values[cell]
+        if coefs:
+            equalities.append((coefs, rhs))
+    bands: list[tuple[dict[int, float], float, float]] = []
+    for figure in figures:
+        coefs = {}
+        shift = 0.0
+        for cell, coef in figure.coefficients:
+            if cell in column:
+                coefs[column[cell]] = coefs.get(column[cell], 0.0) + coef
+            else:
+                shift += coef * values[cell]
+        if coefs:
+            bands.append((coefs, figure.low - shift, figure.high - shift))
+    bounds = [
+        (1.0, threshold - 1.0) if status[cell] == PRIMARY else (float(threshold), None)
+        for cell in hidden
+    ]
+    links = [list(c) for c, _ in equalities] + [list(c) for c, _, _ in bands]
+    out = []
+    for component in _components(len(hidden), links):
+        members = set(component)
+        local = {k: j for j, k in enumerate(component)}
+        rows_eq = [(c, r) for c, r in equalities if set(c) <= members]
+        rows_band = [(c, lo, hi) for c, lo, hi in bands if set(c) <= members]
+        a_eq = np.zeros((len(rows_eq), len(component)))
+        b_eq = np.array([r for _, r in rows_eq])
+        for row, (coefs, _r) in enumerate(rows_eq):
+            for k, coef in coefs.items():
+                a_eq[row, local[k]] = coef
+        a_ub = np.zeros((2 * len(rows_band), len(component)))
+        b_ub = np.zeros(2 * len(rows_band))
+        for row, (coefs, low, high) in enumerate(rows_band):
+            for k, coef in coefs.items():
+                a_ub[2 * row, local[k]] = coef
+                a_ub[2 * row + 1, local[k]] = -coef
+            b_ub[2 * row], b_ub[2 * row + 1] = high, -low
+        local_bounds = [bounds[k] for k in component]
+        for k in component:
+            cell = hidden[k]
+            if status[cell] != PRIMARY:
+                continue
+            if not rows_eq and not rows_band:
+                low, high = local_bounds[local[k]]
+            else:
+                low, high = _extremes(local[k], a_eq, b_eq, a_ub, b_ub, local_bounds)
+            out.append(CellInterval(cell, low, high, 1.0, threshold - 1.0))
+    return out
+
+
+def _extremes(j, a_eq, b_eq, a_ub, b_ub, bounds) -> tuple[float, float]:
+    cost = np.zeros(len(bounds))
+    cost[j] = 1.0
+    found = []
+    for sign in (1.0, -1.0):
+        result = linprog(
+            sign * cost,
+            A_ub=a_ub if len(a_ub) else None,
+            b_ub=b_ub if len(b_ub) else None,
+            A_eq=a_eq if len(a_eq) else None,
+            b_eq=b_eq if len(b_eq) else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0:
+            raise ValueError(f"The published figures are inconsistent: {result.message}")
+        found.append(sign * result.fun)
+    return found[0], found[1]

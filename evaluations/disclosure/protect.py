@@ -1,0 +1,74 @@
+"""Apply the policy to a frame of published cells: the one function behind every public
+table (the data page and its exports, the outcomes shown to the public, analysis inputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluations.disclosure.audit import PRIMARY, SECONDARY, attacker_intervals
+from evaluations.disclosure.policy import DisclosurePolicy
+from evaluations.disclosure.suppression import choose_suppression
+from evaluations.disclosure.tables import linked_tables
+
+
+def number_text(value: float | None) -> str:
+    """Whole numbers without a trailing ".0", as analysts typed them."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+
+
+def relations_for(cells: pd.DataFrame, policy: DisclosurePolicy):
+    tables = linked_tables(cells)
+    return [r for r in tables.relations if r.kind in policy.relations], tables.skipped
+
+
+def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """``cells`` (every published cell of one or more site-metrics, natural-key columns plus
+    ``value`` and ``suppressible``) with ``suppression`` ("", "primary", "secondary"),
+    ``suppressed`` and ``display_value`` added. Each site-metric is protected as one set of
+    linked tables, so the answer never depends on which filter a visitor chose."""
+    out = cells.reset_index(drop=True).copy()
+    status = np.array([""] * len(out), dtype=object)
+    for _key, part in out.groupby(["site", "metric"], sort=False):
+        local = part.reset_index(drop=True)
+        relations, _skipped = relations_for(local, policy)
+        chosen = choose_suppression(
+            local["value"].to_numpy(dtype="float64"),
+            local["suppressible"].to_numpy(dtype=bool),
+            relations,
+            threshold=policy.threshold,
+            secondary=policy.secondary_suppression,
+        )
+        status[part.index.to_numpy()] = [s if s in (PRIMARY, SECONDARY) else "" for s in chosen]
+    out["suppression"] = status
+    out["suppressed"] = out["suppression"] != ""
+    labels = {PRIMARY: policy.small_label, SECONDARY: policy.suppressed_marker}
+    out["display_value"] = [
+        labels.get(s) or number_text(v) for s, v in zip(status, out["value"], strict=True)
+    ]
+    return out
+
+
+def audit_cells(cells: pd.DataFrame, policy: DisclosurePolicy, figures_for=None) -> list[dict]:
+    """Audit a protected frame (``protect_cells`` output): one entry per small count whose
+    attacker interval is narrower than 1..threshold-1. ``figures_for(site, metric, frame)``
+    may add derived figures (``LinearFigure``) published about that site-metric."""
+    findings = []
+    for (site, metric), part in cells.groupby(["site", "metric"], sort=False):
+        local = part.reset_index(drop=True)
+        relations, _skipped = relations_for(local, policy)
+        status = [s or "shown" for s in local["suppression"]]
+        figures = figures_for(site, metric, local) if figures_for else ()
+        for interval in attacker_intervals(
+            local["value"].to_numpy(dtype="float64"),
+            status,
+            relations,
+            threshold=policy.threshold,
+            figures=figures,
+        ):
+            if interval.exposed:
+                row = local.iloc[interval.position]
+                findings.append({"cell": row, "low": interval.low, "high": interval.high})
+    return findings

@@ -1,0 +1,140 @@
+"""Choose which cells to hide: small counts (primary) and the fewest others (secondary) so
+that no hidden small count can be worked out from the linked tables.
+
+Secondary suppression is the classic cell-suppression problem solved as a small mixed-integer
+programme (``scipy.optimize.milp``) with cuts from the audit:
+
+1. one binary per cell; small counts are fixed at 1, zeros and cells of other metrics at 0;
+2. in every relation (a total and its parts) no hidden cell may be the only hidden member,
+   since subtraction would give it back;
+3. minimise the number of hidden cells (ties: hide smaller values);
+4. audit the answer with the attacker's linear programme (``audit.attacker_intervals``); for
+   every small count whose interval is still too narrow, add the cut "hide at least one more
+   of the visible cells linked to it" and solve again, until the audit passes. If it does
+   not within ``MAX_ROUNDS``, every visible cell linked to the exposed one is hidden.
+
+Zero cells are never chosen, so a "suppressed" marker always means a value at or above the
+threshold; the audit uses that bound, which is what an outsider reading docs/privacy.md
+knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from evaluations.disclosure.audit import PRIMARY, SECONDARY, SHOWN, attacker_intervals
+from evaluations.disclosure.tables import Relation
+
+MAX_ROUNDS = 40
+
+
+def primary_status(values: np.ndarray, suppressible: np.ndarray, threshold: int) -> list[str]:
+    small = suppressible & (values >= 1) & (values < threshold)
+    return [PRIMARY if s else SHOWN for s in small]
+
+
+def _linked(relations: Sequence[Relation], start: int, hidden: set[int]) -> set[int]:
+    """Cells reachable from ``start`` through relations with a hidden member."""
+    seen, todo = {start}, [start]
+    by_cell: dict[int, list[Relation]] = {}
+    for relation in relations:
+        for cell in relation.members:
+            by_cell.setdefault(cell, []).append(relation)
+    while todo:
+        cell = todo.pop()
+        for relation in by_cell.get(cell, []):
+            for other in relation.members:
+                if other not in seen:
+                    seen.add(other)
+                    if other in hidden:
+                        todo.append(other)
+    return seen
+
+
+def _solve(values, fixed_on, candidates, relations, cuts) -> set[int] | None:
+    cells = sorted({c for r in relations for c in r.members})
+    column = {c: k for k, c in enumerate(cells)}
+    n = len(cells)
+    rows = []
+    for relation in relations:
+        members = [column[c] for c in relation.members]
+        for j in members:
+            row = np.zeros(n)
+            row[members] = -1.0
+            row[j] = 1.0
+            rows.append((row, -np.inf, 0.0))
+    for cut in cuts:
+        row = np.zeros(n)
+        row[[column[c] for c in cut if c in column]] = 1.0
+        rows.append((row, 1.0, np.inf))
+    low = np.array([1.0 if c in fixed_on else 0.0 for c in cells])
+    high = np.array([1.0 if (c in fixed_on or c in candidates) else 0.0 for c in cells])
+    scale = 1.0 + max(float(np.max(values[cells])), 0.0)
+    cost = np.array([1.0 + values[c] / scale for c in cells])
+    result = milp(
+        cost,
+        constraints=LinearConstraint(
+            np.array([r for r, _, _ in rows]),
+            np.array([lo for _, lo, _ in rows]),
+            np.array([hi for _, _, hi in rows]),
+        ),
+        integrality=np.ones(n),
+        bounds=Bounds(low, high),
+    )
+    if result.status != 0:
+        return None
+    return {c for c, on in zip(cells, result.x, strict=True) if on > 0.5}
+
+
+def choose_suppression(
+    values: np.ndarray,
+    suppressible: np.ndarray,
+    relations: Sequence[Relation],
+    *,
+    threshold: int,
+    secondary: bool = True,
+) -> list[str]:
+    """``shown``/``primary``/``secondary`` for every cell. ``secondary=False`` hides small
+    counts only (what the audit must catch)."""
+    values = np.asarray(values, dtype="float64")
+    suppressible = np.asarray(suppressible, dtype=bool)
+    status = primary_status(values, suppressible, threshold)
+    primaries = {i for i, s in enumerate(status) if s == PRIMARY}
+    active = [r for r in relations if suppressible[r.total]]
+    if not secondary or not primaries or not active:
+        return status
+    candidates = {i for i in range(len(values)) if suppressible[i] and values[i] >= threshold}
+    cuts: list[set[int]] = []
+    for _round in range(MAX_ROUNDS):
+        chosen = _solve(values, primaries, candidates, active, cuts)
+        if chosen is None:
+            break
+        trial = [
+            SECONDARY if i in chosen and i not in primaries else s for i, s in enumerate(status)
+        ]
+        exposed = [
+            c.position
+            for c in attacker_intervals(values, trial, active, threshold=threshold)
+            if c.exposed
+        ]
+        if not exposed:
+            return trial
+        hidden = {i for i, s in enumerate(trial) if s != SHOWN}
+        for cell in exposed:
+            cut = {c for c in _linked(active, cell, hidden) if c in candidates and c not in hidden}
+            if cut:
+                cuts.append(cut)
+    return _hide_everything_linked(status, active, primaries, candidates)
+
+
+def _hide_everything_linked(status, relations, primaries, candidates) -> list[str]:
+    out = list(status)
+    hidden = set(primaries)
+    for cell in primaries:
+        for other in _linked(relations, cell, set(candidates) | hidden):
+            if other in candidates:
+                out[other] = SECONDARY
+    return out

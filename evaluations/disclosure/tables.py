@@ -1,0 +1,160 @@
+"""The linear relations an outsider can assume between a site-metric's published cells.
+
+Three kinds, each checked against the exact values before it is used (a relation that does
+not hold in the data is not one an attacker can exploit exactly, and it would make the
+audit's linear programme infeasible):
+
+- breakdown: the categories of one dimension sum to the total of the same area and period;
+- period: a longer period equals the shorter periods that tile it exactly (a quarter beside
+  its three months, a year beside its quarters);
+- area: one area equals the sum of two or more other areas in every period they share
+  (an area total beside its parts), found from the values because the portal keeps no area
+  hierarchy.
+
+Pure pandas/numpy: no Django, so the protection and the audit can be tested on plain frames.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+KEY_COLUMNS = (
+    "site",
+    "metric",
+    "area",
+    "group",
+    "period_start",
+    "period_end",
+    "dimension",
+    "category",
+)
+# Looking for area totals tries every subset of the other areas; past this many areas in one
+# site-metric the search is skipped (and the audit says so).
+MAX_AREAS_FOR_TOTAL_SEARCH = 12
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` equals the sum of ``parts`` (positions in the cell frame)."""
+
+    kind: str
+    total: int
+    parts: tuple[int, ...]
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return (self.total, *self.parts)
+
+
+@dataclass(frozen=True)
+class LinkedTables:
+    relations: tuple[Relation, ...]
+    skipped: tuple[str, ...] = ()
+
+
+def _holds(values: np.ndarray, total: int, parts: list[int]) -> bool:
+    return abs(values[total] - values[parts].sum()) <= TOLERANCE * max(1.0, abs(values[total]))
+
+
+def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
+    """Categories of each dimension against the total row of the same area and period."""
+    out = []
+    period = ["site", "metric", "area", "group", "period_start", "period_end"]
+    positions = pd.Series(np.arange(len(cells)), index=cells.index)
+    for _key, rows in cells.groupby(period, sort=False):
+        totals = rows.loc[rows["dimension"] == ""]
+        if totals.empty:
+            continue
+        total = int(positions[totals.index[0]])
+        for _dimension, parts in rows.loc[rows["dimension"] != ""].groupby("dimension"):
+            members = [int(p) for p in positions[parts.index]]
+            if _holds(values, total, members):
+                out.append(Relation("breakdown", total, tuple(members)))
+    return out
+
+
+def period_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
+    """Each period that shorter periods of the same series tile exactly, day for day."""
+    out = []
+    series = ["site", "metric", "area", "group", "dimension", "category"]
+    positions = np.arange(len(cells))
+    one_day = np.timedelta64(1, "D")
+    for _key, rows in cells.groupby(series, sort=False):
+        if len(rows) < 3:
+            continue
+        starts = pd.to_datetime(rows["period_start"]).to_numpy()
+        ends = pd.to_datetime(rows["period_end"]).to_numpy()
+        where = positions[cells.index.get_indexer(rows.index)]
+        for i in range(len(rows)):
+            inside = (starts >= starts[i]) & (ends <= ends[i])
+            inside[i] = False
+            if inside.sum() < 2:
+                continue
+            idx = np.flatnonzero(inside)
+            # the finest periods inside: those that contain no other period inside
+            finest = [
+                j
+                for j in idx
+                if not any(k != j and starts[k] >= starts[j] and ends[k] <= ends[j] for k in idx)
+            ]
+            finest.sort(key=lambda j: starts[j])
+            tiles = starts[finest[0]] == starts[i] and ends[finest[-1]] == ends[i]
+            tiles = tiles and all(
+                starts[b] == ends[a] + one_day for a, b in itertools.pairwise(finest)
+            )
+            members = [int(where[j]) for j in finest]
+            if tiles and len(finest) >= 2 and _holds(values, int(where[i]), members):
+                out.append(Relation("period", int(where[i]), tuple(members)))
+    return out
+
+
+def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relation], list[str]]:
+    """Areas that equal the sum of two or more other areas in every period they share."""
+    out: list[Relation] = []
+    skipped: list[str] = []
+    cells = cells.assign(_pos=np.arange(len(cells)), _value=values)
+    key = ["site", "metric", "dimension", "category"]
+    for group_key, rows in cells.groupby(key, sort=False):
+        table = rows.pivot_table(
+            index=["period_start", "period_end"], columns="area", values="_value", aggfunc="first"
+        )
+        where = rows.pivot_table(
+            index=["period_start", "period_end"], columns="area", values="_pos", aggfunc="first"
+        )
+        areas = list(table.columns)
+        if len(areas) < 3:
+            continue
+        if len(areas) > MAX_AREAS_FOR_TOTAL_SEARCH:
+            skipped.append(f"area totals not searched for {group_key} ({len(areas)} areas)")
+            continue
+        matrix = table.to_numpy()
+        for a in range(len(areas)):
+            others = [b for b in range(len(areas)) if b != a]
+            for size in range(2, len(others) + 1):
+                for subset in itertools.combinations(others, size):
+                    cols = list(subset)
+                    shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
+                    if not shared.any() or not (matrix[shared, a] > 0).any():
+                        continue
+                    sums = matrix[np.ix_(shared, cols)].sum(axis=1)
+                    if not np.allclose(matrix[shared, a], sums, atol=TOLERANCE):
+                        continue
+                    for row in np.flatnonzero(shared):
+                        parts = tuple(int(where.iloc[row, c]) for c in cols)
+                        out.append(Relation("area", int(where.iloc[row, a]), parts))
+    return out, skipped
+
+
+def linked_tables(cells: pd.DataFrame) -> LinkedTables:
+    """Every relation between the cells of ``cells`` (one or more site-metrics; positions
+    refer to ``cells`` in its current order)."""
+    cells = cells.reset_index(drop=True)
+    values = cells["value"].astype("float64").to_numpy()
+    relations = breakdown_relations(cells, values) + period_relations(cells, values)
+    areas, skipped = area_relations(cells, values)
+    return LinkedTables(tuple(relations + areas), tuple(skipped))
