@@ -291,18 +291,24 @@ def analyses_list(request: HttpRequest, site: str | None = None, metric: str | N
     """Published analyses for anyone; unpublished ones too for the site's contributors, BJA
     staff and research partners."""
     from evaluations.analyses.permissions import analyses_visible_to
+    from evaluations.analyses.selectors import withdrawn_for
 
     queryset = analyses_visible_to(request.user)
     if site:
         queryset = queryset.filter(site__slug=site)
     if metric:
         queryset = queryset.filter(metric__code=metric)
-    return [_analysis_out(a) for a in queryset]
+    return [_analysis_out(a) for a in queryset if not withdrawn_for(request.user, a)]
+
+
+ANALYSIS_WITHDRAWN = (
+    "This analysis is withdrawn from public view: the site withdrew or corrected data it used."
+)
 
 
 @router.get(
     "/analyses/{analysis_id}/",
-    response={200: AnalysisDetailOut, 404: ErrorOut},
+    response={200: AnalysisDetailOut, 404: ErrorOut, 410: ErrorOut},
     auth=READ_AUTH,
     tags=["analyses"],
     summary="One analysis: specification, status and current result",
@@ -311,14 +317,23 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
     """The specification, the current result's ``to_dict()`` (estimate, interval, p-value,
     method, warnings and design-specific parts), its status and the input data hash."""
     from evaluations.analyses.permissions import analyses_visible_to
+    from evaluations.analyses.selectors import public_version
 
     analysis = get_object_or_404(analyses_visible_to(request.user), pk=analysis_id)
     out = _analysis_out(analysis)
     current = analysis.current_result
     if current is not None:
+        result = current.result or None
+        if current.status == "succeeded" and result:
+            # callers who may not read the site's data get the public version only
+            public = public_version(request.user, analysis, current)
+            if public is not None and public.withdrawn:
+                return Status(410, {"detail": ANALYSIS_WITHDRAWN})
+            if public is not None:
+                result = None if public.withheld else public.result
         out |= {
             "result_status": current.status,
-            "result": current.result or None,
+            "result": result,
             "error": current.error,
             "input_hash": current.input_hash,
             "library_versions": current.library_versions,

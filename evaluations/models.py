@@ -430,3 +430,31 @@ class AnalysisResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analysis} ({self.get_status_display()}, {self.created_at:%Y-%m-%d})"
+
+
+class PublicAnalysisVersion(models.Model):
+    """What the public may read of one stored result, for one pattern of hidden inputs.
+
+    Worked out once when the result is stored or the published data change (the public
+    pages never fit a model): the analysis re-run with hidden inputs replaced by values
+    computed from published figures only (see ``evaluations.analyses.disclosure``).
+    """
+
+    analysis_result = models.ForeignKey(
+        AnalysisResult, on_delete=models.CASCADE, related_name="public_versions"
+    )
+    hidden_key = models.CharField(
+        max_length=64, help_text="Hash of the hidden inputs and the policy in force."
+    )
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis_result", "hidden_key"], name="public_version_per_hidden_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Public version of result #{self.analysis_result_id}"

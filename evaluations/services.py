@@ -670,4 +670,8 @@ def observations_unpublish(
     queryset = OutcomeObservation.objects.filter(site=site, is_published=True)
     if metric is not None:
         queryset = queryset.filter(metric=metric)
-    return queryset.update(is_published=False, published_at=None)
+    scope = list(queryset.values_list("metric__code", "area").distinct())
+    count = queryset.update(is_published=False, published_at=None)
+    # Published analyses of this data are re-run on what is still published.
+    _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "unpublished")
+    return count

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from evaluations.disclosure import disclosure_policy
 from evaluations.exports import observations_export
 from evaluations.forms import ObservationFilterForm
 from evaluations.models import OutcomeMetric
@@ -40,7 +39,6 @@ def public_data(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "rows": rows,
             "query": query.urlencode(),
-            "policy": disclosure_policy(),
             "metrics": OutcomeMetric.objects.filter(observations__is_published=True).distinct(),
         },
     )

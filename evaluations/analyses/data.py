@@ -143,12 +143,17 @@ def pool_series(frame: pd.DataFrame, *, kind: str, freq: str) -> pd.DataFrame:
 
 
 def analysis_observations(analysis: Analysis) -> pd.DataFrame:
-    """The observation rows an analysis uses (treatment and comparison areas, in window)."""
+    """The observation rows an analysis uses (treatment and comparison areas, in window).
+
+    A published analysis uses published observations only: what the public reads about it
+    never rests on figures the site has not released or has withdrawn.
+    """
     frame = observation_series(
         site=analysis.site,
         metric=analysis.metric,
         dimension=analysis.dimension,
         category=analysis.category,
+        published_only=analysis.is_published,
     )
     areas = {analysis.treatment_area, *(analysis.comparison_areas or [])}
     if analysis.design not in DESIGNS_NEEDING_COMPARISON:
@@ -172,14 +177,29 @@ def _rows(frame: pd.DataFrame, treatment_area: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build_inputs(analysis: Analysis) -> AnalysisInputs:
-    """Select, pool and align the series for the analysis's design.
+def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Stored ``AnalysisResult.data`` rows back as the frame ``build_inputs`` takes (period
+    ends follow from the spacing of the period starts)."""
+    frame = pd.DataFrame(rows, columns=["period_start", "area", "group", "value", "denominator"])
+    frame["period_start"] = pd.to_datetime(frame["period_start"])
+    starts = frame["period_start"].drop_duplicates().sort_values()
+    gap = int(starts.diff().dt.days.median()) if len(starts) > 1 else 31
+    months = 1 if gap <= 31 else (3 if gap <= 92 else 12)
+    frame["period_end"] = frame["period_start"] + pd.DateOffset(months=months, days=-1)
+    frame["value"] = frame["value"].astype("float64")
+    frame["denominator"] = frame["denominator"].astype("float64")
+    return frame
+
+
+def build_inputs(analysis: Analysis, frame: pd.DataFrame | None = None) -> AnalysisInputs:
+    """Select, pool and align the series for the analysis's design (from the stored
+    observations, or from ``frame`` when given, e.g. ``rows_frame`` of a stored result).
 
     With a comparison, only periods both series have are kept, so the groups are compared
     over the same months.
     """
     kind = metric_kind(analysis.metric)
-    frame = analysis_observations(analysis)
+    frame = analysis_observations(analysis) if frame is None else frame
     freq = _freq(frame)
     treated_rows = frame.loc[frame["area"] == analysis.treatment_area]
     treatment = pool_series(treated_rows, kind=kind, freq=freq)

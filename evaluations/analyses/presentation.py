@@ -27,6 +27,15 @@ DATA_COLUMNS = [
 ]
 
 
+PUBLIC_ESTIMATE_NOTE = (
+    "Some inputs are hidden to protect small counts, so the estimates shown here come from "
+    "the same analysis run with each hidden figure replaced by a value worked out from the "
+    "published tables alone (small counts by the middle of their range): they are close to, "
+    "but not exactly, the result BJA staff, research partners and the site see. Means and "
+    "fitted values are not published."
+)
+
+
 @dataclass
 class EstimateRow:
     label: str
@@ -187,35 +196,68 @@ def estimate_rows(design: str, result: dict[str, Any], unit_kind: str) -> list[E
     return rows
 
 
-def display_rows(rows: list[dict[str, Any]], *, suppress: bool) -> list[dict[str, Any]]:
-    """The data table's rows; counts from 1 to threshold-1 become "<threshold" when
-    ``suppress`` (public view of a suppressible count metric)."""
+def _small_label() -> str:
+    return f"<{settings.PORTAL_SMALL_COUNT_THRESHOLD}"
+
+
+def display_rows(
+    rows: list[dict[str, Any]], *, suppress: bool, labels: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """The data table's rows. ``labels`` (row index -> text, from the public version of the
+    analysis) replaces hidden values; without it, ``suppress`` hides counts from 1 to
+    threshold-1 as "<threshold"."""
     threshold = settings.PORTAL_SMALL_COUNT_THRESHOLD
     out = []
-    for row in rows:
+    for i, row in enumerate(rows):
         value = row.get("value")
         shown: Any = value
-        if suppress and value is not None and 1 <= value < threshold:
-            shown = f"<{threshold}"
+        if labels is not None:
+            shown = labels.get(i, value)
+        elif suppress and value is not None and 1 <= value < threshold:
+            shown = _small_label()
         out.append({**row, "value": shown})
     return out
 
 
 def pooled_observed(
-    rows: list[dict[str, Any]], group: str, kind: str, *, suppress: bool
+    rows: list[dict[str, Any]],
+    group: str,
+    kind: str,
+    *,
+    suppress: bool,
+    labels: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """Month -> the group's pooled value (counts summed, others averaged), as displayed."""
+    """Month -> the group's pooled value (counts summed, others averaged), as displayed. A
+    month with a hidden input shows its own label when it is a single area, else "<10" or
+    the neutral marker by the pooled value."""
     threshold = settings.PORTAL_SMALL_COUNT_THRESHOLD
     totals: dict[str, list[float]] = {}
-    for row in rows:
+    hidden: dict[str, list[str]] = {}
+    for i, row in enumerate(rows):
         if row.get("group") == group and row.get("value") is not None:
-            totals.setdefault(row["period_start"][:7], []).append(float(row["value"]))
+            month = row["period_start"][:7]
+            totals.setdefault(month, []).append(float(row["value"]))
+            if labels is not None and i in labels:
+                hidden.setdefault(month, []).append(labels[i])
     out: dict[str, Any] = {}
     for month, values in sorted(totals.items()):
         value = sum(values) if kind == "count" else sum(values) / len(values)
         value = round(value, 4)
-        out[month] = f"<{threshold}" if suppress and 1 <= value < threshold else value
+        small = 1 <= value < threshold
+        if month in hidden:
+            if len(values) == 1:
+                out[month] = hidden[month][0]
+            else:
+                out[month] = _small_label() if small else suppressed_marker()
+        else:
+            out[month] = _small_label() if suppress and small else value
     return out
+
+
+def suppressed_marker() -> str:
+    from evaluations.disclosure import disclosure_policy
+
+    return disclosure_policy().suppressed_marker
 
 
 def _value_label(metric: Any) -> str:
@@ -225,17 +267,24 @@ def _value_label(metric: Any) -> str:
 
 
 def chart_tables(
-    analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool
+    analysis: Any,
+    result: dict[str, Any],
+    rows: list[dict],
+    *,
+    suppress: bool,
+    labels: dict[int, str] | None = None,
 ) -> list[charts.ChartTable]:
     """The charts for the design, each with the exact rows of the table under it."""
     metric = analysis.metric
     kind = metric_kind(metric)
     label = _value_label(metric)
     start = analysis.intervention_date.isoformat()[:7]
-    observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress)
+    observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress, labels=labels)
     has_comparison = analysis.design in ("did", "its_with_comparison")
     comparison = (
-        pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
+        pooled_observed(rows, COMPARISON, kind, suppress=suppress, labels=labels)
+        if has_comparison
+        else None
     )
     area = analysis.treatment_area
     out = []
@@ -303,7 +352,7 @@ def chart_tables(
         ]
     else:
         mean_rows = []
-    if mean_rows:
+    if any(r["before"] is not None or r["after"] is not None for r in mean_rows):
         out.append(
             charts.means_chart(
                 slug=f"{analysis.pk}-means",
@@ -323,9 +372,19 @@ def _round(value: Any) -> Any:
     return None if value is None else round(float(value), 4)
 
 
-def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
-    """Assemble the result page from ``stored`` (an AnalysisResult that succeeded)."""
+def result_page(
+    analysis: Any, stored: Any, *, suppress: bool, public: Any | None = None
+) -> ResultPage:
+    """Assemble the result page from ``stored`` (an AnalysisResult that succeeded). For a
+    public viewer, ``public`` is its ``disclosure.PublicAnalysis``: hidden inputs keep their
+    labels and only the publishable part of the result is read."""
     result = stored.result or {}
+    labels = None
+    notes = []
+    if public is not None:
+        result, labels = public.result, public.labels
+        if public.imputed:
+            notes.append(PUBLIC_ESTIMATE_NOTE)
     rows = stored.data or []
     metric = analysis.metric
     kind = metric_kind(metric)
@@ -334,8 +393,8 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
         direction=findings.effect_direction_for(result, metric.desired_direction),
         estimates=estimate_rows(analysis.design, result, metric.unit_kind),
         caveats=findings.caveats(analysis, result, rows),
-        charts=chart_tables(analysis, result, rows, suppress=suppress),
-        data_rows=display_rows(rows, suppress=suppress),
+        charts=chart_tables(analysis, result, rows, suppress=suppress, labels=labels),
+        data_rows=display_rows(rows, suppress=suppress, labels=labels),
         suppressed=suppress,
         methods=methods.methods_for(
             analysis_id=analysis.pk,
@@ -349,6 +408,7 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
             input_hash=stored.input_hash,
         ),
         comparison_label=comparison_label(analysis),
+        notes=notes,
     )
 
 

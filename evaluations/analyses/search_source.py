@@ -13,7 +13,9 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 
 from evaluations.analyses import findings, presentation, selectors
+from evaluations.analyses.disclosure import public_analysis
 from evaluations.models import Analysis, AnalysisResult
+from evaluations.signals import observations_changed
 from search.backends.base import SearchDocument
 from search.sources import (
     SearchSource,
@@ -35,11 +37,24 @@ class AnalysisSource(SearchSource):
             .distinct()
         )
 
+    def get_published(self, pk: str) -> Analysis | None:
+        """Published and readable by the public: not withdrawn with the data it used."""
+        obj = super().get_published(pk)
+        stored = selectors.current_result(obj) if obj is not None else None
+        if stored is None or not stored.result:
+            return None
+        public = public_analysis(obj, stored)
+        return None if public.withdrawn or public.withheld else obj
+
     def to_document(self, obj: Analysis) -> SearchDocument | None:
         stored = selectors.current_result(obj)
         if stored is None or not stored.result:
             return None
-        result = stored.result
+        # the index is public: it holds the public version, or nothing when withdrawn
+        public = public_analysis(obj, stored)
+        if public.withdrawn or public.withheld:
+            return None
+        result = public.result
         head = findings.headline(result)
         finding = presentation.finding_for(obj, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)
@@ -81,6 +96,7 @@ class AnalysisSource(SearchSource):
         post_save.connect(_analysis_changed, sender=Analysis, weak=False)
         post_delete.connect(_analysis_deleted, sender=Analysis, weak=False)
         post_save.connect(_result_changed, sender=AnalysisResult, weak=False)
+        observations_changed.connect(_data_changed, weak=False, dispatch_uid="analysis-index")
 
 
 def _effect_size(head: dict[str, Any]) -> float | None:
@@ -96,6 +112,14 @@ def _analysis_changed(sender, instance: Analysis, **kwargs: Any) -> None:
 
 def _analysis_deleted(sender, instance: Analysis, **kwargs: Any) -> None:
     schedule_delete("analysis", instance.pk)
+
+
+def _data_changed(sender, *, site, metric_codes, **kwargs: Any) -> None:
+    """Published or withdrawn data can withdraw an analysis from (or return it to) the
+    public index."""
+    published = Analysis.objects.filter(site=site, metric__code__in=list(metric_codes))
+    for pk in published.filter(is_published=True).values_list("pk", flat=True):
+        schedule_update("analysis", pk)
 
 
 def _result_changed(sender, instance: AnalysisResult, **kwargs: Any) -> None:

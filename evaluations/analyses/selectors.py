@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from evaluations.analyses import findings, presentation
+from evaluations.analyses.disclosure import PublicAnalysis, public_analysis
 from evaluations.analyses.permissions import analyses_visible_to
 from evaluations.models import Analysis, AnalysisResult
 from portal.roles import user_sees_all_sites
@@ -55,6 +56,29 @@ def viewer_gets_exact_counts(user: AbstractBaseUser | AnonymousUser, analysis: A
     return sites_for_user(user).filter(pk=analysis.site_id).exists()
 
 
+def public_version(
+    user: AbstractBaseUser | AnonymousUser, analysis: Analysis, stored: AnalysisResult
+) -> PublicAnalysis | None:
+    """The public version of a stored result for a viewer who may not read the site's
+    unpublished data; None for viewers who see the exact result (the site's members, BJA
+    staff, research partners)."""
+    if analysis.site_id is None:
+        entitled = user_sees_all_sites(user)
+    else:
+        entitled = sites_for_user(user).filter(pk=analysis.site_id).exists()
+    return None if entitled else public_analysis(analysis, stored)
+
+
+def withdrawn_for(user: AbstractBaseUser | AnonymousUser, analysis: Analysis) -> bool:
+    """Whether this viewer sees ``analysis`` as withdrawn (its inputs are no longer all
+    published and the viewer may not read the site's data)."""
+    stored = current_result(analysis)
+    if stored is None or stored.status != SUCCEEDED or not stored.result:
+        return False
+    public = public_version(user, analysis, stored)
+    return public is not None and public.withdrawn
+
+
 @dataclass
 class ListedAnalysis:
     """One row of the landing list and its CSV."""
@@ -66,11 +90,16 @@ class ListedAnalysis:
 
 
 def listed(analysis: Analysis) -> ListedAnalysis | None:
-    """A published analysis with a succeeded current result, read for the list."""
+    """A published analysis with a succeeded current result, read for the public lists (the
+    landing page, strategy pages, /compare/): its public version, or None when that is
+    withdrawn or its estimates are withheld."""
     stored = current_result(analysis)
     if stored is None or stored.status != SUCCEEDED or not stored.result:
         return None
-    result = stored.result
+    public = public_analysis(analysis, stored)
+    if public.withdrawn or public.withheld:
+        return None
+    result = public.result
     return ListedAnalysis(
         analysis=analysis,
         finding=presentation.finding_for(analysis, result),

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluations.analyses import data as analysis_data
+from evaluations.analyses.disclosure import analysis_inputs_published, public_versions_prepare
 from evaluations.analyses.permissions import (
     user_can_create_analysis_for,
     user_can_publish_analysis,
@@ -311,6 +312,7 @@ def analysis_run(
         result.save()
         analysis.status = result.status
         Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+    public_versions_prepare([analysis])
     return result
 
 
@@ -378,9 +380,15 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
         raise AnalysisSpecError(
             "Only an analysis whose latest run succeeded can be published; run it first."
         )
+    if not analysis_inputs_published(analysis, current):
+        raise AnalysisSpecError(
+            "This analysis used figures the site has not published (or has since changed). "
+            "Publish the site's data, re-run the analysis, then publish it."
+        )
     analysis.is_published = True
     analysis.published_at = analysis.published_at or timezone.now()
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    public_versions_prepare([analysis])
     return analysis
 
 

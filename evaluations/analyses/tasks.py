@@ -22,6 +22,13 @@ def analyses_stale_check_task(
 
     Returns the ids of the analyses queued again.
     """
+    from evaluations.analyses.disclosure import public_versions_prepare
+    from evaluations.models import Analysis
+
     site = GranteeSite.objects.get(pk=site_id)
     affected = analyses_mark_stale(site=site, metric_codes=metric_codes, areas=areas)
+    # What is hidden may have changed for every published analysis of this data.
+    public_versions_prepare(
+        Analysis.objects.filter(site=site, metric__code__in=metric_codes, is_published=True)
+    )
     return [analysis.pk for analysis in affected]

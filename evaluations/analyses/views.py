@@ -100,18 +100,56 @@ def _visible(request: HttpRequest, pk: int) -> Analysis:
     return analysis
 
 
+WITHDRAWN = (
+    "This analysis has been withdrawn from public view: the site has withdrawn or corrected "
+    "data it used. It returns when it has been re-run on published data."
+)
+WITHHELD = (
+    "The estimates of this analysis are withheld from public view: at any precision they "
+    "would reveal a small count the portal protects."
+)
+
+
+def _public_or_gone(request: HttpRequest, analysis: Analysis, stored):
+    """The viewer's public version of ``stored`` (None: exact), or raise 410 when the
+    analysis is withdrawn for this viewer."""
+    public = selectors.public_version(request.user, analysis, stored)
+    if public is not None and public.withdrawn:
+        raise AnalysisWithdrawn
+    return public
+
+
+class AnalysisWithdrawn(Exception):
+    pass
+
+
+def _withdrawn_page(request: HttpRequest, analysis: Analysis) -> HttpResponse:
+    context = {"analysis": analysis, "page": None, "withdrawn": WITHDRAWN}
+    return render(request, "evaluations/analyses/detail.html", context, status=410)
+
+
 def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The result page, read from the stored current result."""
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
     page = None
+    withheld = ""
     if stored is not None and stored.status == Analysis.Status.SUCCEEDED and stored.result:
-        exact = selectors.viewer_gets_exact_counts(request.user, analysis)
-        page = presentation.result_page(analysis, stored, suppress=not exact)
+        try:
+            public = _public_or_gone(request, analysis, stored)
+        except AnalysisWithdrawn:
+            return _withdrawn_page(request, analysis)
+        if public is not None and public.withheld:
+            withheld = WITHHELD
+        else:
+            page = presentation.result_page(
+                analysis, stored, suppress=public is not None, public=public
+            )
     context = {
         "analysis": analysis,
         "stored": stored,
         "page": page,
+        "withheld": withheld,
         "csv_name": csv_filename(analysis.pk),
     }
     return render(request, "evaluations/analyses/detail.html", context)
@@ -123,8 +161,13 @@ def analysis_data_csv(request: HttpRequest, pk: int) -> HttpResponse:
     stored = selectors.current_result(analysis)
     if stored is None or not stored.data:
         raise Http404("This analysis has no stored data yet.")
-    exact = selectors.viewer_gets_exact_counts(request.user, analysis)
-    rows = presentation.display_rows(stored.data, suppress=not exact)
+    try:
+        public = _public_or_gone(request, analysis, stored)
+    except AnalysisWithdrawn:
+        return HttpResponse(WITHDRAWN, status=410, content_type="text/plain; charset=utf-8")
+    rows = presentation.display_rows(
+        stored.data, suppress=public is not None, labels=public.labels if public else None
+    )
     return _csv_response(presentation.data_csv(rows), csv_filename(analysis.pk))
 
 
@@ -134,9 +177,18 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     stored = selectors.current_result(analysis)
     if stored is None or stored.status != Analysis.Status.SUCCEEDED or not stored.result:
         raise Http404("This analysis has no result yet.")
-    exact = selectors.viewer_gets_exact_counts(request.user, analysis)
+    try:
+        public = _public_or_gone(request, analysis, stored)
+    except AnalysisWithdrawn:
+        return HttpResponse(WITHDRAWN, status=410, content_type="text/plain; charset=utf-8")
+    if public is not None and public.withheld:
+        raise Http404("This analysis's charts are withheld.")
     for chart in presentation.chart_tables(
-        analysis, stored.result, stored.data or [], suppress=not exact
+        analysis,
+        public.result if public else stored.result,
+        stored.data or [],
+        suppress=public is not None,
+        labels=public.labels if public else None,
     ):
         if chart.slug == slug:
             return _csv_response(

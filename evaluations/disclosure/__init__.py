@@ -2,10 +2,10 @@
 (``protect_cells``), and what an outsider could still work out (``audit_cells``)."""
 
 from evaluations.disclosure.audit import LinearFigure, attacker_intervals
-from evaluations.disclosure.policy import DisclosurePolicy, disclosure_policy
 from evaluations.disclosure.protect import audit_cells, number_text, protect_cells
 from evaluations.disclosure.suppression import choose_suppression
 from evaluations.disclosure.tables import Relation, linked_tables
+from portal.disclosure import DisclosurePolicy, disclosure_policy
 
 __all__ = [
     "DisclosurePolicy",

@@ -162,3 +162,68 @@ def _extremes(j, a_eq, b_eq, a_ub, b_ub, bounds) -> tuple[float, float]:
             raise ValueError(f"The published figures are inconsistent: {result.message}")
         found.append(sign * result.fun)
     return found[0], found[1]
+
+
+def nearest_feasible(
+    values: np.ndarray,
+    status: Sequence[str],
+    relations: Sequence[Relation],
+    *,
+    threshold: int,
+    fixed: dict[int, float],
+) -> np.ndarray | None:
+    """Values for every cell that agree with everything published (shown cells, relations,
+    the bounds the labels give) with the cells in ``fixed`` set as given, as close to the true
+    values as possible (least total absolute change); None when no such values exist.
+
+    It answers "could this hidden cell be 1 (or 9) given what is public?", and supplies the
+    other cells to re-run an analysis with when checking what its estimates give away.
+    """
+    values = np.asarray(values, dtype="float64")
+    hidden = [i for i, s in enumerate(status) if s != SHOWN]
+    column = {cell: k for k, cell in enumerate(hidden)}
+    n = len(hidden)
+    if n == 0:
+        return values.copy()
+    a_eq, b_eq = [], []
+    for relation in relations:
+        row = np.zeros(2 * n)
+        rhs = 0.0
+        for cell, sign in [(relation.total, 1.0)] + [(p, -1.0) for p in relation.parts]:
+            if cell in column:
+                row[column[cell]] += sign
+            else:
+                rhs -= sign * values[cell]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    # t_k >= |x_k - truth_k| as two inequalities
+    a_ub = np.zeros((2 * n, 2 * n))
+    b_ub = np.zeros(2 * n)
+    for k, cell in enumerate(hidden):
+        a_ub[2 * k, k], a_ub[2 * k, n + k], b_ub[2 * k] = 1.0, -1.0, values[cell]
+        a_ub[2 * k + 1, k], a_ub[2 * k + 1, n + k], b_ub[2 * k + 1] = -1.0, -1.0, -values[cell]
+    bounds = []
+    for cell in hidden:
+        if cell in fixed:
+            bounds.append((fixed[cell], fixed[cell]))
+        elif status[cell] == PRIMARY:
+            bounds.append((1.0, threshold - 1.0))
+        else:
+            bounds.append((float(threshold), None))
+    bounds += [(0.0, None)] * n
+    cost = np.concatenate([np.zeros(n), np.ones(n)])
+    result = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=np.array(a_eq) if a_eq else None,
+        b_eq=np.array(b_eq) if b_eq else None,
+        bounds=bounds,
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    out = values.copy()
+    out[hidden] = result.x[:n]
+    return out

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from evaluations.disclosure.audit import PRIMARY, SECONDARY, attacker_intervals
-from evaluations.disclosure.policy import DisclosurePolicy
 from evaluations.disclosure.suppression import choose_suppression
 from evaluations.disclosure.tables import linked_tables
+from portal.disclosure import DisclosurePolicy
 
 
 def number_text(value: float | None) -> str:

@@ -161,6 +161,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # --- Outcome data --------------------------------------------------------------------------
 # Public views show counts from 1 to this value minus one as "<10" (see DOMAIN: privacy).
 PORTAL_SMALL_COUNT_THRESHOLD = int(os.environ.get("PORTAL_SMALL_COUNT_THRESHOLD", "10"))
+# How public outputs protect those counts (portal/disclosure.py, docs/privacy.md).
+PORTAL_DISCLOSURE = {
+    "SECONDARY_SUPPRESSION": True,
+    "SUPPRESSED_MARKER": "suppressed",
+    "RELATIONS": ("breakdown", "period", "area"),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

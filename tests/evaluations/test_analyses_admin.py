@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations.models import Analysis, OutcomeMetric
+from evaluations.services import observations_publish
 from tests.evaluations.analyses_backend_helpers import series_rows, upload_rows, upload_standard
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,11 @@ def test_create_run_and_publish(client, site_a, contributor_a, bja_user, researc
 
     client.force_login(bja_user)
     assert publish_url in client.get(response.url).content.decode()
+    # the run used unpublished data: publishing the analysis waits for the data
+    client.post(reverse("analyses_admin:publish", args=[analysis.pk]), {"action": "publish"})
+    analysis.refresh_from_db()
+    assert not analysis.is_published
+    observations_publish(site=site_a, user=bja_user)
     client.post(reverse("analyses_admin:publish", args=[analysis.pk]), {"action": "publish"})
     analysis.refresh_from_db()
     assert analysis.is_published

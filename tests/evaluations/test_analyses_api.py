@@ -7,6 +7,7 @@ from django.test import Client
 
 from evaluations.analyses.services import analysis_create, analysis_publish, analysis_run
 from evaluations.models import Analysis
+from evaluations.services import observations_publish
 from portal.api_auth import api_token_create
 from tests.evaluations.analyses_backend_helpers import INTERVENTION, upload_standard
 
@@ -35,6 +36,7 @@ def analyses(site_a, site_b, bja_user):
     upload_standard(site_b, seed=9)
     published = create(bja_user, site_a, title="Published A")
     analysis_run(analysis=published)
+    observations_publish(site=site_a, user=bja_user)
     analysis_publish(user=bja_user, analysis=published)
     draft = create(bja_user, site_b, title="Draft B")
     return published, draft

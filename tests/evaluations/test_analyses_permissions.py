@@ -12,6 +12,7 @@ from evaluations.analyses.permissions import (
     user_can_publish_analysis,
 )
 from evaluations.analyses.services import analysis_create, analysis_publish, analysis_run
+from evaluations.services import observations_publish
 from tests.evaluations.analyses_backend_helpers import INTERVENTION, upload_standard
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,7 @@ def test_visibility(two_sites, contributor_a, contributor_b, bja_user, research_
     draft_a = create(bja_user, site_a)
     published_b = create(bja_user, site_b)
     analysis_run(analysis=published_b)
+    observations_publish(site=site_b, user=bja_user)
     analysis_publish(user=bja_user, analysis=published_b)
     draft_b = create(bja_user, site_b)
     assert set(analyses_visible_to(AnonymousUser())) == {published_b}

@@ -23,6 +23,7 @@ from evaluations.analyses.services import (
     analysis_unpublish,
 )
 from evaluations.models import Analysis, AnalysisResult, OutcomeObservation
+from evaluations.services import observations_publish
 from tests.evaluations.analyses_backend_helpers import (
     INTERVENTION,
     series_rows,
@@ -247,6 +248,10 @@ def test_publish_needs_bja_and_a_succeeded_run(loaded, bja_user, research_user):
     analysis_run(analysis=analysis)
     with pytest.raises(PermissionDenied):
         analysis_publish(user=research_user, analysis=analysis)
+    # the site has not published the data the run used: a public analysis would rest on it
+    with pytest.raises(AnalysisSpecError, match="not published"):
+        analysis_publish(user=bja_user, analysis=analysis)
+    observations_publish(site=loaded, user=bja_user)
     analysis_publish(user=bja_user, analysis=analysis)
     analysis.refresh_from_db()
     assert analysis.is_published and analysis.published_at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluations.models import Analysis
-from tests.evaluations.analysis_helpers import make_analysis
+from tests.evaluations.analysis_helpers import make_analysis, publish_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,8 @@ def test_published_found_unpublished_not(
     assert results[0]["finding"].startswith("Homicides in Zone 3")
     assert results[0]["design"] == "did"
 
+    # a public analysis rests on published data only: the site publishes it first
+    publish_rows(site_b, hidden.metric, hidden.current_result.data)
     with django_capture_on_commit_callbacks(execute=True):
         hidden.is_published = True
         hidden.save()

@@ -1,4 +1,5 @@
-"""The disclosure policy every public output applies, read from settings.
+"""The disclosure policy every public output applies, read from settings (in ``portal`` so
+that every app and the shared templates read the same one).
 
 ``PORTAL_SMALL_COUNT_THRESHOLD`` (default 10) sets the protected range 1..threshold-1;
 ``PORTAL_DISCLOSURE`` the rules (see docs/privacy.md):
@@ -6,9 +7,7 @@
 - ``SECONDARY_SUPPRESSION``: hide further cells so linked tables cannot give a small count
   back (on; turning it off is for tests that show the audit catching the leak);
 - ``SUPPRESSED_MARKER``: the text shown for a cell hidden to protect another;
-- ``RELATIONS``: which linked tables are protected (``breakdown``, ``period``, ``area``);
-- ``ESTIMATE_SIGNIFICANT_DIGITS``: how precisely public analysis estimates are shown when
-  their inputs include a hidden cell.
+- ``RELATIONS``: which linked tables are protected (``breakdown``, ``period``, ``area``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ DEFAULTS = {
     "SECONDARY_SUPPRESSION": True,
     "SUPPRESSED_MARKER": "suppressed",
     "RELATIONS": RELATION_KINDS,
-    "ESTIMATE_SIGNIFICANT_DIGITS": 2,
 }
 
 
@@ -32,7 +30,6 @@ class DisclosurePolicy:
     secondary_suppression: bool
     suppressed_marker: str
     relations: tuple[str, ...]
-    estimate_significant_digits: int
 
     @property
     def small_label(self) -> str:
@@ -64,5 +61,4 @@ def disclosure_policy() -> DisclosurePolicy:
         secondary_suppression=bool(rules["SECONDARY_SUPPRESSION"]),
         suppressed_marker=str(rules["SUPPRESSED_MARKER"]),
         relations=tuple(rules["RELATIONS"]),
-        estimate_significant_digits=int(rules["ESTIMATE_SIGNIFICANT_DIGITS"]),
     )

@@ -1,0 +1,203 @@
+"""What the public may read of an analysis: the disclosure policy applied to its inputs and
+to every figure derived from them.
+
+- An analysis is public only while every row it used is published with the same value;
+  otherwise the public sees that it was withdrawn (``PublicAnalysis.withdrawn``).
+- Input cells hidden on the public data page are hidden in the analysis too (same label).
+- When any input is hidden, the public estimates are those of the same analysis re-run on
+  the published figures alone: each hidden cell is replaced by a value worked out from public
+  information only (``impute_hidden``: consistent with the linked tables, small counts as
+  close as possible to the middle of their protection interval, other hidden cells to the
+  typical shown value of their series). A public estimate is then a function of published
+  figures only, so no precision of it can narrow a hidden cell; pages label it as such. Figures that
+  would read as sums or means of the true inputs (segment means, fitted and counterfactual
+  lines, percent changes, dispersion, test statistics) are not published at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluations.analyses import data as analysis_data
+from evaluations.disclosure import disclosure_policy
+from evaluations.disclosure.audit import PRIMARY, SHOWN, nearest_feasible
+from evaluations.disclosure.protect import relations_for
+from evaluations.selectors import public_cells
+
+ESTIMATE_PARTS = ("level_change", "slope_change", "pre_trend")
+ESTIMATE_PARTS += ("level_change_difference", "slope_change_difference")
+KEPT = {
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "se",
+    "p_value",
+    "log_estimate",
+    "n",
+    "df",
+    "method",
+    "scale",
+    "warnings",
+    "kind",
+    "alpha",
+    "n_pre",
+    "n_post",
+    "intervention",
+    "cov_type",
+    "hac_lags",
+    "n_clusters",
+    "schema_version",
+}
+
+
+@dataclass
+class PublicAnalysis:
+    """The public version of one stored result."""
+
+    withdrawn: bool
+    withheld: bool = False
+    result: dict[str, Any] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)  # row index -> shown label
+    imputed: bool = False  # estimates from the re-run on imputed inputs
+
+    @property
+    def hidden_rows(self) -> set[int]:
+        return set(self.labels)
+
+
+def _row_cells(analysis: Any, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list]:
+    """The published table of the analysis's site-metric and, per stored row, the position
+    of its published cell (None when the row is not published with that value)."""
+    cells = public_cells(analysis.site_id, analysis.metric_id)
+    if cells.empty:
+        return cells, [None] * len(rows)
+    chosen = cells.loc[
+        (cells["dimension"] == analysis.dimension) & (cells["category"] == analysis.category)
+    ]
+    where = {
+        (area, pd.Timestamp(start).date().isoformat()): (pos, value)
+        for pos, area, start, value in zip(
+            chosen.index, chosen["area"], chosen["period_start"], chosen["value"], strict=True
+        )
+    }
+    positions = []
+    for row in rows:
+        found = where.get((row.get("area"), str(row.get("period_start"))[:10]))
+        same = found is not None and math.isclose(found[1], float(row.get("value") or 0.0))
+        positions.append(found[0] if same else None)
+    return cells, positions
+
+
+def _published_part(result: dict[str, Any]) -> dict[str, Any]:
+    """Only the estimates and their descriptions: none of the sums and means of inputs."""
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        if key in ESTIMATE_PARTS and isinstance(value, dict):
+            out[key] = _published_part(value)
+        elif key in KEPT:
+            out[key] = value
+    return out
+
+
+def _rerun(analysis: Any, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    from evaluations import stats
+
+    try:
+        inputs = analysis_data.build_inputs(analysis, analysis_data.rows_frame(rows))
+        return analysis_data.run_statistics(inputs, analysis.options or {}).to_dict()
+    except (stats.AnalysisError, ValueError, np.linalg.LinAlgError):
+        return None
+
+
+def impute_hidden(cells: pd.DataFrame, status: list[str], policy) -> np.ndarray | None:
+    """Values for every cell of a site-metric computed from what is public only: shown
+    values, the labels, and the linked tables."""
+    relations, _skipped = relations_for(cells, policy)
+    shown = np.array([s == SHOWN for s in status])
+    targets = cells["value"].to_numpy(dtype="float64").copy()
+    low, high = policy.protected_range
+    series = cells[["area", "group", "dimension", "category"]].astype(str).agg("|".join, axis=1)
+    for pos in np.flatnonzero(~shown):
+        if status[pos] == PRIMARY:
+            targets[pos] = (low + high) / 2
+        else:
+            same = (series == series.iloc[pos]).to_numpy() & shown
+            typical = targets[same & (targets >= policy.threshold)]
+            targets[pos] = float(np.median(typical)) if typical.size else float(policy.threshold)
+    return nearest_feasible(targets, status, relations, threshold=policy.threshold, fixed={})
+
+
+def _public_result(analysis, stored, positions, cells, status, policy) -> dict | None:
+    """The analysis re-run with every hidden input replaced by its public imputation."""
+    imputed = impute_hidden(cells, status, policy)
+    if imputed is None:
+        return None
+    rows = [
+        {**row, "value": float(imputed[pos])} if status[pos] != SHOWN else row
+        for row, pos in zip(stored.data or [], positions, strict=True)
+    ]
+    return _rerun(analysis, rows)
+
+
+def _hidden_key(stored: Any, labels: dict[int, str], policy) -> str:
+    text = repr((stored.input_hash, sorted(labels.items()), policy))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def public_analysis(analysis: Any, stored: Any) -> PublicAnalysis:
+    """The public version of ``stored`` (an AnalysisResult). The re-run on imputed inputs is
+    stored per pattern of hidden inputs (``PublicAnalysisVersion``); ``public_versions_prepare``
+    makes it ahead of the first visitor."""
+    from evaluations.models import PublicAnalysisVersion
+
+    policy = disclosure_policy()
+    rows = stored.data or []
+    if analysis.site_id is None:
+        return PublicAnalysis(withdrawn=False, result=stored.result or {})
+    cells, positions = _row_cells(analysis, rows)
+    if any(p is None for p in positions) or not rows:
+        return PublicAnalysis(withdrawn=True)
+    status = [s or SHOWN for s in cells["suppression"]]
+    labels = {
+        i: cells.at[p, "display_value"] for i, p in enumerate(positions) if status[p] != SHOWN
+    }
+    if not labels or not analysis.metric.suppress_small_counts:
+        return PublicAnalysis(withdrawn=False, result=stored.result or {})
+    key = _hidden_key(stored, labels, policy)
+    version = PublicAnalysisVersion.objects.filter(analysis_result=stored, hidden_key=key).first()
+    if version is None:
+        result = _public_result(analysis, stored, positions, cells, status, policy) or {}
+        version, _created = PublicAnalysisVersion.objects.get_or_create(
+            analysis_result=stored, hidden_key=key, defaults={"result": result}
+        )
+    if not version.result:
+        return PublicAnalysis(withdrawn=False, withheld=True, labels=labels)
+    return PublicAnalysis(
+        withdrawn=False, result=_published_part(version.result), labels=labels, imputed=True
+    )
+
+
+def public_versions_prepare(analyses: Any) -> int:
+    """Work out the public version of each published analysis's current result now, so no
+    visitor waits for a model fit; returns how many were prepared."""
+    done = 0
+    for analysis in analyses:
+        stored = analysis.current_result
+        if analysis.is_published and stored is not None and stored.status == "succeeded":
+            public_analysis(analysis, stored)
+            done += 1
+    return done
+
+
+def analysis_inputs_published(analysis: Any, stored: Any) -> bool:
+    """Whether every row ``stored`` used is published with the same value."""
+    if analysis.site_id is None:
+        return True
+    _cells, positions = _row_cells(analysis, stored.data or [])
+    return bool(positions) and all(p is not None for p in positions)
