@@ -324,20 +324,23 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
     current = analysis.current_result
     if current is not None:
         result = current.result or None
-        if current.status == "succeeded" and result:
+        hidden = False
+        if result:
             # callers who may not read the site's data get the public version only
             public = public_version(request.user, analysis, current)
             if public is not None and public.withdrawn:
                 return Status(410, {"detail": ANALYSIS_WITHDRAWN})
+            hidden = public is not None and bool(public.labels)
             if public is not None:
                 result = None if public.withheld else public.result
         out |= {
             "result_status": current.status,
             "result": result,
             "error": current.error,
-            "input_hash": current.input_hash,
+            # the hash and timings of the exact inputs would let anyone test guesses
+            "input_hash": "" if hidden else current.input_hash,
             "library_versions": current.library_versions,
-            "timings": current.timings,
+            "timings": {} if hidden else current.timings,
             "finished_at": current.finished_at,
         }
     return out

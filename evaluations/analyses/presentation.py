@@ -405,7 +405,8 @@ def result_page(
             result=result,
             rows=rows,
             library_versions=stored.library_versions or {},
-            input_hash=stored.input_hash,
+            # a hash of the exact inputs would let anyone test guesses of a hidden value
+            input_hash="" if labels else stored.input_hash,
         ),
         comparison_label=comparison_label(analysis),
         notes=notes,
