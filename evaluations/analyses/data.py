@@ -159,6 +159,13 @@ def analysis_observations(analysis: Analysis) -> pd.DataFrame:
     if analysis.design not in DESIGNS_NEEDING_COMPARISON:
         areas = {analysis.treatment_area}
     frame = frame.loc[frame["area"].isin(areas)]
+    if analysis.is_published and frame.empty:
+        from evaluations.stats import AnalysisError
+
+        raise AnalysisError(
+            "The site has withdrawn the data this analysis used, so it no longer has a public "
+            "result; it is re-run when the data are published again."
+        )
     return _window(frame, analysis).reset_index(drop=True)
 
 

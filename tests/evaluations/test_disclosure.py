@@ -1,0 +1,261 @@
+"""Disclosure control: the attacks an anonymous visitor could make, and the audit.
+
+Each attack is run the way an outsider would: from what the public pages, downloads and API
+serve, with an attacker written here (scipy.optimize.linprog over the figures read back from
+the public CSV), not with the portal's own audit code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from scipy.optimize import linprog
+
+from evaluations.analyses.services import analysis_create, analysis_publish, analysis_run
+from evaluations.models import OutcomeObservation
+from evaluations.services import observations_publish, observations_unpublish
+from tests.evaluations.helpers import csv_bytes, month_rows, upload
+
+pytestmark = pytest.mark.django_db
+
+QUARTER = 'homicides,"Zone 3",treatment,2023-01-01,2023-03-31,{value},,,,'
+
+
+def public_rows(client) -> list[dict[str, str]]:
+    response = client.get("/evaluations/data/export.csv")
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def outsider_interval(rows, target, relations) -> tuple[float, float]:
+    """What an outsider derives for row ``target`` from the public CSV rows alone, assuming
+    each relation (total index, part indexes) holds: "<10" is 1..9, "suppressed" is 10 or
+    more, shown numbers are exact."""
+    hidden = [i for i, r in enumerate(rows) if not r["value"].replace(".", "").isdigit()]
+    col = {i: k for k, i in enumerate(hidden)}
+    a_eq, b_eq = [], []
+    for total, parts in relations:
+        row, rhs = np.zeros(len(hidden)), 0.0
+        for i, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if i in col:
+                row[col[i]] += sign
+            else:
+                rhs -= sign * float(rows[i]["value"])
+        a_eq.append(row)
+        b_eq.append(rhs)
+    bounds = [(1, 9) if rows[i]["value"] == "<10" else (10, None) for i in hidden]
+    ends = []
+    for sign in (1, -1):
+        cost = np.zeros(len(hidden))
+        cost[col[target]] = sign
+        res = linprog(cost, A_eq=np.array(a_eq), b_eq=b_eq, bounds=bounds, method="highs")
+        assert res.status == 0
+        ends.append(sign * res.fun)
+    return ends[0], ends[1]
+
+
+def find(rows, **match) -> int:
+    return next(i for i, r in enumerate(rows) if all(r[k] == v for k, v in match.items()))
+
+
+@pytest.fixture
+def quarter_beside_months(site_a, bja_user):
+    data = csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [4, 12, 15]), QUARTER)
+    assert upload(site_a, data.replace(b"{value}", b"31"), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+
+
+def test_quarter_beside_its_months_gives_nothing_away(client, quarter_beside_months):
+    rows = public_rows(client)
+    jan = find(rows, period_start="2023-01-01", period_end="2023-01-31")
+    quarter = find(rows, period_end="2023-03-31", period_start="2023-01-01")
+    months = [
+        find(rows, period_start=f"2023-0{m}-01", period_end=e)
+        for m, e in ((1, "2023-01-31"), (2, "2023-02-28"), (3, "2023-03-31"))
+    ]
+    assert rows[jan]["value"] == "<10"
+    assert outsider_interval(rows, jan, [(quarter, months)]) == (1.0, 9.0)
+    call_command("disclosure_audit", "--site", "site-a")  # exit 0: nothing exposed
+
+
+def test_without_secondary_suppression_the_quarter_leaks_and_the_audit_fails(
+    client, settings, quarter_beside_months, capsys
+):
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    rows = public_rows(client)
+    jan = find(rows, period_start="2023-01-01", period_end="2023-01-31")
+    quarter = find(rows, period_end="2023-03-31", period_start="2023-01-01")
+    months = [jan, find(rows, period_start="2023-02-01"), find(rows, period_start="2023-03-01")]
+    assert outsider_interval(rows, jan, [(quarter, months)]) == (4.0, 4.0)  # the old leak
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("disclosure_audit", "--site", "site-a")
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    assert "EXPOSED site-a homicides Zone 3 (treatment) 2023-01-01..2023-01-31" in out
+
+
+def test_area_total_beside_its_parts_gives_nothing_away(client, site_a, bja_user, settings):
+    rows = month_rows("homicides", "Zone 3", "treatment", [4, 20])
+    rows += month_rows("homicides", "Zone 5", "comparison", [25, 30])
+    rows += month_rows("homicides", "All zones", "comparison", [29, 50])
+    assert upload(site_a, csv_bytes(*rows), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+    shown = public_rows(client)
+    z3 = find(shown, area="Zone 3", period_start="2023-01-01")
+    relation = (
+        find(shown, area="All zones", period_start="2023-01-01"),
+        [z3, find(shown, area="Zone 5", period_start="2023-01-01")],
+    )
+    assert shown[z3]["value"] == "<10"
+    assert outsider_interval(shown, z3, [relation]) == (1.0, 9.0)
+    call_command("disclosure_audit", "--site", "site-a")
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    assert outsider_interval(public_rows(client), z3, [relation]) == (4.0, 4.0)
+    with pytest.raises(SystemExit):
+        call_command("disclosure_audit", "--site", "site-a")
+
+
+def test_a_cell_hidden_to_protect_another_is_never_labelled_small(client, site_a, bja_user):
+    header = "metric,area,group,period_start,period_end,value,dimension,category"
+    rows = [
+        "homicides,Zone 3,treatment,2023-01-01,2023-01-31,40,,",
+        "homicides,Zone 3,treatment,2023-01-01,2023-01-31,37,sex,male",
+        "homicides,Zone 3,treatment,2023-01-01,2023-01-31,3,sex,female",
+    ]
+    assert upload(site_a, csv_bytes(*rows, header=header), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+    shown = public_rows(client)
+    exact = {(o.dimension, o.category): o.value for o in OutcomeObservation.objects.all()}
+    for row in shown:
+        value = exact[(row["dimension"], row["category"])]
+        if row["value"] == "<10":
+            assert 1 <= value <= 9
+        elif row["value"] == "suppressed":
+            assert value >= 10
+        else:
+            assert float(row["value"]) == value
+    assert sorted(r["value"] for r in shown).count("suppressed") == 1
+    html = client.get("/evaluations/data/").content.decode()
+    assert "is 10 or more and is hidden only because" in html  # the marker explained
+
+
+# --- Analyses -------------------------------------------------------------------------------
+
+HIDDEN_MONTH = 29  # months from 2022-01: 2024-06, in the post period
+
+
+def series(hidden_value: int) -> list[int]:
+    rng = np.random.default_rng(7)
+    values = [int(v) for v in rng.poisson(25, 60).clip(min=12)]
+    values[HIDDEN_MONTH] = hidden_value
+    return values
+
+
+def load_series(site, user, values) -> None:
+    rows = []
+    for year, chunk in ((2022, values[:12]), (2023, values[12:24]), (2024, values[24:36])):
+        rows += month_rows("nonfatal_shootings", "Zone 3", "treatment", chunk, year=year)
+    for year, chunk in ((2025, values[36:48]), (2026, values[48:60])):
+        rows += month_rows("nonfatal_shootings", "Zone 3", "treatment", chunk, year=year)
+    assert upload(site, csv_bytes(*rows), user).report["ok"]
+    observations_publish(site=site, user=user)
+
+
+@pytest.fixture
+def published_analysis(site_a, bja_user):
+    import datetime as dt
+
+    load_series(site_a, bja_user, series(8))
+    analysis = analysis_create(
+        user=bja_user,
+        site=site_a,
+        design="pre_post",
+        metric="nonfatal_shootings",
+        treatment_area="Zone 3",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 1, 1),
+    )
+    analysis_run(analysis=analysis)
+    analysis_publish(user=bja_user, analysis=analysis)
+    return analysis
+
+
+def public_outputs(client, analysis) -> dict[str, str]:
+    """Everything an anonymous visitor can fetch about the analysis (timestamps dropped)."""
+    api = client.get(f"/api/v1/analyses/{analysis.pk}/").json()
+    api.pop("finished_at", None)
+    out = {"api": json.dumps(api, sort_keys=True)}
+    page = client.get(f"/evaluations/analyses/{analysis.pk}/")
+    out["page"] = page.content.decode()
+    out["data.csv"] = client.get(f"/evaluations/analyses/{analysis.pk}/data.csv").content.decode()
+    for chart in page.context["page"].charts:
+        url = f"/evaluations/analyses/{analysis.pk}/chart-{chart.slug}.csv"
+        out[chart.slug] = client.get(url).content.decode()
+    out["list"] = client.get("/evaluations/", {"format": "csv"}).content.decode()
+    out["data"] = client.get("/evaluations/data/export.csv").content.decode()
+    return out
+
+
+def test_analysis_outputs_do_not_depend_on_a_hidden_count(
+    client, site_a, bja_user, published_analysis
+):
+    before = public_outputs(client, published_analysis)
+    assert "post_mean" not in before["api"] and "pre_mean" not in before["api"]
+    assert "<10" in before["data.csv"]
+    # the same world with the hidden month at 2 instead of 8: every public byte is the same
+    hidden = OutcomeObservation.objects.get(period_start="2024-06-01")
+    OutcomeObservation.objects.filter(pk=hidden.pk).update(value=2)
+    analysis_run(analysis=published_analysis)
+    after = public_outputs(client, published_analysis)
+    assert set(before) == set(after)
+    for name in before:
+        assert before[name] == after[name], name
+
+
+@pytest.mark.parametrize("role", ["bja_user", "research_user", "contributor_a"])
+def test_entitled_users_see_exact_values(client, published_analysis, role, request):
+    client.force_login(request.getfixturevalue(role))
+    text = client.get(f"/evaluations/analyses/{published_analysis.pk}/data.csv").content.decode()
+    assert ",8.0," in text or ",8," in text
+    assert "<10" not in text
+    api = client.get(f"/api/v1/analyses/{published_analysis.pk}/").json()
+    assert api["result"]["post_mean"] is not None
+
+
+def test_withdrawn_data_leaves_every_public_output(
+    client, site_a, bja_user, published_analysis, django_capture_on_commit_callbacks
+):
+    pk = published_analysis.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        observations_unpublish(site=site_a, user=bja_user)
+    page = client.get(f"/evaluations/analyses/{pk}/")
+    assert b"withdrawn" in page.content
+    assert client.get(f"/evaluations/analyses/{pk}/data.csv").status_code in (404, 410)
+    api = client.get(f"/api/v1/analyses/{pk}/")
+    assert api.status_code == 410 or api.json()["result"] is None
+    assert client.get("/api/v1/analyses/").json()["items"] == [] or all(
+        item["id"] != pk or item["status"] == "failed"
+        for item in client.get("/api/v1/analyses/").json()["items"]
+    )
+    assert "Zone 3" not in client.get("/evaluations/", {"format": "csv"}).content.decode()
+    assert len(public_rows(client)) == 0
+    search = client.get("/api/v1/search/", {"type": "analysis"}).json()["results"]
+    assert search == []
+
+
+def test_withdrawn_data_withdraws_an_analysis_not_yet_rerun(
+    client, site_a, bja_user, published_analysis
+):
+    """Between the withdrawal and the re-run, the stored result is not shown either."""
+    OutcomeObservation.objects.filter(site=site_a).update(is_published=False)
+    pk = published_analysis.pk
+    assert client.get(f"/evaluations/analyses/{pk}/").status_code == 410
+    assert client.get(f"/evaluations/analyses/{pk}/data.csv").status_code == 410
+    assert client.get(f"/api/v1/analyses/{pk}/").status_code == 410
+    ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
+    assert pk not in ids
