@@ -259,3 +259,92 @@ def test_withdrawn_data_withdraws_an_analysis_not_yet_rerun(
     assert client.get(f"/api/v1/analyses/{pk}/").status_code == 410
     ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
     assert pk not in ids
+
+
+# --- The audit on the demo data and on adversarial tables -----------------------------------
+
+from tests.evaluations.test_analyses_demo import demo_loaded  # noqa: E402, F401
+
+BREAKDOWN_HEADER = "metric,area,group,period_start,period_end,value,dimension,category"
+
+
+def cells(*specs: str) -> bytes:
+    """Rows "area|start|end|value|dimension|category" of homicides."""
+    rows = []
+    for spec in specs:
+        area, start, end, value, dimension, category = (spec.split("|") + ["", ""])[:6]
+        group = "comparison" if area.startswith("All") else "treatment"
+        rows.append(f"homicides,{area},{group},{start},{end},{value},{dimension},{category}")
+    return csv_bytes(*rows, header=BREAKDOWN_HEADER)
+
+
+M = {1: ("2023-01-01", "2023-01-31"), 2: ("2023-02-01", "2023-02-28")}
+M |= {3: ("2023-03-01", "2023-03-31"), 4: ("2023-04-01", "2023-04-30")}
+M |= {5: ("2023-05-01", "2023-05-31"), 6: ("2023-06-01", "2023-06-30")}
+Q1, Q2, H1 = (
+    ("2023-01-01", "2023-03-31"),
+    ("2023-04-01", "2023-06-30"),
+    ("2023-01-01", "2023-06-30"),
+)
+
+
+def at(area, period, value, dimension="", category=""):
+    return f"{area}|{period[0]}|{period[1]}|{value}|{dimension}|{category}"
+
+
+ADVERSARIAL = {
+    "half-year beside quarters beside months": [
+        *(at("Zone 3", M[m], v) for m, v in zip(range(1, 7), [3, 14, 15, 20, 11, 12], strict=True)),
+        at("Zone 3", Q1, 32),
+        at("Zone 3", Q2, 43),
+        at("Zone 3", H1, 75),
+    ],
+    "two small categories with a shown total and a shown third": [
+        at("Zone 3", M[1], 40),
+        at("Zone 3", M[1], 4, "race", "A"),
+        at("Zone 3", M[1], 5, "race", "B"),
+        at("Zone 3", M[1], 31, "race", "C"),
+    ],
+    "breakdown and area total linked": [
+        at("Zone 3", M[1], 30),
+        at("Zone 3", M[1], 6, "sex", "female"),
+        at("Zone 3", M[1], 24, "sex", "male"),
+        at("Zone 5", M[1], 40),
+        at("All zones", M[1], 70),
+        at("Zone 3", M[2], 20),
+        at("Zone 5", M[2], 22),
+        at("All zones", M[2], 42),
+    ],
+    "two hidden months in one quarter": [
+        at("Zone 3", M[1], 2),
+        at("Zone 3", M[2], 7),
+        at("Zone 3", M[3], 30),
+        at("Zone 3", Q1, 39),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_audit_passes_on_adversarial_tables_and_fails_without_protection(
+    name, site_a, bja_user, settings, capsys
+):
+    assert upload(site_a, cells(*ADVERSARIAL[name]), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+    call_command("disclosure_audit", "--site", "site-a")
+    assert "No hidden small count can be narrowed" in capsys.readouterr().out
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("disclosure_audit", "--site", "site-a")
+    assert exit_info.value.code == 1
+    assert "EXPOSED site-a homicides" in capsys.readouterr().out
+
+
+def test_audit_passes_on_the_demo_data(demo_loaded, capsys):  # noqa: F811
+    call_command("disclosure_audit")
+    out = capsys.readouterr().out
+    assert "harlow-county-mo" in out and "EXPOSED" not in out
+
+
+def test_audit_names_an_unknown_site():
+    with pytest.raises(Exception, match="No grantee site"):
+        call_command("disclosure_audit", "--site", "nowhere")
