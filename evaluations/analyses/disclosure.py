@@ -66,10 +66,6 @@ class PublicAnalysis:
     labels: dict[int, str] = field(default_factory=dict)  # row index -> shown label
     imputed: bool = False  # estimates from the re-run on imputed inputs
 
-    @property
-    def hidden_rows(self) -> set[int]:
-        return set(self.labels)
-
 
 def _row_cells(analysis: Any, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list]:
     """The published table of the analysis's site-metric and, per stored row, the position

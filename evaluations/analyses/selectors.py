@@ -46,16 +46,6 @@ def current_result(analysis: Analysis) -> AnalysisResult | None:
     return analysis.results.filter(is_current=True).first()
 
 
-def viewer_gets_exact_counts(user: AbstractBaseUser | AnonymousUser, analysis: Analysis) -> bool:
-    """Exact small counts for users who may read this site's unpublished data; everyone else
-    sees the public suppression of suppressible count metrics."""
-    if not analysis.metric.suppress_small_counts:
-        return True
-    if analysis.site_id is None:
-        return user_sees_all_sites(user)
-    return sites_for_user(user).filter(pk=analysis.site_id).exists()
-
-
 def public_version(
     user: AbstractBaseUser | AnonymousUser, analysis: Analysis, stored: AnalysisResult
 ) -> PublicAnalysis | None:

@@ -105,8 +105,8 @@ WITHDRAWN = (
     "data it used. It returns when it has been re-run on published data."
 )
 WITHHELD = (
-    "The estimates of this analysis are withheld from public view: at any precision they "
-    "would reveal a small count the portal protects."
+    "The estimates of this analysis are withheld from public view: it used figures hidden to "
+    "protect small counts, and it could not be re-run on the published figures alone."
 )
 
 
