@@ -6,7 +6,8 @@ programme (``scipy.optimize.milp``) with cuts from the audit:
 
 1. one binary per cell; small counts are fixed at 1, zeros and cells of other metrics at 0;
 2. in every relation (a total and its parts) no hidden cell may be the only hidden member,
-   since subtraction would give it back;
+   since subtraction would give it back, and the other hidden members must be able to absorb
+   each small count moving to either end of its protection interval;
 3. minimise the number of hidden cells (ties: hide smaller values);
 4. audit the answer with the attacker's linear programme (``audit.attacker_intervals``); for
    every small count whose interval is still too narrow, add the cut "hide at least one more
@@ -54,7 +55,38 @@ def _linked(relations: Sequence[Relation], start: int, hidden: set[int]) -> set[
     return seen
 
 
-def _solve(values, fixed_on, candidates, relations, cuts) -> set[int] | None:
+def _room(value: float, primary: bool, up: bool, threshold: int) -> float:
+    """How far a hidden cell can move (up or down) within what its label says."""
+    if primary:
+        return (threshold - 1 - value) if up else (value - 1)
+    return np.inf if up else value - threshold
+
+
+def _protection_rows(relation, values, fixed_on, column, n, threshold):
+    """Within one relation, the other hidden members must be able to absorb a small count
+    moving to either end of its protection interval (the protection-level constraints of
+    cell suppression, one relation at a time; the audit catches what linked relations add)."""
+    out = []
+    for p in relation.members:
+        if p not in fixed_on:
+            continue
+        for up in (True, False):
+            need = (threshold - 1 - values[p]) if up else (values[p] - 1)
+            if need <= 0:
+                continue
+            row = np.zeros(n)
+            for i in relation.members:
+                if i == p:
+                    continue
+                # a part moving up is absorbed by the total moving up or another part down
+                same_way = up if (p == relation.total or i == relation.total) else not up
+                room = _room(values[i], i in fixed_on, same_way, threshold)
+                row[column[i]] = min(max(room, 0.0), need)
+            out.append((row, need, np.inf))
+    return out
+
+
+def _solve(values, fixed_on, candidates, relations, cuts, threshold) -> set[int] | None:
     cells = sorted({c for r in relations for c in r.members})
     column = {c: k for k, c in enumerate(cells)}
     n = len(cells)
@@ -66,6 +98,7 @@ def _solve(values, fixed_on, candidates, relations, cuts) -> set[int] | None:
             row[members] = -1.0
             row[j] = 1.0
             rows.append((row, -np.inf, 0.0))
+        rows += _protection_rows(relation, values, fixed_on, column, n, threshold)
     for cut in cuts:
         row = np.zeros(n)
         row[[column[c] for c in cut if c in column]] = 1.0
@@ -109,7 +142,7 @@ def choose_suppression(
     candidates = {i for i in range(len(values)) if suppressible[i] and values[i] >= threshold}
     cuts: list[set[int]] = []
     for _round in range(MAX_ROUNDS):
-        chosen = _solve(values, primaries, candidates, active, cuts)
+        chosen = _solve(values, primaries, candidates, active, cuts, threshold)
         if chosen is None:
             break
         trial = [

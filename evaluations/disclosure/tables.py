@@ -63,7 +63,9 @@ def _holds(values: np.ndarray, total: int, parts: list[int]) -> bool:
 
 def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
     """Categories of each dimension against the total row of the same area and period."""
-    out = []
+    out: list[Relation] = []
+    if not (cells["dimension"] != "").any():
+        return out
     period = ["site", "metric", "area", "group", "period_start", "period_end"]
     positions = pd.Series(np.arange(len(cells)), index=cells.index)
     for _key, rows in cells.groupby(period, sort=False):
