@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from evaluations.directions import EffectDirection
+from portal.indexing import doc_type_labels
 from search.backends import get_search_backend
 from search.backends.base import (
     DIRECTIONS,
@@ -21,7 +23,6 @@ from search.backends.base import (
     SearchQuery,
     SearchResults,
 )
-from search.sources import doc_type_labels
 
 # Study designs the analyses app reports (codes as stored on ``Analysis.design``).
 DESIGN_LABELS: dict[str, str] = {
@@ -38,11 +39,7 @@ DOC_TYPE_LABELS: dict[str, str] = {
     "document": "Document",
     "site": "Grantee site",
 }
-DIRECTION_LABELS: dict[str, str] = {
-    "improved": "Improved",
-    "worsened": "Worsened",
-    "no_clear_change": "No clear change",
-}
+DIRECTION_LABELS: dict[str, str] = dict(EffectDirection.choices)
 FACET_TITLES: dict[str, str] = {
     "type": "Type",
     "strategy_type": "Strategy type",

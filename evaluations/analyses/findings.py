@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from search.effects import Direction, effect_direction
+from evaluations.directions import Direction, effect_direction
 
 # Maryland Scientific Methods Scale level and a reason, per design (docs/reading-findings.md).
 DESIGN_STRENGTH: dict[str, tuple[int, str]] = {
@@ -53,7 +53,7 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
 
 def effect_direction_for(result: dict[str, Any], desired: str) -> Direction:
     """improved / worsened / no_clear_change for the headline estimate, using the one shared
-    definition in :func:`search.effects.effect_direction`."""
+    definition in :func:`evaluations.directions.effect_direction`."""
     est = headline(result)
     return effect_direction(
         est.get("estimate"),

@@ -14,8 +14,8 @@ from django.db.models.signals import post_delete, post_save
 
 from evaluations.analyses import findings, presentation, selectors
 from evaluations.models import Analysis, AnalysisResult
-from search.backends.base import SearchDocument
-from search.sources import (
+from portal.indexing import (
+    SearchDocument,
     SearchSource,
     clean_text,
     jurisdiction_fields,

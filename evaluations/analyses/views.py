@@ -10,14 +10,11 @@ from django.shortcuts import render
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
 from evaluations.analyses.methods import csv_filename
+from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
 from portal.models import GranteeSite
 
-DIRECTIONS = [
-    ("improved", "Improved"),
-    ("worsened", "Worsened"),
-    ("no_clear_change", "No clear change"),
-]
+DIRECTIONS = EffectDirection.choices
 LIST_COLUMNS = [
     ("title", "Analysis"),
     ("site", "Site"),
