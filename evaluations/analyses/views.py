@@ -151,7 +151,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     )
     if comparison is not None and request.GET.get("format") == "csv":
         return _csv_response(
-            presentation.table_csv(compare_selectors.COLUMNS, comparison.table_rows),
+            presentation.table_csv(comparison.columns, comparison.table_rows),
             f"compare-{comparison.metric.code}.csv",
         )
     query = request.GET.copy()
@@ -164,7 +164,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "metric_code": metric_code,
         "design": design,
         "comparison": comparison,
-        "columns": compare_selectors.COLUMNS,
+        "columns": comparison.columns if comparison else compare_selectors.COLUMNS,
         "query": query.urlencode(),
     }
     return render(request, "evaluations/analyses/compare.html", context)

@@ -33,9 +33,18 @@ from .errors import (
 from .its import default_hac_lags, interrupted_time_series
 from .meta import fixed_effect, random_effects
 from .prepost import pre_post
-from .results import DiDResult, EstimateResult, ITSResult, MetaResult, PrePostResult
+from .results import (
+    RESULT_SCHEMA_VERSION,
+    DiDResult,
+    EstimateResult,
+    ITSResult,
+    MetaResult,
+    PrePostResult,
+    result_from_dict,
+)
 
 __all__ = [
+    "RESULT_SCHEMA_VERSION",
     "AllZeroCountsError",
     "AnalysisError",
     "ConstantSeriesError",
@@ -63,4 +72,5 @@ __all__ = [
     "log_rate_ratio_effect",
     "pre_post",
     "random_effects",
+    "result_from_dict",
 ]
