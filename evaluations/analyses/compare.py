@@ -181,8 +181,7 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     a = entry.item.analysis
     weight = pool.weights.get(id(entry), math.nan)
     in_pool = id(entry) in pool.weights and pool.meta is not None
-    alpha = float(entry.item.estimate.get("alpha") or 0.05)
-    half = critical_value(alpha, None) * math.sqrt(entry.variance)
+    half = critical_value(entry.item.estimate.alpha, None) * math.sqrt(entry.variance)
     jurisdiction = a.site.jurisdiction if a.site_id else None
     return {
         "label": f"{a.site.name if a.site_id else 'Program'}: {a.title}",

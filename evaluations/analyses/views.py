@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
+from evaluations.analyses.findings import is_finite_number
 from evaluations.analyses.methods import csv_filename
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
@@ -52,9 +53,9 @@ def _list_rows(items: list[selectors.ListedAnalysis], request: HttpRequest) -> l
                 "state": a.site.jurisdiction.state if a.site_id else "",
                 "metric": a.metric.name,
                 "design": a.get_design_display(),
-                "estimate": est.get("estimate"),
-                "ci": f"{est.get('ci_low'):.4g} to {est.get('ci_high'):.4g}"
-                if est.get("ci_low") is not None and est.get("ci_high") is not None
+                "estimate": est.estimate if is_finite_number(est.estimate) else None,
+                "ci": f"{est.ci_low:.4g} to {est.ci_high:.4g}"
+                if is_finite_number(est.ci_low) and is_finite_number(est.ci_high)
                 else "",
                 "direction": dict(DIRECTIONS)[item.direction],
                 "direction_code": item.direction,
