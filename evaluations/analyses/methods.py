@@ -12,6 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from evaluations.analyses.findings import StoredResult, as_result
+from evaluations.stats import EstimateResult
+
 CSV_COLUMNS = ("period_start", "area", "group", "value", "denominator")
 
 
@@ -37,11 +40,13 @@ def has_exposure(rows: list[dict[str, Any]]) -> bool:
     return bool(rows) and all(r.get("denominator") is not None for r in rows)
 
 
-def _standard_errors(design: str, kind: str, options: dict[str, Any], result: dict) -> str:
+def _standard_errors(
+    design: str, kind: str, options: dict[str, Any], result: EstimateResult
+) -> str:
     if kind == "count":
-        if result.get("cov_type") == "cluster":
+        if getattr(result, "cov_type", None) == "cluster":
             return "Cluster-robust standard errors on the log scale (normal distribution)."
-        disp = result.get("dispersion")
+        disp = getattr(result, "dispersion", None)
         quasi = disp is not None and disp > 1
         return (
             f"Quasi-Poisson: model-based standard errors scaled by the Pearson dispersion "
@@ -51,11 +56,12 @@ def _standard_errors(design: str, kind: str, options: dict[str, Any], result: di
         )
     if design in ("its", "its_with_comparison"):
         return (
-            f"Newey–West (HAC) standard errors with {result.get('hac_lags')} lag(s), normal "
+            f"Newey–West (HAC) standard errors with {getattr(result, 'hac_lags', None)} lag(s), "
+            f"normal "
             f"distribution."
         )
     if design == "did":
-        cov = result.get("cov_type") or options.get("cov") or "HC1"
+        cov = getattr(result, "cov_type", None) or options.get("cov") or "HC1"
         return {
             "classical": "Classical OLS standard errors, t distribution.",
             "cluster": "Cluster-robust standard errors by area, t distribution.",
@@ -70,12 +76,13 @@ def methods_for(
     kind: str,
     intervention: dt.date,
     options: dict[str, Any],
-    result: dict[str, Any],
+    result: StoredResult,
     rows: list[dict[str, Any]],
     library_versions: dict[str, str],
     input_hash: str,
 ) -> Methods:
     """Everything the Methods section says, from the stored result and specification only."""
+    result = as_result(result)
     notes = [
         "Comparison areas are pooled into one comparison series: counts and denominators are "
         "summed per month, other values averaged."
@@ -83,7 +90,7 @@ def methods_for(
     if kind == "count" and has_exposure(rows):
         notes.append("Counts are modelled as rates: the denominator is the exposure (offset).")
     return Methods(
-        model=str(result.get("method") or ""),
+        model=result.method or "",
         standard_errors=_standard_errors(design, kind, options or {}, result),
         versions=sorted((library_versions or {}).items()),
         input_hash=input_hash,
@@ -107,7 +114,7 @@ def reproduction_snippet(
     kind: str,
     intervention: dt.date,
     options: dict[str, Any],
-    result: dict[str, Any],
+    result: EstimateResult,
     exposure: bool,
 ) -> str:
     """A Python script that recomputes the estimate with statsmodels from the CSV download and
@@ -189,7 +196,7 @@ def reproduction_snippet(
             'g["time_after"] = np.where(g["post"] == 1, g["time"] - t0, 0)',
             'g["month"] = g["period_start"].dt.month',
         ]
-        lags = result.get("hac_lags")
+        lags = getattr(result, "hac_lags", None)
         if design == "its":
             formula = f"value ~ time + post + time_after{seasonal}"
             lines.append('t = g[g["treated"] == 1]')

@@ -208,9 +208,10 @@ def _value_label(metric: Any) -> str:
 
 
 def chart_tables(
-    analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool
+    analysis: Any, result: StoredResult, rows: list[dict], *, suppress: bool
 ) -> list[charts.ChartTable]:
     """The charts for the design, each with the exact rows of the table under it."""
+    result = as_result(result)
     metric = analysis.metric
     kind = metric_kind(metric)
     label = _value_label(metric)
@@ -222,7 +223,10 @@ def chart_tables(
     )
     area = analysis.treatment_area
     out = []
-    if analysis.design in ("its", "its_with_comparison") and result.get("fitted"):
+    if (
+        analysis.design in ("its", "its_with_comparison")
+        and getattr(result, "fitted", None) is not None
+    ):
         series = charts.its_series_rows(observed, result, comparison)
         out.append(
             charts.series_chart(
@@ -265,7 +269,7 @@ def chart_tables(
                 comparison=comparison is not None,
             )
         )
-    means = result.get("means")
+    means = getattr(result, "means", None)
     mean_word = "rate" if kind == "count" else "mean"
     if analysis.design == "did" and isinstance(means, dict):
         mean_rows = [
@@ -280,8 +284,8 @@ def chart_tables(
         mean_rows = [
             {
                 "group": f"Treatment ({area})",
-                "before": _round(result.get("pre_mean")),
-                "after": _round(result.get("post_mean")),
+                "before": _round(result.pre_mean),
+                "after": _round(result.post_mean),
             }
         ]
     else:
@@ -303,13 +307,12 @@ def chart_tables(
 
 
 def _round(value: Any) -> Any:
-    return None if value is None else round(float(value), 4)
+    return round(float(value), 4) if is_finite_number(value) else None
 
 
 def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
     """Assemble the result page from ``stored`` (an AnalysisResult that succeeded)."""
-    result = stored.result or {}
-    outcome = as_result(result)
+    outcome = as_result(stored.result)
     rows = stored.data or []
     metric = analysis.metric
     kind = metric_kind(metric)
@@ -318,7 +321,7 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
         direction=findings.effect_direction_for(outcome, metric.desired_direction),
         estimates=estimate_rows(analysis.design, outcome, metric.unit_kind),
         caveats=findings.caveats(analysis, outcome, rows),
-        charts=chart_tables(analysis, result, rows, suppress=suppress),
+        charts=chart_tables(analysis, outcome, rows, suppress=suppress),
         data_rows=display_rows(rows, suppress=suppress),
         suppressed=suppress,
         methods=methods.methods_for(
@@ -327,7 +330,7 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
             kind=kind,
             intervention=analysis.intervention_date,
             options=analysis.options or {},
-            result=result,
+            result=outcome,
             rows=rows,
             library_versions=stored.library_versions or {},
             input_hash=stored.input_hash,

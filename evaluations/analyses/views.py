@@ -13,6 +13,7 @@ from evaluations.analyses.findings import is_finite_number
 from evaluations.analyses.methods import csv_filename
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
+from evaluations.stats import result_from_dict
 from portal.models import GranteeSite
 
 DIRECTIONS = EffectDirection.choices
@@ -134,7 +135,7 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
         raise Http404("This analysis has no result yet.")
     exact = selectors.viewer_gets_exact_counts(request.user, analysis)
     for chart in presentation.chart_tables(
-        analysis, stored.result, stored.data or [], suppress=not exact
+        analysis, result_from_dict(stored.result), stored.data or [], suppress=not exact
     ):
         if chart.slug == slug:
             return _csv_response(
