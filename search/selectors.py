@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.http import QueryDict
 
 from evaluations.directions import EffectDirection
+from evaluations.models import OutcomeMetric
 from portal.indexing import doc_type_labels
 from search.backends import get_search_backend
 from search.backends.base import (
@@ -23,6 +24,8 @@ from search.backends.base import (
     SearchQuery,
     SearchResults,
 )
+from strategies.choices import Rating
+from strategies.models import StrategyType
 
 # Study designs the analyses app reports (codes as stored on ``Analysis.design``).
 DESIGN_LABELS: dict[str, str] = {
@@ -82,18 +85,10 @@ def _kind_labels() -> dict[str, str]:
 
 
 def _rating_labels() -> dict[str, str]:
-    try:
-        from strategies.choices import Rating
-    except ImportError:  # pragma: no cover
-        return {}
     return dict(Rating.choices)
 
 
 def _strategy_type_labels(values: set[str] | None = None) -> dict[str, str]:
-    try:
-        from strategies.models import StrategyType
-    except ImportError:  # pragma: no cover
-        return {}
     queryset = StrategyType.objects.all()
     if values is not None:
         queryset = queryset.filter(slug__in=values)
@@ -101,10 +96,6 @@ def _strategy_type_labels(values: set[str] | None = None) -> dict[str, str]:
 
 
 def _metric_labels(values: set[str] | None = None) -> dict[str, str]:
-    try:
-        from evaluations.models import OutcomeMetric
-    except ImportError:  # pragma: no cover
-        return {}
     queryset = OutcomeMetric.objects.all()
     if values is not None:
         queryset = queryset.filter(code__in=values)

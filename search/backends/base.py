@@ -14,7 +14,7 @@ from portal.indexing import SearchDocument
 
 # The facets a search can be narrowed by, in the order the page shows them. Values are
 # stable codes (state USPS code, strategy type slug, metric code...); labels are resolved
-# at display time by ``search.labels`` so renaming a type needs no reindex.
+# at display time by ``search.selectors`` so renaming a type needs no reindex.
 FACETS: tuple[str, ...] = (
     "type",
     "strategy_type",
