@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from evaluations.stats import ITSResult
+from evaluations.stats import DEFAULT_ALPHA, ITSResult, confidence_label
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 WIDTH = "container"
@@ -207,8 +207,8 @@ def forest_chart(
     columns = columns or [
         ("label", "Result"),
         ("estimate", scale_label),
-        ("ci_low", "95% CI low"),
-        ("ci_high", "95% CI high"),
+        ("ci_low", f"{confidence_label(DEFAULT_ALPHA)} CI low"),
+        ("ci_high", f"{confidence_label(DEFAULT_ALPHA)} CI high"),
         ("weight", "Weight (%)"),
     ]
     spec = _base(title, description, rows)

@@ -22,7 +22,9 @@ from evaluations.stats.results import critical_value
 MIN_POOLED = 2
 
 
-def comparison_columns(confidence: str = "95%") -> list[tuple[str, str]]:
+def comparison_columns(
+    confidence: str = stats.confidence_label(stats.DEFAULT_ALPHA),
+) -> list[tuple[str, str]]:
     """The table and CSV columns; ``confidence`` is the interval's level ("95%")."""
     return [
         ("label", "Result"),
@@ -96,7 +98,12 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
     if metric is None:
         return None
     pool = _pool(_entries(metric, design))
-    confidence = pool.meta.confidence_percent if pool.meta is not None else "95%"
+    level_from = pool.meta or (pool.entries[0].item.estimate if pool.entries else None)
+    confidence = (
+        level_from.confidence_percent
+        if level_from is not None
+        else stats.confidence_label(stats.DEFAULT_ALPHA)
+    )
     rows = [_site_row(entry, pool) for entry in pool.entries]
     direction = ""
     if pool.meta is not None:

@@ -54,6 +54,7 @@ class ResultPage:
     methods: methods.Methods | None
     comparison_label: str
     notes: list[str] = field(default_factory=list)
+    confidence: str = ""
 
 
 def metric_kind(metric: Any) -> str:
@@ -336,6 +337,7 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
             input_hash=stored.input_hash,
         ),
         comparison_label=comparison_label(analysis),
+        confidence=outcome.confidence_percent,
     )
 
 

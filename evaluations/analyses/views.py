@@ -13,7 +13,7 @@ from evaluations.analyses.findings import is_finite_number
 from evaluations.analyses.methods import csv_filename
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
-from evaluations.stats import result_from_dict
+from evaluations.stats import DEFAULT_ALPHA, confidence_label, result_from_dict
 from portal.models import GranteeSite
 
 DIRECTIONS = EffectDirection.choices
@@ -24,7 +24,7 @@ LIST_COLUMNS = [
     ("metric", "Metric"),
     ("design", "Design"),
     ("estimate", "Estimate"),
-    ("ci", "95% CI"),
+    ("ci", f"{confidence_label(DEFAULT_ALPHA)} CI"),
     ("direction", "Direction"),
     ("finding", "Finding"),
     ("url", "Link"),

@@ -34,16 +34,19 @@ from .its import default_hac_lags, interrupted_time_series
 from .meta import fixed_effect, random_effects
 from .prepost import pre_post
 from .results import (
+    DEFAULT_ALPHA,
     RESULT_SCHEMA_VERSION,
     DiDResult,
     EstimateResult,
     ITSResult,
     MetaResult,
     PrePostResult,
+    confidence_label,
     result_from_dict,
 )
 
 __all__ = [
+    "DEFAULT_ALPHA",
     "RESULT_SCHEMA_VERSION",
     "AllZeroCountsError",
     "AnalysisError",
@@ -62,6 +65,7 @@ __all__ = [
     "PrePostResult",
     "TooFewPeriodsError",
     "TooFewStudiesError",
+    "confidence_label",
     "default_hac_lags",
     "difference_in_differences",
     "effect_size_from_result",

@@ -42,12 +42,14 @@ from scipy import special
 from .errors import ConvergenceError
 
 __all__ = [
+    "DEFAULT_ALPHA",
     "RESULT_SCHEMA_VERSION",
     "DiDResult",
     "EstimateResult",
     "ITSResult",
     "MetaResult",
     "PrePostResult",
+    "confidence_label",
     "result_from_dict",
 ]
 
@@ -55,6 +57,14 @@ __all__ = [
 # teach ``_upgrade`` how to read the older layout. Results stored before the version was
 # recorded read as version 0, whose layout is the same as version 1.
 RESULT_SCHEMA_VERSION = 1
+
+# The significance level every analysis uses unless told otherwise (a 95% interval).
+DEFAULT_ALPHA = 0.05
+
+
+def confidence_label(alpha: float) -> str:
+    """The interval's coverage as readers see it: "95%" for ``alpha`` 0.05, "90%" for 0.10."""
+    return f"{100 * (1.0 - alpha):.4g}%"
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,7 +113,7 @@ class EstimateResult:
     scale: str = "difference"
     warnings: tuple[str, ...] = ()
     log_estimate: float | None = None
-    alpha: float = 0.05
+    alpha: float = DEFAULT_ALPHA
 
     # The tag ``to_dict()`` stores so ``result_from_dict`` knows which class to rebuild.
     result_type: ClassVar[str] = "estimate"
@@ -116,7 +126,7 @@ class EstimateResult:
     @property
     def confidence_percent(self) -> str:
         """The coverage as readers see it: "95%" for ``alpha`` 0.05, "90%" for 0.10."""
-        return f"{100 * (1.0 - self.alpha):.4g}%"
+        return confidence_label(self.alpha)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON-safe Python types (NaN and infinities become ``None``),
