@@ -213,65 +213,75 @@ def chart_tables(
 ) -> list[charts.ChartTable]:
     """The charts for the design, each with the exact rows of the table under it."""
     result = as_result(result)
-    metric = analysis.metric
-    kind = metric_kind(metric)
-    label = _value_label(metric)
-    start = analysis.intervention_date.isoformat()[:7]
+    kind = metric_kind(analysis.metric)
     observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress)
     has_comparison = analysis.design in ("did", "its_with_comparison")
     comparison = (
         pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
     )
+    out = [_series_chart(analysis, result, observed, comparison)]
+    means = _means_chart(analysis, result, kind)
+    if means is not None:
+        out.append(means)
+    return out
+
+
+def _series_chart(
+    analysis: Any,
+    result: EstimateResult,
+    observed: dict[str, Any],
+    comparison: dict[str, Any] | None,
+) -> charts.ChartTable:
+    """The monthly series: with the fitted line and counterfactual for an ITS result, the
+    observed values alone otherwise."""
+    metric = analysis.metric
+    start = analysis.intervention_date.isoformat()[:7]
     area = analysis.treatment_area
-    out = []
+    common = {
+        "slug": f"{analysis.pk}-series",
+        "intervention": start,
+        "value_label": _value_label(metric),
+        "comparison": comparison is not None,
+    }
     if (
         analysis.design in ("its", "its_with_comparison")
         and getattr(result, "fitted", None) is not None
     ):
-        series = charts.its_series_rows(observed, result, comparison)
-        out.append(
-            charts.series_chart(
-                slug=f"{analysis.pk}-series",
-                title=f"{metric.name} by month, {area}",
-                description=(
-                    f"Line chart of {metric.name} by month in {area} with the model's fitted line "
-                    f"and the counterfactual (the trend before {start} projected forward); a "
-                    f"dashed vertical line marks the start. The table below has the same values."
-                ),
-                rows=series,
-                intervention=start,
-                value_label=label,
-                fitted=True,
-                comparison=comparison is not None,
-            )
+        return charts.series_chart(
+            title=f"{metric.name} by month, {area}",
+            description=(
+                f"Line chart of {metric.name} by month in {area} with the model's fitted line "
+                f"and the counterfactual (the trend before {start} projected forward); a "
+                f"dashed vertical line marks the start. The table below has the same values."
+            ),
+            rows=charts.its_series_rows(observed, result, comparison),
+            fitted=True,
+            **common,
         )
-    else:
-        months = sorted(set(observed) | set(comparison or {}))
-        series = []
-        for month in months:
-            row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
-            if comparison is not None:
-                row["comparison"] = comparison.get(month)
-            series.append(row)
-        out.append(
-            charts.series_chart(
-                slug=f"{analysis.pk}-series",
-                title=f"{metric.name} by month",
-                description=(
-                    f"Line chart of {metric.name} by month in {area}"
-                    + (" and the comparison areas" if comparison is not None else "")
-                    + f"; a dashed vertical line marks the start ({start}). The table below "
-                    f"has the same values."
-                ),
-                rows=series,
-                intervention=start,
-                value_label=label,
-                fitted=False,
-                comparison=comparison is not None,
-            )
-        )
+    series = []
+    for month in sorted(set(observed) | set(comparison or {})):
+        row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
+        if comparison is not None:
+            row["comparison"] = comparison.get(month)
+        series.append(row)
+    return charts.series_chart(
+        title=f"{metric.name} by month",
+        description=(
+            f"Line chart of {metric.name} by month in {area}"
+            + (" and the comparison areas" if comparison is not None else "")
+            + f"; a dashed vertical line marks the start ({start}). The table below "
+            f"has the same values."
+        ),
+        rows=series,
+        fitted=False,
+        **common,
+    )
+
+
+def _means_chart(analysis: Any, result: EstimateResult, kind: str) -> charts.ChartTable | None:
+    """Before/after means (or rates) per group, for the designs that report them."""
+    area = analysis.treatment_area
     means = getattr(result, "means", None)
-    mean_word = "rate" if kind == "count" else "mean"
     if analysis.design == "did" and isinstance(means, dict):
         mean_rows = [
             {
@@ -290,21 +300,18 @@ def chart_tables(
             }
         ]
     else:
-        mean_rows = []
-    if mean_rows:
-        out.append(
-            charts.means_chart(
-                slug=f"{analysis.pk}-means",
-                title=f"Monthly {mean_word} before and after the start",
-                description=(
-                    f"Bar chart of the monthly {mean_word} of {metric.name} before and after the "
-                    f"start for each group; the table below has the same values."
-                ),
-                rows=mean_rows,
-                value_label=f"Monthly {mean_word}",
-            )
-        )
-    return out
+        return None
+    mean_word = "rate" if kind == "count" else "mean"
+    return charts.means_chart(
+        slug=f"{analysis.pk}-means",
+        title=f"Monthly {mean_word} before and after the start",
+        description=(
+            f"Bar chart of the monthly {mean_word} of {analysis.metric.name} before and after "
+            f"the start for each group; the table below has the same values."
+        ),
+        rows=mean_rows,
+        value_label=f"Monthly {mean_word}",
+    )
 
 
 def _round(value: Any) -> Any:
