@@ -34,14 +34,6 @@ DESIGN_LABELS: dict[str, str] = {
     "its": "Interrupted time series",
     "its_with_comparison": "Interrupted time series with comparison series",
 }
-# Types the portal indexes; "analysis" is registered by the evaluations app when analyses
-# exist, and is accepted (with no results) before that.
-DOC_TYPE_LABELS: dict[str, str] = {
-    "strategy": "Strategy",
-    "analysis": "Analysis result",
-    "document": "Document",
-    "site": "Grantee site",
-}
 DIRECTION_LABELS: dict[str, str] = dict(EffectDirection.choices)
 FACET_TITLES: dict[str, str] = {
     "type": "Type",
@@ -105,7 +97,8 @@ def _metric_labels(values: set[str] | None = None) -> dict[str, str]:
 def facet_labels(facet: str, values: set[str] | None = None) -> dict[str, str]:
     """Code → label for ``facet`` (only ``values`` when given, for the DB-backed facets)."""
     if facet == "type":
-        return {**DOC_TYPE_LABELS, **doc_type_labels()}
+        # Each app's search source carries its own label.
+        return doc_type_labels()
     if facet == "state":
         return _state_labels()
     if facet == "region":
