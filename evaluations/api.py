@@ -20,6 +20,7 @@ from pydantic import Field
 from evaluations.models import UploadBatch
 from evaluations.selectors import observations_filter, observations_visible_to
 from evaluations.services import outcome_rows_stream, outcome_upload
+from evaluations.stats import result_from_dict
 from portal.api_auth import API_AUTH
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -335,7 +336,9 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
                 result = None if public.withheld else public.result
         out |= {
             "result_status": current.status,
-            "result": result,
+            # Read through the typed class, so a result stored by an earlier version comes
+            # out in the current layout (the public version has only its published fields).
+            "result": result_from_dict(result).to_dict() if result else None,
             "error": current.error,
             # the hash and timings of the exact inputs would let anyone test guesses
             "input_hash": "" if hidden else current.input_hash,

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet, Sum
 
+from evaluations.directions import EffectDirection
 from evaluations.disclosure import disclosure_policy, protect_cells
 from evaluations.models import OutcomeMetric, OutcomeObservation, UploadBatch
 from portal.models import GranteeSite
@@ -200,5 +201,6 @@ def published_analyses_for_strategy(page) -> list:
         if item is not None:
             analysis.finding = item.finding
             analysis.direction = item.direction
+            analysis.direction_label = EffectDirection(item.direction).label
             items.append(analysis)
     return items

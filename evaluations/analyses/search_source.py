@@ -16,8 +16,9 @@ from evaluations.analyses import findings, presentation, selectors
 from evaluations.analyses.disclosure import public_analysis
 from evaluations.models import Analysis, AnalysisResult
 from evaluations.signals import observations_changed
-from search.backends.base import SearchDocument
-from search.sources import (
+from evaluations.stats import EstimateResult
+from portal.indexing import (
+    SearchDocument,
     SearchSource,
     clean_text,
     jurisdiction_fields,
@@ -54,7 +55,7 @@ class AnalysisSource(SearchSource):
         public = public_analysis(obj, stored)
         if public.withdrawn or public.withheld:
             return None
-        result = public.result
+        result = findings.as_result(public.result)
         head = findings.headline(result)
         finding = presentation.finding_for(obj, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)
@@ -69,7 +70,7 @@ class AnalysisSource(SearchSource):
                     obj.get_design_display(),
                     obj.treatment_area,
                     " ".join(obj.comparison_areas or []),
-                    str(result.get("method") or ""),
+                    result.method or "",
                     " ".join(findings.caveats(obj, result)),
                 ]
             )
@@ -99,11 +100,10 @@ class AnalysisSource(SearchSource):
         observations_changed.connect(_data_changed, weak=False, dispatch_uid="analysis-index")
 
 
-def _effect_size(head: dict[str, Any]) -> float | None:
+def _effect_size(head: EstimateResult) -> float | None:
     """A comparable size: the log rate ratio for counts, the estimate otherwise."""
-    if head.get("scale") == "ratio":
-        return head.get("log_estimate")
-    return head.get("estimate")
+    value = head.log_estimate if head.scale == "ratio" else head.estimate
+    return float(value) if findings.is_finite_number(value) else None
 
 
 def _analysis_changed(sender, instance: Analysis, **kwargs: Any) -> None:

@@ -4,7 +4,6 @@ its filters, and whether a viewer gets exact small counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
@@ -13,6 +12,7 @@ from evaluations.analyses import findings, presentation
 from evaluations.analyses.disclosure import PublicAnalysis, public_analysis
 from evaluations.analyses.permissions import analyses_visible_to
 from evaluations.models import Analysis, AnalysisResult
+from evaluations.stats import EstimateResult
 from portal.roles import user_sees_all_sites
 from portal.selectors import sites_for_user
 
@@ -76,7 +76,7 @@ class ListedAnalysis:
     analysis: Analysis
     finding: str
     direction: str
-    estimate: dict[str, Any]
+    estimate: EstimateResult
 
 
 def listed(analysis: Analysis) -> ListedAnalysis | None:
@@ -89,7 +89,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     public = public_analysis(analysis, stored)
     if public.withdrawn or public.withheld:
         return None
-    result = public.result
+    result = findings.as_result(public.result)
     return ListedAnalysis(
         analysis=analysis,
         finding=presentation.finding_for(analysis, result),
