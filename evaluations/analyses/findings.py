@@ -247,6 +247,15 @@ def finding_sentence(
         "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
         f"net of the comparison series ({_months(n_post)} of data after)",
     }.get(design, f"in the {_months(n_post)} after the strategy began")
+    if n_post <= 0:
+        # The month counts are unknown (a list reads the stored result without its rows, and a
+        # difference-in-differences result does not store them): say nothing rather than "0".
+        when = {
+            "pre_post": "after the strategy began, compared with before",
+            "its": "when the strategy began, compared with the earlier trend",
+            "its_with_comparison": "when the strategy began, compared with the earlier trend "
+            "and net of the comparison series",
+        }.get(design, "after the strategy began")
     if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
     verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)

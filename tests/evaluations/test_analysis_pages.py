@@ -192,3 +192,16 @@ def test_unreadable_stored_result_reads_as_no_result_everywhere(
     detail = client.get(f"/api/v1/analyses/{bad.pk}/")
     assert detail.status_code == 200 and detail.json()["result"] is None
     assert AnalysisSource().to_document(bad) is None
+
+
+def test_list_and_strategy_page_never_say_zero_months(client, site_a, strategy_index):
+    """The landing list, its CSV and the strategy page read a difference-in-differences result
+    without its rows, so the month count is unknown there: the sentence used to say "in the 0
+    months after the strategy began"."""
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Focused deterrence")
+    make_analysis(site=site_a, strategy=page, design="did", title="Linked DiD")
+    rows = csv_rows(client.get("/evaluations/", {"format": "csv"}))
+    assert all(" 0 months" not in cell for row in rows for cell in row)
+    assert any("after the strategy began" in cell for row in rows for cell in row)
+    assert " 0 months" not in client.get("/evaluations/").content.decode()
+    assert " 0 months" not in client.get(page.url).content.decode()
