@@ -164,7 +164,7 @@ def test_page_is_fast_and_does_not_recompute(
     [{"schema_version": 99}, {"result_type": "bogus"}, {"estimate": "not a number"}],
 )
 def test_unreadable_stored_result_reads_as_no_result_everywhere(
-    client, site_a, strategy_index, damage
+    client, site_a, strategy_index, bja_user, damage
 ):
     """One stored result this code cannot read (written by a newer version, or damaged) must
     not break the landing list, its CSV, /compare/, the strategy page or the API (all answered
@@ -192,6 +192,9 @@ def test_unreadable_stored_result_reads_as_no_result_everywhere(
     detail = client.get(f"/api/v1/analyses/{bad.pk}/")
     assert detail.status_code == 200 and detail.json()["result"] is None
     assert AnalysisSource().to_document(bad) is None
+    client.force_login(bja_user)
+    admin = client.get(f"/admin/analyses/{bad.pk}/")
+    assert admin.status_code == 200 and "cannot be read" in admin.content.decode()
 
 
 def test_list_and_strategy_page_never_say_zero_months(client, site_a, strategy_index):
