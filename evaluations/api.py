@@ -20,7 +20,6 @@ from pydantic import Field
 from evaluations.models import UploadBatch
 from evaluations.selectors import observations_filter, observations_visible_to
 from evaluations.services import outcome_rows_stream, outcome_upload
-from evaluations.stats import result_from_dict
 from portal.api_auth import API_AUTH
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -307,6 +306,14 @@ ANALYSIS_WITHDRAWN = (
 )
 
 
+def _stored_result_out(stored: dict | None) -> dict | None:
+    """The stored result in the current layout, or ``None`` when this code cannot read it."""
+    from evaluations.analyses.findings import read_stored
+
+    result = read_stored(stored)
+    return result.to_dict() if result is not None else None
+
+
 @router.get(
     "/analyses/{analysis_id}/",
     response={200: AnalysisDetailOut, 404: ErrorOut, 410: ErrorOut},
@@ -324,7 +331,8 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
     out = _analysis_out(analysis)
     current = analysis.current_result
     if current is not None:
-        result = current.result or None
+        # an unreadable stored result reads as no result, for everyone
+        result = current.result if _stored_result_out(current.result) is not None else None
         hidden = False
         if result:
             # callers who may not read the site's data get the public version only
@@ -338,7 +346,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             "result_status": current.status,
             # Read through the typed class, so a result stored by an earlier version comes
             # out in the current layout (the public version has only its published fields).
-            "result": result_from_dict(result).to_dict() if result else None,
+            "result": _stored_result_out(result),
             "error": current.error,
             # the hash and timings of the exact inputs would let anyone test guesses
             "input_hash": "" if hidden else current.input_hash,

@@ -49,13 +49,16 @@ class AnalysisSource(SearchSource):
 
     def to_document(self, obj: Analysis) -> SearchDocument | None:
         stored = selectors.current_result(obj)
-        if stored is None or not stored.result:
+        result = findings.read_stored(stored.result) if stored is not None else None
+        if result is None:
             return None
         # the index is public: it holds the public version, or nothing when withdrawn
         public = public_analysis(obj, stored)
         if public.withdrawn or public.withheld:
             return None
-        result = findings.as_result(public.result)
+        result = findings.read_stored(public.result)
+        if result is None:
+            return None
         head = findings.headline(result)
         finding = presentation.finding_for(obj, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)

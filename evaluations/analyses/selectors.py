@@ -86,10 +86,14 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     stored = current_result(analysis)
     if stored is None or stored.status != SUCCEEDED or not stored.result:
         return None
+    if findings.read_stored(stored.result) is None:
+        return None
     public = public_analysis(analysis, stored)
     if public.withdrawn or public.withheld:
         return None
-    result = findings.as_result(public.result)
+    result = findings.read_stored(public.result)
+    if result is None:
+        return None
     return ListedAnalysis(
         analysis=analysis,
         finding=presentation.finding_for(analysis, result),

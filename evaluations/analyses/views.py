@@ -9,11 +9,11 @@ from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
-from evaluations.analyses.findings import is_finite_number
+from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
-from evaluations.stats import DEFAULT_ALPHA, confidence_label, result_from_dict
+from evaluations.stats import DEFAULT_ALPHA, confidence_label
 from portal.models import GranteeSite
 
 DIRECTIONS = EffectDirection.choices
@@ -133,22 +133,27 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stored = selectors.current_result(analysis)
     page = None
     withheld = ""
+    unreadable = False
     if stored is not None and stored.status == Analysis.Status.SUCCEEDED and stored.result:
-        try:
-            public = _public_or_gone(request, analysis, stored)
-        except AnalysisWithdrawn:
-            return _withdrawn_page(request, analysis)
-        if public is not None and public.withheld:
-            withheld = WITHHELD
+        if read_stored(stored.result) is None:
+            unreadable = True
         else:
-            page = presentation.result_page(
-                analysis, stored, suppress=public is not None, public=public
-            )
+            try:
+                public = _public_or_gone(request, analysis, stored)
+            except AnalysisWithdrawn:
+                return _withdrawn_page(request, analysis)
+            if public is not None and public.withheld:
+                withheld = WITHHELD
+            else:
+                page = presentation.result_page(
+                    analysis, stored, suppress=public is not None, public=public
+                )
     context = {
         "analysis": analysis,
         "stored": stored,
         "page": page,
         "withheld": withheld,
+        "unreadable": unreadable,
         "csv_name": csv_filename(analysis.pk),
     }
     return render(request, "evaluations/analyses/detail.html", context)
@@ -176,15 +181,20 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     stored = selectors.current_result(analysis)
     if stored is None or stored.status != Analysis.Status.SUCCEEDED or not stored.result:
         raise Http404("This analysis has no result yet.")
+    result = read_stored(stored.result)
+    if result is None:
+        raise Http404("This analysis's stored result cannot be read.")
     try:
         public = _public_or_gone(request, analysis, stored)
     except AnalysisWithdrawn:
         return HttpResponse(WITHDRAWN, status=410, content_type="text/plain; charset=utf-8")
-    if public is not None and public.withheld:
-        raise Http404("This analysis's charts are withheld.")
+    if public is not None:
+        result = None if public.withheld else read_stored(public.result)
+        if result is None:
+            raise Http404("This analysis's charts are withheld.")
     for chart in presentation.chart_tables(
         analysis,
-        result_from_dict(public.result if public else stored.result),
+        result,
         stored.data or [],
         suppress=public is not None,
         labels=public.labels if public else None,
