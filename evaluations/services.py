@@ -9,7 +9,6 @@ whole import back.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
@@ -30,7 +30,13 @@ from evaluations.permissions import (
     user_can_upload_for,
 )
 from evaluations.signals import observations_changed
-from evaluations.uploads.reader import UnreadableFile, file_format_detect, sha256_of, upload_read
+from evaluations.uploads.reader import (
+    UnreadableFile,
+    UploadLimits,
+    file_format_detect,
+    sha256_of,
+    upload_read,
+)
 from evaluations.uploads.report import report_build
 from evaluations.uploads.validation import (
     KEY_COLUMNS,
@@ -90,7 +96,37 @@ def catalogue_for(site: GranteeSite) -> Catalogue:
         for m in OutcomeMetric.objects.only("id", "code", "unit_kind", "aggregation")
     }
     slugs = tuple(GranteeSite.objects.values_list("slug", flat=True))
-    return Catalogue(metrics=metrics, site_slug=site.slug, site_id=site.pk, all_site_slugs=slugs)
+    return Catalogue(
+        metrics=metrics,
+        site_slug=site.slug,
+        site_id=site.pk,
+        all_site_slugs=slugs,
+        date_min=settings.PORTAL_UPLOAD_EARLIEST_DATE,
+        date_max=settings.PORTAL_UPLOAD_LATEST_DATE,
+        value_max=settings.PORTAL_UPLOAD_MAX_VALUE,
+        cell_max_chars=settings.PORTAL_UPLOAD_MAX_CELL_CHARS,
+    )
+
+
+def upload_limits() -> UploadLimits:
+    """The size limits of the settings, checked by the reader before it reads everything."""
+    return UploadLimits(
+        max_bytes=settings.PORTAL_UPLOAD_MAX_BYTES,
+        max_columns=settings.PORTAL_UPLOAD_MAX_COLUMNS,
+        max_header_chars=settings.PORTAL_UPLOAD_MAX_HEADER_CHARS,
+        max_cell_chars=settings.PORTAL_UPLOAD_MAX_CELL_CHARS,
+        max_rows=settings.PORTAL_UPLOAD_MAX_ROWS,
+        xlsx_max_uncompressed_bytes=settings.PORTAL_UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES,
+        json_max_depth=settings.PORTAL_UPLOAD_JSON_MAX_DEPTH,
+    )
+
+
+def unreadable_result(exc: UnreadableFile) -> ValidationResult:
+    """A file the reader refused, as a validation result with one error."""
+    return ValidationResult(
+        frame=pd.DataFrame(columns=["row", *KEY_COLUMNS, "value", "denominator", "notes"]),
+        errors=[Problem(exc.row, exc.column, "", exc.message, exc.fix)],
+    )
 
 
 def _existing_frame(site: GranteeSite, frame: pd.DataFrame) -> pd.DataFrame:
@@ -190,14 +226,10 @@ def upload_plan(
     catalogue = catalogue_for(site)
     report_progress(5, "Reading and checking the file")
     try:
-        result = upload_validate(upload_read(stream, file_name=file_name), catalogue)
+        raw = upload_read(stream, file_name=file_name, limits=upload_limits())
+        result = upload_validate(raw, catalogue)
     except UnreadableFile as exc:
-        result = ValidationResult(
-            frame=pd.DataFrame(columns=["row", *KEY_COLUMNS, "value", "denominator", "notes"]),
-            errors=[
-                Problem(1, "", "", str(exc), "Save the file as CSV (UTF-8) or XLSX and retry.")
-            ],
-        )
+        result = unreadable_result(exc)
     report_progress(40, "Comparing with stored data")
     new, updated, unchanged = _diff(site, result.frame)
     previous = _previous_import(site, sha256)
@@ -549,13 +581,6 @@ def outcome_upload_import(
     batch.report["batch_id"] = batch.pk
     UploadBatch.objects.filter(pk=batch.pk).update(report=batch.report)
     return batch
-
-
-def outcome_rows_stream(rows: list[dict[str, Any]]) -> io.BytesIO:
-    """JSON rows as a stream the reader accepts, so API JSON takes the same path as files."""
-    import json
-
-    return io.BytesIO(json.dumps(rows, default=str).encode())
 
 
 # --- Rollback and publication --------------------------------------------------------------
