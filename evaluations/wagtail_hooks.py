@@ -22,6 +22,7 @@ admin_urlpatterns = [
     path("batches/<int:pk>/progress.json", admin_views.batch_progress, name="batch_progress"),
     path("batches/<int:pk>/confirm/", admin_views.batch_confirm, name="batch_confirm"),
     path("batches/<int:pk>/rollback/", admin_views.batch_rollback, name="batch_rollback"),
+    path("batches/<int:pk>/retry/", admin_views.batch_retry, name="batch_retry"),
     path(
         "template.<str:file_format>",
         admin_views.template_download,

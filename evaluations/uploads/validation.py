@@ -84,6 +84,10 @@ class Problem:
     level: str = "error"
 
     def as_line(self) -> str:
+        if not self.row:  # about the whole upload, not a cell
+            return self.message
+        if not self.column:
+            return f"row {self.row}: {self.message}"
         return f"row {self.row}, column {self.column}: {self.message}"
 
     def to_dict(self) -> dict[str, object]:
