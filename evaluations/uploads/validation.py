@@ -158,7 +158,7 @@ def headers_check(upload: RawUpload, site_required: bool = False) -> tuple[list[
     """Unknown, missing and personal-data columns. Returns problems and whether rows can be
     checked at all (every required column present)."""
     problems: list[Problem] = []
-    originals = upload.original_headers or upload.headers
+    originals = [shown_value(str(o)) for o in (upload.original_headers or upload.headers)]
     row = upload.header_row
     seen: dict[str, str] = {}
     duplicated = False
@@ -222,6 +222,16 @@ def headers_check(upload: RawUpload, site_required: bool = False) -> tuple[list[
     return problems, not missing and not duplicated
 
 
+SHOWN_VALUE_MAX = 200
+
+
+def shown_value(text: str, limit: int = SHOWN_VALUE_MAX) -> str:
+    """Text as the report shows it: control characters spelled out (PostgreSQL's JSON cannot
+    even store a NUL) and long cells cut."""
+    text = CONTROL_CHARACTER.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class _Collector:
     """Gathers row problems from boolean masks without a Python loop over good rows."""
 
@@ -244,13 +254,15 @@ class _Collector:
             else [""] * len(rows)
         )
         for row, value in zip(rows, values, strict=True):
+            message_text = message(value) if callable(message) else message
+            fix_text = fix(value) if callable(fix) else fix
             self.problems.append(
                 Problem(
                     int(row),
                     column,
-                    value,
-                    message(value) if callable(message) else message,
-                    fix(value) if callable(fix) else fix,
+                    shown_value(value),
+                    shown_value(message_text, limit=1000),
+                    shown_value(fix_text, limit=1000),
                     level,
                 )
             )
@@ -604,8 +616,8 @@ def _text_rules(out: _Collector, catalogue: Catalogue, conventions: FileConventi
             control,
             column,
             lambda v: (
-                "The cell contains an invisible control character (U+"
-                f"{ord(CONTROL_CHARACTER.search(v).group()):04X})."
+                "The cell contains an invisible control character (shown as <U+"
+                f"{ord(CONTROL_CHARACTER.search(v).group()):04X}>)."
             ),
             "Retype the cell, or remove the character (often a NUL or a page break pasted from "
             "another system).",

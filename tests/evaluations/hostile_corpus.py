@@ -66,7 +66,7 @@ CASES = [
     refused("dates_mixed_order.csv", "cannot be read that way"),
     refused("dates_out_of_range.csv", "plausible range"),
     ok("excel_serial_dates.csv", 1, period_start=dt.date(2024, 1, 1)),
-    refused("nul_in_note.csv", "control character", "U+0000"),
+    refused("nul_in_note.csv", "control character", "<U+0000>"),
     refused("cell_too_long.csv", "more than 2,000 characters"),
     ok("instructions_sheet_first.xlsx", 1),
     ok("excel_date_cells_and_title.xlsx", 1, period_end=dt.date(2024, 1, 31)),
