@@ -4,7 +4,6 @@ writers, failures with a reason, stalled batches and their retry, write-phase pr
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
