@@ -204,7 +204,8 @@ def export(request: HttpRequest) -> HttpResponse:
             **form.filters(),
         )
         return _file_response(observations_export(queryset, file_format=file_format, public=False))
-    return render(request, "evaluations/admin/export.html", {"form": form})
+    status = 400 if request.GET and not form.is_valid() else 200
+    return render(request, "evaluations/admin/export.html", {"form": form}, status=status)
 
 
 def publish(request: HttpRequest) -> HttpResponse:

@@ -13,13 +13,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.errors import HttpError
+from ninja.pagination import paginate
 from pydantic import Field
 
 from evaluations.models import UploadBatch
-from evaluations.selectors import observations_filter, observations_visible_to
+from evaluations.selectors import (
+    observation_filter_problems,
+    observations_filter,
+    observations_visible_to,
+)
 from evaluations.services import outcome_upload
 from portal.api_auth import API_AUTH
+from portal.api_paging import BoundedLimitOffsetPagination
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
 
@@ -216,11 +222,17 @@ def outcomes_upload(request: HttpRequest, slug: str, dry_run: bool = False):
     response=list[ObservationOut],
     summary="Observations the caller may see, filtered",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def outcomes_list(request: HttpRequest, filters: Query[ObservationFilters]):
     """Observations of the sites the caller may read (their own; all for BJA staff and
     research partners). ``from``/``to`` keep periods overlapping the range."""
-    queryset = observations_visible_to(request.user).filter(site__in=sites_for_user(request.user))
+    sites = sites_for_user(request.user)
+    problems = observation_filter_problems(
+        sites=sites, site=filters.site, metric=filters.metric, group=filters.group
+    )
+    if problems:
+        raise HttpError(400, " ".join(problems))
+    queryset = observations_visible_to(request.user).filter(site__in=sites)
     return observations_filter(
         queryset,
         site=filters.site,
@@ -338,7 +350,7 @@ def _analysis_out(analysis) -> dict[str, Any]:
     tags=["analyses"],
     summary="Analyses the caller may see",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def analyses_list(request: HttpRequest, site: str | None = None, metric: str | None = None):
     """Published analyses for anyone; unpublished ones too for the site's contributors, BJA
     staff and research partners."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 DOMAIN_API_MODULES = ("strategies.api", "evaluations.api", "search.api")
 
@@ -23,6 +24,13 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_parameters(request, exc: ValidationError):
+    """Malformed or out-of-range parameters are the caller's mistake: 400, with each
+    problem's location, message and (for ranges and choices) the allowed values."""
+    return api.create_response(request, {"detail": exc.errors}, status=400)
 
 
 def _mount_domain_routers() -> None:

@@ -12,6 +12,8 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
+        # ``<id:pk>`` in every app's URLs: ids a database can hold (see query_params).
+        import portal.query_params  # noqa: F401
 
 
 def _sync_roles_after_migrate(sender, **kwargs) -> None:
