@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaluations.uploads.reader import ROW_COLUMN, RawUpload
+from evaluations.uploads.reader import ROW_COLUMN, RawUpload, on_distinct
 
 REQUIRED_COLUMNS = ("metric", "area", "group", "period_start", "period_end", "value")
 OPTIONAL_COLUMNS = ("site", "denominator", "notes", "dimension", "category")
@@ -311,28 +311,43 @@ def _full(series: pd.Series, pattern: re.Pattern) -> pd.Series:
     return series.str.fullmatch(pattern.pattern, flags=pattern.flags).fillna(False).astype(bool)
 
 
+def _number_text_distinct(cells: pd.Series) -> pd.DataFrame:
+    text = cells.astype(str).str.strip().str.replace(NUMBER_SPACES, "", regex=True)
+    return pd.DataFrame({"core": text.str.rstrip("%"), "percent": text.str.endswith("%")})
+
+
 def number_text(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Cells without spaces (incl. non-breaking ones) and "%"; and the mask of "%" cells."""
-    text = cells.astype(str).str.strip().str.replace(NUMBER_SPACES, "", regex=True)
-    percent = text.str.endswith("%")
-    return text.str.rstrip("%"), percent
+    facts = on_distinct(cells, _number_text_distinct)
+    return facts["core"], facts["percent"]
+
+
+def _decimal_evidence_distinct(core: pd.Series) -> pd.DataFrame:
+    ambiguous = _full(core, AMBIGUOUS_COMMA) | _full(core, AMBIGUOUS_DOT)
+    comma = (_full(core, COMMA_DECIMAL) | _full(core, DOT_THOUSANDS)) & ~ambiguous
+    point = ((_full(core, POINT_DECIMAL) & core.str.contains(".", regex=False))
+             | _full(core, COMMA_THOUSANDS)) & ~ambiguous  # fmt: skip
+    return pd.DataFrame({"comma": comma, "point": point})
 
 
 def decimal_evidence(core: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Cells that can only be read with decimal commas ("12,5", "1.234,5") and cells that can
     only be read with decimal points ("12.5", "1,234,567"); "1,204" and "1.204" prove nothing."""
-    ambiguous = _full(core, AMBIGUOUS_COMMA) | _full(core, AMBIGUOUS_DOT)
-    comma = (_full(core, COMMA_DECIMAL) | _full(core, DOT_THOUSANDS)) & ~ambiguous
-    point = ((_full(core, POINT_DECIMAL) & core.str.contains(".", regex=False))
-             | _full(core, COMMA_THOUSANDS)) & ~ambiguous  # fmt: skip
-    return comma, point
+    facts = on_distinct(core, _decimal_evidence_distinct)
+    return facts["comma"], facts["point"]
 
 
 def numbers_parse(cells: pd.Series, decimal: str = "point") -> tuple[pd.Series, pd.Series]:
     """Numbers written with decimal points ("1,204.5") or, for ``decimal="comma"``, decimal
     commas ("1.204,5"); percentages ("45%" → 0.45). Anything else is NaN: "inf", "NaN" and
     text never become numbers. Returns the values and the mask of cells written as %."""
-    core, percent = number_text(cells)
+    facts = on_distinct(cells, lambda distinct: _numbers_parse_distinct(distinct, decimal))
+    return facts["value"], facts["percent"]
+
+
+def _numbers_parse_distinct(cells: pd.Series, decimal: str) -> pd.DataFrame:
+    facts = _number_text_distinct(cells)
+    core, percent = facts["core"], facts["percent"]
     if decimal == "comma":
         plain = _full(core, INTEGER) | _full(core, COMMA_DECIMAL) | _full(core, DOT_THOUSANDS)
         normal = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -342,7 +357,7 @@ def numbers_parse(cells: pd.Series, decimal: str = "point") -> tuple[pd.Series, 
     normal = normal.where(plain & (core.str.len() <= NUMBER_MAX_CHARS))
     values = pd.to_numeric(normal, errors="coerce").astype("float64")
     values = values.where(np.isfinite(values))
-    return values.where(~percent, values / 100.0), percent
+    return pd.DataFrame({"value": values.where(~percent, values / 100.0), "percent": percent})
 
 
 def _decimal_decide(
@@ -372,10 +387,12 @@ def _number_rules(
     cells = out.chunk[column]
     core, percent = number_text(cells)
     given = cells != ""
-    formula = cells.str.startswith("=")
+    formula = on_distinct(cells, lambda d: d.str.startswith("="))
     contradicting, decimal = _decimal_decide(core, out.chunk[ROW_COLUMN], conventions)
     values, percent = numbers_parse(cells, decimal)
-    ambiguous = _full(core, AMBIGUOUS_COMMA) & (conventions.decimal is None)
+    ambiguous = on_distinct(core, lambda d: _full(d, AMBIGUOUS_COMMA)) & (
+        conventions.decimal is None
+    )
     if conventions.delimiter != ",":
         # A "," or JSON file had to quote "1,204" on purpose; in a ";" or tab file (written
         # by Excel in countries with decimal commas) it may mean 1.204. Only a count decides.
@@ -401,9 +418,9 @@ def _number_rules(
         ),
         "Use one convention throughout: either 112.5 and 1,204 or 112,5 and 1.204.",
     )
-    too_long = given & (cells.str.len() > NUMBER_MAX_CHARS)
-    non_finite = given & _full(core, NON_FINITE)
-    marker = given & _full(cells.str.strip(), SUPPRESSION_MARKER)
+    too_long = given & (core.str.len() > NUMBER_MAX_CHARS)
+    non_finite = given & on_distinct(core, lambda d: _full(d, NON_FINITE))
+    marker = given & on_distinct(cells, lambda d: _full(d.str.strip(), SUPPRESSION_MARKER))
     reported = formula | ambiguous | contradicting | too_long | non_finite | marker
     out.add(formula, column, _formula_message, FORMULA_FIX)
     out.add(
@@ -469,10 +486,15 @@ def _ymd(text: pd.Series, pattern: re.Pattern, order: tuple[int, int, int]) -> p
     return pd.DataFrame({"year": parts[order[0]], "month": parts[order[1]], "day": parts[order[2]]})
 
 
+def _slash_evidence_distinct(text: pd.Series) -> pd.DataFrame:
+    parts = text.astype(str).str.extract("^" + SLASH_DATE.pattern + "$").astype("float64")
+    return pd.DataFrame({"day": parts[0] > 12, "month": parts[1] > 12})
+
+
 def slash_evidence(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Slash dates that can only be day-first (13/1/2024) and only month-first (1/13/2024)."""
-    parts = text.str.extract("^" + SLASH_DATE.pattern + "$").astype("float64")
-    return parts[0] > 12, parts[1] > 12
+    facts = on_distinct(text, _slash_evidence_distinct)
+    return facts["day"], facts["month"]
 
 
 def dates_parse(
@@ -481,6 +503,13 @@ def dates_parse(
     """ISO dates (with or without a time), slash dates month-first (M/D/YYYY) or, with
     ``day_first``, D/M/YYYY; D.M.YYYY; Excel serial day numbers. Returns the dates (NaT where
     unreadable) and the mask of real dates outside ``bounds``."""
+    facts = on_distinct(cells, lambda distinct: _dates_parse_distinct(distinct, day_first, bounds))
+    return facts["date"], facts["out_of_range"]
+
+
+def _dates_parse_distinct(
+    cells: pd.Series, day_first: bool, bounds: tuple[dt.date, dt.date] | None
+) -> pd.DataFrame:
     text = cells.astype(str).str.strip()
     ymd = _ymd(text, ISO_DATE, (0, 1, 2))
     slash = _ymd(text, SLASH_DATE, (2, 1, 0) if day_first else (2, 0, 1))
@@ -497,7 +526,7 @@ def dates_parse(
     out_of_range = (ymd["year"].notna() & ~years_ok) | (
         parsed.notna() & ((parsed < pd.Timestamp(low)) | (parsed > pd.Timestamp(high)))
     )
-    return parsed.where(~out_of_range), out_of_range
+    return pd.DataFrame({"date": parsed.where(~out_of_range), "out_of_range": out_of_range})
 
 
 def _day_first_decide(
@@ -576,7 +605,7 @@ def _chunk_prepare(chunk: pd.DataFrame, out: _Collector) -> tuple[pd.DataFrame, 
     for column in KNOWN_COLUMNS:
         if column not in chunk:
             chunk[column] = ""
-        chunk[column] = chunk[column].astype(str).str.strip()
+        chunk[column] = on_distinct(chunk[column], lambda d: d.astype(str).str.strip())
     # Empty-header columns: harmless when blank, otherwise the data has no name.
     if "" in chunk.columns:
         unnamed = chunk.loc[:, chunk.columns == ""]
@@ -611,7 +640,7 @@ def _text_rules(out: _Collector, catalogue: Catalogue, conventions: FileConventi
     chunk = out.chunk
     for column in STORED_TEXT_COLUMNS:
         cells = chunk[column]
-        control = cells.str.contains(CONTROL_CHARACTER.pattern, regex=True)
+        control = on_distinct(cells, lambda d: d.str.contains(CONTROL_CHARACTER.pattern))
         out.add(
             control,
             column,
@@ -623,9 +652,14 @@ def _text_rules(out: _Collector, catalogue: Catalogue, conventions: FileConventi
             "another system).",
         )
         if conventions.formulas_in_text or column in ("metric", "group"):
-            out.add(cells.str.startswith("="), column, _formula_message, FORMULA_FIX)
+            out.add(
+                on_distinct(cells, lambda d: d.str.startswith("=")),
+                column,
+                _formula_message,
+                FORMULA_FIX,
+            )
         out.add(
-            cells.str.len() > catalogue.cell_max_chars,
+            on_distinct(cells, lambda d: d.str.len()) > catalogue.cell_max_chars,
             column,
             f"The cell has more than {catalogue.cell_max_chars:,} characters "
             "(PORTAL_UPLOAD_MAX_CELL_CHARS).",
