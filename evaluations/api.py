@@ -6,6 +6,7 @@ Analysis endpoints are added to the same ``router`` in their own section below.
 
 import datetime as dt
 import io
+import math
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from evaluations.models import UploadBatch
 from evaluations.selectors import (
@@ -86,10 +87,16 @@ class ObservationOut(Schema):
     period_end: dt.date
     dimension: str
     category: str
-    value: float
+    value: float | None
     denominator: float | None
     notes: str
     is_published: bool
+
+    @field_validator("value", "denominator")
+    @classmethod
+    def _finite_or_null(cls, number: float | None) -> float | None:
+        """A non-finite value stored before uploads refused them is null, not invalid JSON."""
+        return number if number is None or math.isfinite(number) else None
 
 
 class ObservationFilters(Schema):
