@@ -80,7 +80,7 @@ def unescape(text: str) -> str:
     return html.unescape(text)
 
 
-def check(case: Case, text: str, imported_before: int) -> None:
+def check(case: Case, text: str) -> None:
     stuck = UploadBatch.objects.filter(
         status__in=[
             UploadBatch.Status.QUEUED,
@@ -120,7 +120,7 @@ def test_corpus_file(case, way, client, site_a, contributor_a, tmp_path, media_t
         text = command_way(tmp_path, case.name, data)
     else:
         text = api_way(client, contributor_a, case.name, data)
-    check(case, text, 0)
+    check(case, text)
 
 
 # --- Bombs: generated small at test time, refused quickly with little memory ----------------
@@ -181,6 +181,6 @@ def test_bomb_is_refused_quickly_in_bounded_memory(
     elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    check(Case(name, False, (word,)), text, 0)
+    check(Case(name, False, (word,)), text)
     assert elapsed < 10, elapsed
     assert peak < 150 * 1024 * 1024, peak
