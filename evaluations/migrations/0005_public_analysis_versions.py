@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluations', '0003_analyses'),
+        ('evaluations', '0004_upload_batch_failure_reason_heartbeat'),
     ]
 
     operations = [
