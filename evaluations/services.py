@@ -41,6 +41,7 @@ from evaluations.uploads.validation import (
     upload_validate,
 )
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 
 WRITE_CHUNK_ROWS = 5000
 SAMPLE_CHANGES = 20
@@ -655,6 +656,7 @@ def observations_publish(
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=True, published_at=timezone.now())
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "published")
+    public_pages_invalidate()
     return count
 
 
@@ -670,4 +672,6 @@ def observations_unpublish(
     queryset = OutcomeObservation.objects.filter(site=site, is_published=True)
     if metric is not None:
         queryset = queryset.filter(metric=metric)
-    return queryset.update(is_published=False, published_at=None)
+    count = queryset.update(is_published=False, published_at=None)
+    public_pages_invalidate()
+    return count

@@ -13,6 +13,10 @@ class PortalConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
 
+        from portal.page_cache import connect_page_signals
+
+        connect_page_signals()
+
 
 def _sync_roles_after_migrate(sender, **kwargs) -> None:
     """Groups and their permissions are data every environment needs; keep them current.

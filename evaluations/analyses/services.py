@@ -31,6 +31,7 @@ from evaluations.analyses.permissions import (
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 
 logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser
@@ -311,6 +312,8 @@ def analysis_run(
         result.save()
         analysis.status = result.status
         Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+        if analysis.is_published:  # the public result page now shows the new run
+            public_pages_invalidate()
     return result
 
 
@@ -381,6 +384,7 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
     analysis.is_published = True
     analysis.published_at = analysis.published_at or timezone.now()
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    public_pages_invalidate()
     return analysis
 
 
@@ -391,4 +395,5 @@ def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
     analysis.is_published = False
     analysis.published_at = None
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    public_pages_invalidate()
     return analysis
