@@ -110,5 +110,6 @@ def cache_from_url(raw: str | None) -> dict:
     return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
-        "KEY_PREFIX": "ips",
+        # Several portals (or a bench beside a developer's server) may share one Redis.
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ips"),
     }
