@@ -305,9 +305,14 @@ class SearchBackend(BaseSearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         matching = self._matching(query, query.filters)
-        total = matching.count()
+        if connection.vendor == "postgresql":
+            counts, total = self._facet_counts_one_pass(query)
+            total = matching.count() if total is None else total
+        else:
+            total = matching.count()
+            counts = self._facet_counts_grouped(query)
         hits = self._hits(query, matching) if total else []
-        facets = self._facet_counts(query)
+        facets = self._facet_values(query, counts)
         did_you_mean = "" if total else self.did_you_mean(query)
         return SearchResults(
             total=total,
@@ -411,12 +416,10 @@ class SearchBackend(BaseSearchBackend):
             cursor.execute(sql, params)
             return {pk: snippet_html(raw or "") for pk, raw in cursor.fetchall()}
 
-    def _facet_counts(self, query: SearchQuery) -> dict[str, list[FacetValue]]:
+    def _facet_counts_grouped(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Counts per facet value under every filter except the facet's own (OR inside a
         facet, AND across): one GROUP BY for the unfiltered facets, one per filtered facet."""
         wanted = list(query.facets)
-        if not wanted:
-            return {}
         counts: dict[str, dict[str, int]] = {facet: {} for facet in wanted}
         groups: list[tuple[list[str], dict[str, tuple[str, ...]]]] = []
         unfiltered = [f for f in wanted if f not in query.filters]
@@ -428,17 +431,75 @@ class SearchBackend(BaseSearchBackend):
         for facets, filters in groups:
             for facet, value, n in self._count_keys(self._matching(query, filters), facets):
                 counts[facet][value] = n
+        return counts
+
+    def _facet_counts_one_pass(
+        self, query: SearchQuery
+    ) -> tuple[dict[str, dict[str, int]], int | None]:
+        """PostgreSQL: the same counts in one pass over the rows the text (and site) match.
+
+        Each row gets one flag per filter; a facet value the row carries is counted when every
+        *other* facet's filter holds (``flag OR the value belongs to that facet``), so one scan
+        and one unnest serve all facets instead of one query per filtered facet. Every document
+        has exactly one type, so the number of results is the sum of the type counts that the
+        type filter accepts (None when types are not among the facets: the caller counts).
+        """
+        wanted = list(query.facets)
+        counts: dict[str, dict[str, int]] = {facet: {} for facet in wanted}
+        if not wanted:
+            return counts, None
+        filters = list(query.filters.items())
+        inner, params = self._matching(query, {}).values("facet_keys").query.sql_with_params()
+        keys = [[facet_key(facet, v) for v in values] for facet, values in filters]
+        flags = "".join(f", (m.facet_keys ?| %s) AS f{i}" for i in range(len(filters)))
+        # Only rows that fail at most one filter count for anything: "all filters but the
+        # i-th" OR'd over i, which the facet GIN index answers (no scan of every text match).
+        prefilter, prefilter_params = "", []
+        if filters:
+            alternatives = []
+            for i in range(len(filters)):
+                others = [keys[j] for j in range(len(filters)) if j != i]
+                prefilter_params += others
+                alternatives.append(
+                    " AND ".join(["m.facet_keys ?| %s"] * len(others)) if others else "TRUE"
+                )
+            prefilter = "WHERE " + " OR ".join(f"({a})" for a in alternatives)
+        conditions = "".join(
+            f" AND (r.f{i} OR split_part(k, '=', 1) = %s)" for i in range(len(filters))
+        )
+        marks = ", ".join(["%s"] * len(wanted))
+        sql = (
+            f"SELECT k, count(*) FROM (SELECT m.facet_keys{flags} FROM ({inner}) m {prefilter}) r "
+            "CROSS JOIN LATERAL jsonb_array_elements_text(r.facet_keys) k "
+            f"WHERE split_part(k, '=', 1) IN ({marks}){conditions} GROUP BY k"
+        )
+        sql_params = [*keys, *params, *prefilter_params]
+        sql_params += [*wanted, *(facet for facet, _ in filters)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, sql_params)
+            rows = cursor.fetchall()
+        for key, n in rows:
+            facet, _, value = key.partition("=")
+            counts[facet][value] = n
+        if "type" not in counts:
+            return counts, None
+        accepted = set(query.filters.get("type", ())) or set(counts["type"])
+        return counts, sum(n for value, n in counts["type"].items() if value in accepted)
+
+    def _facet_values(
+        self, query: SearchQuery, counts: dict[str, dict[str, int]]
+    ) -> dict[str, list[FacetValue]]:
         result: dict[str, list[FacetValue]] = {}
-        for facet in wanted:
+        for facet in query.facets:
             selected = set(query.filters.get(facet, ()))
             values = [
                 FacetValue(value=v, count=n, label=v, selected=v in selected)
-                for v, n in counts[facet].items()
+                for v, n in counts.get(facet, {}).items()
             ]
             # A ticked value with no results still shows, so it can be unticked.
             values.extend(
                 FacetValue(value=v, count=0, label=v, selected=True)
-                for v in selected - set(counts[facet])
+                for v in selected - set(counts.get(facet, {}))
             )
             values.sort(key=lambda fv: (-fv.count, fv.value))
             result[facet] = values
