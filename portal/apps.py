@@ -13,9 +13,12 @@ class PortalConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
 
-        from portal.page_cache import connect_page_signals
+        from django.core import checks
+
+        from portal.page_cache import check_shared_cache, connect_page_signals
 
         connect_page_signals()
+        checks.register(check_shared_cache, checks.Tags.caches, deploy=True)
 
 
 def _sync_roles_after_migrate(sender, **kwargs) -> None:

@@ -213,3 +213,22 @@ def connect_page_signals() -> None:
             sender=PageViewRestriction,
             dispatch_uid=f"portal.page_cache.restriction.{signal is post_save}",
         )
+
+
+def check_shared_cache(app_configs=None, **kwargs) -> list:
+    """Deployment check: with several processes, a per-process cache is not invalidated in
+    the processes that did not handle the publication."""
+    from django.core.checks import Warning as CheckWarning
+
+    backend = settings.CACHES.get(getattr(settings, "PORTAL_PAGE_CACHE_ALIAS", "default"), {})
+    if _timeout() > 0 and backend.get("BACKEND", "").endswith("LocMemCache"):
+        return [
+            CheckWarning(
+                "The anonymous page cache is in each process's memory, so a publication "
+                "clears it only in the process that handled it.",
+                hint="Set REDIS_URL (e.g. redis://cache:6379/0) when running more than one "
+                "process, or PORTAL_PAGE_CACHE_SECONDS=0 to turn the page cache off.",
+                id="portal.W001",
+            )
+        ]
+    return []

@@ -177,3 +177,13 @@ def test_invalidation_through_redis(
             assert "GunStat review" in response.content.decode()
         finally:
             caches["default"].delete(GENERATION_KEY)
+
+
+def test_deploy_check_warns_about_a_per_process_cache():
+    from portal.page_cache import check_shared_cache
+
+    assert [w.id for w in check_shared_cache()] == ["portal.W001"]
+    with override_settings(CACHES={"default": cache_from_url("redis://127.0.0.1:6379/0")}):
+        assert check_shared_cache() == []
+    with override_settings(PORTAL_PAGE_CACHE_SECONDS=0):
+        assert check_shared_cache() == []
