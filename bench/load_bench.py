@@ -94,7 +94,10 @@ def database_prepare(db_name: str) -> tuple[str, str]:
         url, label = f"sqlite:///{folder / 'load.sqlite3'}", "SQLite"
     # DEBUG while loading: the demo users get their documented passwords only then.
     env = {**_server_env(url, page_cache=True), "DEBUG": "1"}
-    for command in (["migrate", "--noinput"], ["load_demo_data", "--verbosity", "0"]):
+    for command in (
+        ["migrate", "--noinput", "--verbosity", "0"],
+        ["load_demo_data", "--verbosity", "0"],
+    ):
         subprocess.run(
             [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=900
         )
