@@ -4,7 +4,7 @@ the same documents and queries through Wagtail's own database search backend (th
 ``bench.wagtail_peer``), and the first queries as a naive ``icontains`` ORM scan (a floor).
 
     .venv/bin/python -m bench.search_bench [--docs 100000] [--queries 200]
-        [--peer-queries 200] [--peer-seconds 600] [--engines sqlite,postgresql,elasticsearch]
+        [--peer-queries 200] [--peer-seconds 300] [--engines sqlite,postgresql,elasticsearch]
         [--pg postgres://postgres@127.0.0.1:5432/] [--pg-db ips_search_bench]
 
 Each engine runs in its own process (Django is set up once per process). PostgreSQL uses a
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--peer-seconds",
         type=float,
-        default=600,
+        default=300,
         help="time budget for the peer's queries per engine (Wagtail's SQLite backend takes "
         "seconds per query at 100,000 documents); the table shows how many ran",
     )
