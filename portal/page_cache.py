@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -61,18 +62,24 @@ def _bump_generation() -> None:
     try:
         try:
             cache.incr(GENERATION_KEY)
-        except ValueError:  # no generation yet (or evicted): any new value invalidates
-            cache.add(GENERATION_KEY, 1, timeout=None)
+        except ValueError:  # no generation yet (or evicted): a fresh one invalidates
+            cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
             cache.incr(GENERATION_KEY)
     except Exception:  # noqa: BLE001 - a cache outage must not fail a publication
         logger.exception("Could not invalidate the public page cache")
 
 
+def _fresh_generation() -> int:
+    """A starting generation above any used before, even if the key was evicted: the clock in
+    milliseconds (bumps add 1, far fewer than a thousand a second)."""
+    return int(time.time() * 1000)
+
+
 def _generation(cache) -> int:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        generation = cache.get(GENERATION_KEY, 1)
+        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
+        generation = cache.get(GENERATION_KEY) or _fresh_generation()
     return int(generation)
 
 

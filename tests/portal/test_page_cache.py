@@ -187,3 +187,10 @@ def test_deploy_check_warns_about_a_per_process_cache():
         assert check_shared_cache() == []
     with override_settings(PORTAL_PAGE_CACHE_SECONDS=0):
         assert check_shared_cache() == []
+
+
+def test_a_lost_generation_never_brings_back_older_pages(client, strategy_index, site_a):
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution pilot")
+    client.get("/strategies/")
+    caches["default"].delete(GENERATION_KEY)  # evicted, say, by the memory limit
+    assert client.get("/strategies/")["X-Page-Cache"] == "miss"
