@@ -5,7 +5,7 @@ group changed than the comparison group. It is unbiased for the intervention's e
 without the intervention, both groups would have moved in parallel; the optional pre-trend
 check tests the observable part of that assumption.
 
-The regressions are computed directly with numpy (see :mod:`evaluations.stats.results`) rather
+The regressions are computed directly with numpy (see :mod:`evaluations.stats.fitting`) rather
 than through statsmodels' formula interface, because portfolio-wide reports run thousands of
 them; the tests check every number against ``statsmodels`` on the same data.
 """
@@ -26,9 +26,7 @@ from .errors import (
     NegativeExposureError,
     TooFewPeriodsError,
 )
-from .results import (
-    DiDResult,
-    EstimateResult,
+from .fitting import (
     cov_classical,
     cov_cluster,
     cov_hc1,
@@ -38,8 +36,8 @@ from .results import (
     poisson_fit,
     poisson_from_mu,
     poisson_method,
-    wald_result,
 )
+from .results import DiDResult, EstimateResult, wald_result
 
 __all__ = ["difference_in_differences"]
 
