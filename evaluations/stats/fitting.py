@@ -284,10 +284,61 @@ class AR1Fit:
     resid: np.ndarray
     n: int
     k: int
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    blocks: Sequence[int] | None = None
 
     @property
     def df(self) -> int:
         return self.n - self.k - 1
+
+    def satterthwaite_df(self, j: int) -> float:
+        """Satterthwaite degrees of freedom for coefficient ``j``: 2 v^2 / Var(v), where v is its
+        variance as a function of (rho, log sigma^2) and Var(v) comes from the inverse Hessian
+        of the REML criterion by the delta method (the approach of Satterthwaite 1946 as used
+        for REML fits by lmerTest and by Turner et al. 2021 for interrupted time series).
+
+        Falls back to n - k - 1 when the Hessian is not positive definite (rho on its bound).
+        """
+        if self.x is None or self.y is None:
+            return float(self.df)
+        x, y, blocks = self.x, self.y, self.blocks
+        theta = np.array([self.rho, math.log(self.sigma2)])
+        h = np.array([1e-4, 1e-4])
+        if abs(self.rho) + 2 * h[0] >= 1.0:
+            return float(self.df)
+
+        def crit(t: np.ndarray) -> float:
+            return _neg_reml_full(float(t[0]), float(t[1]), x, y, blocks)
+
+        hess = np.empty((2, 2))
+        for a in range(2):
+            for b in range(2):
+                ea, eb = np.eye(2)[a] * h[a], np.eye(2)[b] * h[b]
+                hess[a, b] = (
+                    crit(theta + ea + eb)
+                    - crit(theta + ea - eb)
+                    - crit(theta - ea + eb)
+                    + crit(theta - ea - eb)
+                ) / (4 * h[a] * h[b])
+        if not np.all(np.isfinite(hess)) or np.linalg.det(hess) <= 0 or hess[0, 0] <= 0:
+            return float(self.df)
+
+        def var(t: np.ndarray) -> float:
+            xs = prais_winsten(x, float(t[0]), blocks)
+            return math.exp(float(t[1])) * float(np.linalg.inv(xs.T @ xs)[j, j])
+
+        v = var(theta)
+        grad = np.array(
+            [
+                (var(theta + np.eye(2)[a] * h[a]) - var(theta - np.eye(2)[a] * h[a])) / (2 * h[a])
+                for a in range(2)
+            ]
+        )
+        spread = float(grad @ np.linalg.solve(hess, grad))
+        if spread <= 0:
+            return float(self.df)
+        return float(min(max(2.0 * v * v / spread, 1.0), self.n - self.k))
 
     @property
     def marginal_variance(self) -> float:
@@ -329,6 +380,24 @@ def ar1_neg_reml(
     return 0.5 * ((n - k) * math.log(rss) - n_blocks * math.log(1.0 - rho * rho) + logdet)
 
 
+def _neg_reml_full(
+    rho: float, log_sigma2: float, x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None
+) -> float:
+    """Minus the REML log-likelihood in (rho, log sigma^2), sigma^2 not profiled out."""
+    n, k = x.shape
+    xs, ys = prais_winsten(x, rho, blocks), prais_winsten(y, rho, blocks)
+    xtx = xs.T @ xs
+    beta = np.linalg.solve(xtx, xs.T @ ys)
+    resid = ys - xs @ beta
+    n_blocks = len(blocks) if blocks else 1
+    return 0.5 * (
+        (n - k) * log_sigma2
+        - n_blocks * math.log(1.0 - rho * rho)
+        + float(np.linalg.slogdet(xtx)[1])
+        + float(resid @ resid) / math.exp(log_sigma2)
+    )
+
+
 def _neg_reml_grid(
     grid: np.ndarray, x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None
 ) -> np.ndarray:
@@ -349,10 +418,20 @@ def _neg_reml_grid(
     return 0.5 * ((n - k) * np.log(rss) - n_blocks * np.log(1.0 - grid**2) + logdet)
 
 
-def ar1_reml_rho(x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None = None) -> float:
+def ar1_reml_rho(
+    x: np.ndarray,
+    y: np.ndarray,
+    blocks: Sequence[int] | None = None,
+    near: float | None = None,
+) -> float:
     """REML estimate of the AR(1) coefficient in [-0.98, 0.98]: a grid (the criterion can have
-    more than one local minimum), then Brent's method between the best point's neighbours."""
-    grid = np.linspace(-RHO_BOUND, RHO_BOUND, 41)
+    more than one local minimum), then Brent's method between the best point's neighbours.
+    ``near`` (a previous estimate, as in the iterations of :func:`ar1_poisson_fit`) narrows the
+    grid to +-0.1 around it."""
+    if near is None:
+        grid = np.linspace(-RHO_BOUND, RHO_BOUND, 41)
+    else:
+        grid = np.linspace(max(near - 0.1, -RHO_BOUND), min(near + 0.1, RHO_BOUND), 5)
     values = _neg_reml_grid(grid, x, y, blocks)
     best = int(np.argmin(values))
     lo = float(grid[max(best - 1, 0)])
@@ -380,18 +459,32 @@ def ar1_gls(
     wresid = ys - xs @ beta
     sigma2 = float(wresid @ wresid) / (n - k)
     return AR1Fit(
-        beta=beta, cov=sigma2 * xtx_inv, rho=rho, sigma2=sigma2, resid=y - x @ beta, n=n, k=k
+        beta=beta,
+        cov=sigma2 * xtx_inv,
+        rho=rho,
+        sigma2=sigma2,
+        resid=y - x @ beta,
+        n=n,
+        k=k,
+        x=x,
+        y=y,
+        blocks=blocks,
     )
 
 
-def ar1_reml_fit(x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None = None) -> AR1Fit:
+def ar1_reml_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    blocks: Sequence[int] | None = None,
+    near: float | None = None,
+) -> AR1Fit:
     """Linear regression with AR(1) errors: rho by REML, then GLS at that rho."""
     if x.shape[0] - x.shape[1] < 3:
         raise SingularDesignError(
             f"The series has {x.shape[0]} periods, too few for {x.shape[1]} model terms plus "
             f"the autocorrelation; use a longer series or fewer terms."
         )
-    return ar1_gls(x, y, ar1_reml_rho(x, y, blocks), blocks)
+    return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
 
 
 def ar1_poisson_fit(
@@ -416,7 +509,7 @@ def ar1_poisson_fit(
         mu = np.exp(eta)
         w = np.sqrt(mu)
         z = eta - offset + (y - mu) / mu
-        fit = ar1_reml_fit(x * w[:, None], z * w, blocks)
+        fit = ar1_reml_fit(x * w[:, None], z * w, blocks, None if fit is None else fit.rho)
         change = float(np.max(np.abs(fit.beta - beta)))
         beta = fit.beta
         if change <= tol * (1.0 + float(np.max(np.abs(beta)))):

@@ -39,6 +39,7 @@ from .errors import (
     TooFewPeriodsError,
 )
 from .fitting import (
+    AR1Fit,
     ar1_poisson_fit,
     ar1_reml_fit,
     cov_hac,
@@ -368,7 +369,7 @@ def _seasonal_terms(
         )
     period = SEASON_LENGTH.get(freq[:1])
     if period is None:
-        raise InvalidInputError(f"Fourier seasonality needs a weekly, monthly or quarterly series.")
+        raise InvalidInputError("Fourier seasonality needs a weekly, monthly or quarterly series.")
     if not 1 <= harmonics <= period // 2:
         raise InvalidInputError(
             f"harmonics must be between 1 and {period // 2} for this series; got {harmonics}."
@@ -448,17 +449,27 @@ class _Fit:
     dispersion: float | None = None
     durbin_watson: float | None = None
     lags: int | None = None
+    term_df: dict[int, float] | None = None
+
+
+def _satterthwaite(ar: AR1Fit, terms: Sequence[int | None]) -> dict[int, float]:
+    return {j: ar.satterthwaite_df(j) for j in terms if j is not None}
+
+
+def _df_words(term_df: dict[int, float]) -> str:
+    shown = " and ".join(f"{v:.1f}" for v in term_df.values())
+    return f"Satterthwaite degrees of freedom ({shown})"
 
 
 def _post_part(x: np.ndarray, beta: np.ndarray, terms: Sequence[int | None]) -> np.ndarray:
     return sum((x[:, j] * beta[j] for j in terms if j is not None), np.zeros(x.shape[0]))
 
 
-def _ar1_text(rho: float, df: float) -> str:
+def _ar1_text(rho: float, term_df: dict[int, float]) -> str:
     return (
         f"regression errors modelled as a first-order autoregressive process (AR(1), "
         f"estimated rho = {rho:.2f}) fitted by REML, generalised least squares coefficients; "
-        f"t tests and intervals with {df:g} degrees of freedom"
+        f"t tests and intervals with {_df_words(term_df)}"
     )
 
 
@@ -482,15 +493,17 @@ def _fit_continuous(
                 "so no standard error can be estimated. Check that real data were uploaded."
             )
         fitted = x @ beta
+        term_df = _satterthwaite(ar, terms)
         return _Fit(
             beta,
             cov,
             float(ar.df),
             fitted,
             fitted - _post_part(x, beta, terms),
-            _ar1_text(ar.rho, ar.df),
+            _ar1_text(ar.rho, term_df),
             rho=ar.rho,
             durbin_watson=durbin_watson(ar.resid),
+            term_df=term_df,
         )
     lags = default_hac_lags(n) if hac_lags is None else int(hac_lags)
     if lags < 0 or lags >= n:
@@ -531,6 +544,7 @@ def _fit_count(
         ar = ar1_poisson_fit(x, y, offset)
         mu = np.exp(x @ ar.beta + offset)
         dispersion = ar.marginal_variance
+        term_df = _satterthwaite(ar, terms)
         return _Fit(
             ar.beta,
             ar.cov,
@@ -540,10 +554,11 @@ def _fit_count(
             f"log-linear count model with a log-exposure offset, fitted by penalised "
             f"quasi-likelihood with the working errors modelled as AR(1) (estimated rho = "
             f"{ar.rho:.2f}, by REML) and a free dispersion ({dispersion:.3g}); t tests and "
-            f"intervals on the log scale with {ar.df:g} degrees of freedom",
+            f"intervals on the log scale with {_df_words(term_df)}",
             rho=ar.rho,
             dispersion=dispersion,
             durbin_watson=durbin_watson(ar.resid / np.sqrt(mu)),
+            term_df=term_df,
         )
     fit = poisson_fit(x, y, offset)
     cov, quasi = poisson_cov(fit)
@@ -580,8 +595,9 @@ def _fit_comparison(
             diff = data.y - data.comparison.mean(axis=1)
             fit = _fit_continuous(x, diff, terms, "ar1", None)
             text = (
-                f"segmented regression of the treatment series minus {pooled} (equal to a "
-                f"panel with unit and period fixed effects, {units + 1} series), "
+                f"segmented regression of the treatment series minus {pooled} (the GLS "
+                f"counterpart of a panel with unit and period fixed effects, {units + 1} "
+                f"series), "
                 f"{fit.se_text}"
             )
             return fit, text
@@ -608,12 +624,13 @@ def _fit_comparison(
     shifted = [None if t is None else t + core for t in terms]
     if errors == "ar1":
         ar = ar1_poisson_fit(xs, ys, offset, (n, n))
-        fit = _Fit(ar.beta, ar.cov, float(ar.df), ys, ys, "", rho=ar.rho)
+        term_df = _satterthwaite(ar, shifted)
+        fit = _Fit(ar.beta, ar.cov, float(ar.df), ys, ys, "", rho=ar.rho, term_df=term_df)
         text = (
             f"log-linear count model of the treatment series and {pooled} (summed) stacked "
             f"with group interactions, fitted by penalised quasi-likelihood with AR(1) working "
             f"errors within each series (rho = {ar.rho:.2f}, REML) and a free dispersion; t "
-            f"tests with {ar.df:g} degrees of freedom on the log scale"
+            f"tests on the log scale with {_df_words(term_df)}"
         )
     else:
         pf = poisson_fit(xs, ys, offset)
@@ -630,11 +647,15 @@ def _shift(fit: _Fit, source: Sequence[int | None], target: Sequence[int | None]
     """Move the group-interaction coefficients to the positions the result builder reads."""
     beta = fit.beta.copy()
     cov = fit.cov.copy()
+    term_df = {}
     for s, t in zip(source, target, strict=True):
         if s is not None and t is not None:
             beta[t] = fit.beta[s]
             cov[t, t] = fit.cov[s, s]
+            if fit.term_df is not None:
+                term_df[t] = fit.term_df[s]
     fit.beta, fit.cov = beta, cov
+    fit.term_df = term_df or None
     return fit
 
 
@@ -648,10 +669,11 @@ def _coef_result(
 ) -> EstimateResult | None:
     if j is None:
         return None
+    df = fit.df if fit.term_df is None else fit.term_df.get(j, fit.df)
     return wald_result(
         fit.beta[j],
         math.sqrt(max(float(fit.cov[j, j]), 0.0)),
-        df=fit.df,
+        df=df,
         alpha=alpha,
         n=n,
         method=method,
@@ -716,8 +738,8 @@ def interrupted_time_series(
 
     ``comparison``: a Series or a DataFrame with one column per comparison unit, on the same
     index. With ``errors="ar1"`` a continuous outcome is modelled as the treatment series minus
-    the mean of the comparison units (the same estimate as a panel with unit and period fixed
-    effects); counts stack the treatment series and the summed comparison with group
+    the mean of the comparison units (the GLS counterpart of a panel with unit and period
+    fixed effects); counts stack the treatment series and the summed comparison with group
     interactions. ``level_change_difference`` and ``slope_change_difference`` are the
     treatment-minus-comparison differences (ratios for counts).
     """

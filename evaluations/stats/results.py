@@ -121,6 +121,7 @@ class PrePostResult(EstimateResult):
     hedges_g_variance: float | None = None
     mann_whitney_p: float | None = None
     dispersion: float | None = None
+    errors: str = "independent"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +140,7 @@ class DiDResult(EstimateResult):
     pre_trend: EstimateResult | None = None
     n_clusters: int | None = None
     dispersion: float | None = None
+    ar1_rho: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
