@@ -28,7 +28,7 @@ from .errors import (
     TooFewPeriodsError,
 )
 from .fitting import (
-    ar1_poisson_fit,
+    ar1_glm_fit,
     ar1_reml_fit,
     cov_classical,
     cov_cluster,
@@ -199,9 +199,10 @@ def _ar1_interaction(
 
     Continuous: the per-period treated-minus-comparison difference regressed on a post
     indicator with AR(1) errors by REML (the GLS counterpart of the two-way fixed-effects
-    panel estimate, which OLS on the same difference series reproduces). Counts: the treated and comparison totals
-    stacked with group, post and group x post terms and a log-exposure offset, fitted by
-    penalised quasi-likelihood with AR(1) working errors within each series.
+    panel estimate, which OLS on the same difference series reproduces). Counts: treated
+    events out of each period's treated plus comparison events (binomial logit with a log
+    exposure-ratio offset, i.e. a Poisson panel with period fixed effects), by penalised
+    quasi-likelihood with AR(1) errors.
     Returns coefficient, SE, df, rho and a method sentence."""
     ty, cy, te, ce, post, _ = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
@@ -216,17 +217,19 @@ def _ar1_interaction(
             f"interval with Satterthwaite degrees of freedom"
         )
     else:
-        g = np.r_[np.ones(n), np.zeros(n)]
-        p2 = np.r_[post, post]
-        x = np.column_stack((np.ones(2 * n), g, p2, g * p2))
-        fit = ar1_poisson_fit(x, np.r_[ty, cy], np.log(np.r_[te, ce]), (n, n))
-        coef, se, j = float(fit.beta[3]), math.sqrt(float(fit.cov[3, 3])), 3
+        trials = ty + cy
+        keep = trials > 0
+        x = np.column_stack((np.ones(n), post))[keep]
+        fit = ar1_glm_fit(x, ty[keep], np.log(te / ce)[keep], trials=trials[keep])
+        coef, se, j = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1])), 1
         text = (
-            f"treated and comparison totals per period ({n} periods each) stacked with group, "
-            f"post and group x post terms and a log-exposure offset, fitted by penalised "
-            f"quasi-likelihood with AR(1) working errors within each series (estimated rho = "
-            f"{fit.rho:.2f}, by REML) and a free dispersion; t test and interval on the log "
-            f"scale with Satterthwaite degrees of freedom"
+            f"the treated area's share of each period's events (treated out of treated plus "
+            f"comparison, {int(keep.sum())} periods), a logit model with a log exposure-ratio "
+            f"offset and a post indicator, which conditions on each period's total exactly as "
+            f"period fixed effects do in a Poisson panel; fitted by penalised quasi-likelihood "
+            f"with AR(1) working errors (estimated rho = {fit.rho:.2f}, by REML) and a free "
+            f"dispersion; t test and interval on the log scale with Satterthwaite degrees of "
+            f"freedom"
         )
     return coef, se, fit.satterthwaite_df(j), float(fit.rho), text
 
@@ -252,11 +255,11 @@ def _pre_trend_ar1(
         fit = ar1_reml_fit(np.column_stack((np.ones(n), t)), ty - cy)
         j, scale = 1, "difference"
     else:
-        g = np.r_[np.ones(n), np.zeros(n)]
-        tt = np.r_[t, t]
-        x = np.column_stack((np.ones(2 * n), g, tt, g * tt))
-        fit = ar1_poisson_fit(x, np.r_[ty, cy], np.log(np.r_[te, ce]), (n, n))
-        j, scale = 3, "ratio"
+        trials = ty + cy
+        keep = trials > 0
+        x = np.column_stack((np.ones(n), t))[keep]
+        fit = ar1_glm_fit(x, ty[keep], np.log(te / ce)[keep], trials=trials[keep])
+        j, scale = 1, "ratio"
     method = (
         f"Pre-trend check: difference in per-period trend between the treated and comparison "
         f"series before the intervention ({n} periods), with AR(1) errors (rho = "
@@ -631,9 +634,10 @@ def difference_in_differences(
     ``cov="ar1"`` (the default when there is a time column): aggregate monthly series are
     serially correlated, and treating their rows as independent makes intervals far too narrow
     (Bertrand, Duflo & Mullainathan 2004). The per-period treated-minus-comparison difference
-    (means; for counts the stacked group totals on the log scale) is regressed on a post
-    indicator with AR(1) errors fitted by REML, with t inference on n - 3 degrees of freedom
-    (see :func:`_ar1_interaction`). Periods must be evenly spaced where both groups have data.
+    (means; for counts the treated share of each period's events, a logit model that conditions
+    on the period totals) is regressed on a post indicator with AR(1) errors fitted by REML,
+    with t inference on Satterthwaite degrees of freedom (see :func:`_ar1_interaction`).
+    Periods must be evenly spaced where both groups have data.
 
     Without a time column the default is ``"HC1"``. For ``kind="continuous"`` the other
     ``cov`` values fit OLS on the rows and select the standard errors, matching

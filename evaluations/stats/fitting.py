@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from .errors import ConvergenceError, SingularDesignError
 
@@ -434,17 +433,22 @@ def ar1_reml_rho(
         grid = np.linspace(max(near - 0.1, -RHO_BOUND), min(near + 0.1, RHO_BOUND), 5)
     values = _neg_reml_grid(grid, x, y, blocks)
     best = int(np.argmin(values))
-    lo = float(grid[max(best - 1, 0)])
-    hi = float(grid[min(best + 1, grid.size - 1)])
-    found = optimize.minimize_scalar(
-        ar1_neg_reml,
-        bounds=(lo, hi),
-        args=(x, y, blocks),
-        method="bounded",
-        options={"xatol": 1e-7},
-    )
-    rho = float(found.x)
-    return rho if ar1_neg_reml(rho, x, y, blocks) <= values[best] else float(grid[best])
+    # Zoom in: nine points between the best point's neighbours, six times (the spacing shrinks
+    # fourfold each time), then a parabola through the last three.
+    for _ in range(6):
+        lo = grid[max(best - 1, 0)]
+        hi = grid[min(best + 1, grid.size - 1)]
+        grid = np.linspace(lo, hi, 9)
+        values = _neg_reml_grid(grid, x, y, blocks)
+        best = int(np.argmin(values))
+    rho = float(grid[best])
+    if 0 < best < grid.size - 1:
+        f0, f1, f2 = values[best - 1], values[best], values[best + 1]
+        h = float(grid[1] - grid[0])
+        curvature = f0 - 2 * f1 + f2
+        if curvature > 0:
+            rho += 0.5 * h * float(f0 - f2) / float(curvature)
+    return float(np.clip(rho, -RHO_BOUND, RHO_BOUND))
 
 
 def ar1_gls(
@@ -487,28 +491,70 @@ def ar1_reml_fit(
     return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
 
 
-def ar1_poisson_fit(
+def _logistic_start(
+    x: np.ndarray, y: np.ndarray, trials: np.ndarray, offset: np.ndarray, maxiter: int = 50
+) -> np.ndarray:
+    """Binomial logit maximum likelihood by Newton-Raphson (the PQL starting values)."""
+    p0 = np.clip((y + 0.5) / (trials + 1.0), 1e-6, 1 - 1e-6)
+    xw = x * (trials * p0 * (1 - p0))[:, None]
+    beta = np.linalg.lstsq(x.T @ xw, xw.T @ (np.log(p0 / (1 - p0)) - offset), rcond=None)[0]
+    for _ in range(maxiter):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
+        w = trials * p * (1 - p)
+        step = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (y - trials * p))
+        beta = beta + step
+        if np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(beta))):
+            return beta
+    raise ConvergenceError(
+        "The comparison model did not converge: the treated share of events is (almost) "
+        "always 0 or 1. Check that both areas have events in most periods."
+    )
+
+
+def ar1_glm_fit(
     x: np.ndarray,
     y: np.ndarray,
     offset: np.ndarray,
     blocks: Sequence[int] | None = None,
     *,
+    trials: np.ndarray | None = None,
     tol: float = 1e-8,
     maxiter: int = 50,
 ) -> AR1Fit:
-    """Log-linear count regression with overdispersion and AR(1) correlation, by penalised
-    quasi-likelihood: iteratively reweighted GLS of the working response
-    z = eta - offset + (y - mu) / mu on X, both weighted by sqrt(mu), with AR(1) errors whose rho
-    is re-estimated by REML at each step (Breslow & Clayton 1993; the approach of
-    MASS::glmmPQL with corAR1). sigma^2 / (1 - rho^2) is the dispersion; ``cov`` is on the log
-    scale; ``resid`` are raw residuals y - mu."""
-    beta = poisson_fit(x, y, offset).beta
+    """Log-linear (``trials is None``) or logit (binomial with ``trials``) count regression with
+    overdispersion and AR(1) correlation, by penalised quasi-likelihood: iteratively reweighted
+    GLS of the working response z = eta - offset + (y - mu) / v on X, both weighted by sqrt(v)
+    (v the variance function: mu, or trials p (1 - p)), with AR(1) errors whose rho is
+    re-estimated by REML at each step (Breslow & Clayton 1993; the approach of
+    MASS::glmmPQL with corAR1). sigma^2 / (1 - rho^2) is the dispersion; ``cov`` is on the
+    link scale; ``resid`` are raw residuals y - mu.
+
+    The binomial form models treated events out of the period's treated + comparison events:
+    conditioning on the period total removes anything shared by both areas in that period,
+    exactly as period fixed effects do in a Poisson panel."""
+    try:
+        if trials is None:
+            beta = poisson_fit(x, y, offset).beta
+        else:
+            beta = _logistic_start(x, y, trials, offset)
+    except np.linalg.LinAlgError as exc:
+        raise SingularDesignError(
+            "The count model cannot separate its terms with these data (typically a segment "
+            "whose only events fall in one period). Use a longer window, a simpler impact "
+            "model, or a pre/post comparison of totals."
+        ) from exc
     fit = None
     for _ in range(maxiter):
         eta = x @ beta + offset
-        mu = np.exp(eta)
-        w = np.sqrt(mu)
-        z = eta - offset + (y - mu) / mu
+        if trials is None:
+            mu = np.exp(eta)
+            v = mu
+        else:
+            p = 1.0 / (1.0 + np.exp(-eta))
+            mu = trials * p
+            v = np.maximum(trials * p * (1 - p), 1e-10)
+        w = np.sqrt(v)
+        z = eta - offset + (y - mu) / v
         fit = ar1_reml_fit(x * w[:, None], z * w, blocks, None if fit is None else fit.rho)
         change = float(np.max(np.abs(fit.beta - beta)))
         beta = fit.beta
@@ -520,5 +566,16 @@ def ar1_poisson_fit(
             "long runs of zero counts; use a longer window or a pre/post comparison of totals."
         )
     assert fit is not None
-    fit.resid = y - np.exp(x @ beta + offset)
+    eta = x @ beta + offset
+    fit.resid = y - (np.exp(eta) if trials is None else trials / (1.0 + np.exp(-eta)))
     return fit
+
+
+def ar1_poisson_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    blocks: Sequence[int] | None = None,
+) -> AR1Fit:
+    """:func:`ar1_glm_fit` for a log-linear model of counts with a log-exposure offset."""
+    return ar1_glm_fit(x, y, offset, blocks)

@@ -40,6 +40,7 @@ from .errors import (
 )
 from .fitting import (
     AR1Fit,
+    ar1_glm_fit,
     ar1_poisson_fit,
     ar1_reml_fit,
     cov_hac,
@@ -618,28 +619,31 @@ def _fit_comparison(
     comp = data.comparison.sum(axis=1)
     _check_counts(comp, data.t0, "comparison series")
     c_expo = _exposure(comparison_exposure, data.series, "comparison")
+    if errors == "ar1":
+        trials = data.y + comp
+        keep = trials > 0
+        ar = ar1_glm_fit(x[keep], data.y[keep], np.log(expo / c_expo)[keep], trials=trials[keep])
+        term_df = _satterthwaite(ar, terms)
+        fit = _Fit(ar.beta, ar.cov, float(ar.df), data.y, data.y, "", rho=ar.rho, term_df=term_df)
+        text = (
+            f"segmented logit regression of the treatment series' share of each period's events "
+            f"(treatment out of treatment plus {pooled}, summed; equivalent to a Poisson panel "
+            f"with period fixed effects), fitted by penalised quasi-likelihood with AR(1) "
+            f"working errors (rho = {ar.rho:.2f}, REML) and a free dispersion; t tests on the "
+            f"log scale with {_df_words(term_df)}"
+        )
+        return fit, text
     xs = _comparative_design(x, core)
     ys = np.concatenate((data.y, comp))
     offset = np.log(np.concatenate((expo, c_expo)))
     shifted = [None if t is None else t + core for t in terms]
-    if errors == "ar1":
-        ar = ar1_poisson_fit(xs, ys, offset, (n, n))
-        term_df = _satterthwaite(ar, shifted)
-        fit = _Fit(ar.beta, ar.cov, float(ar.df), ys, ys, "", rho=ar.rho, term_df=term_df)
-        text = (
-            f"log-linear count model of the treatment series and {pooled} (summed) stacked "
-            f"with group interactions, fitted by penalised quasi-likelihood with AR(1) working "
-            f"errors within each series (rho = {ar.rho:.2f}, REML) and a free dispersion; t "
-            f"tests on the log scale with {_df_words(term_df)}"
-        )
-    else:
-        pf = poisson_fit(xs, ys, offset)
-        cov, quasi = poisson_cov(pf)
-        fit = _Fit(pf.beta, cov, None, ys, ys, "")
-        text = (
-            f"Poisson regression of the treatment series and {pooled} (summed) stacked with "
-            f"group interactions; " + poisson_method(quasi, pf.dispersion)
-        )
+    pf = poisson_fit(xs, ys, offset)
+    cov, quasi = poisson_cov(pf)
+    fit = _Fit(pf.beta, cov, None, ys, ys, "")
+    text = (
+        f"Poisson regression of the treatment series and {pooled} (summed) stacked with "
+        f"group interactions; " + poisson_method(quasi, pf.dispersion)
+    )
     return _shift(fit, shifted, terms), text
 
 
@@ -739,8 +743,10 @@ def interrupted_time_series(
     ``comparison``: a Series or a DataFrame with one column per comparison unit, on the same
     index. With ``errors="ar1"`` a continuous outcome is modelled as the treatment series minus
     the mean of the comparison units (the GLS counterpart of a panel with unit and period
-    fixed effects); counts stack the treatment series and the summed comparison with group
-    interactions. ``level_change_difference`` and ``slope_change_difference`` are the
+    fixed effects); counts model the treatment series' share of each period's treatment plus
+    comparison events (a logit that conditions on the period totals, as period fixed effects
+    do). With ``errors="independent"`` both series are stacked with group interactions.
+    ``level_change_difference`` and ``slope_change_difference`` are the
     treatment-minus-comparison differences (ratios for counts).
     """
     options = {

@@ -123,8 +123,8 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float, errors: str) ->
             "Difference in means (post minus pre) from a regression of the period values on a "
             "post-period indicator with the errors modelled as a first-order autoregressive "
             f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
-            f"squares; t test and interval with Satterthwaite degrees of freedom ({df:.1f}). Hedges' g and a "
-            "two-sided Mann-Whitney U test (both of which assume independent periods) are "
+            "squares; t test and interval with Satterthwaite degrees of freedom "
+            f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which assume independent periods) are "
             "reported as a standardised effect and a rank-based check."
         )
     else:
