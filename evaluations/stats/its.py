@@ -824,8 +824,13 @@ def interrupted_time_series(
             f"treatment-minus-comparison differences in level and slope change"
             f"{' (ratios of rate ratios)' if scale == 'ratio' else ''}."
         )
-        level_diff = _coef_result(c_fit, level_j, scale=scale, alpha=alpha, n=n, method=c_method)
-        slope_diff = _coef_result(c_fit, slope_j, scale=scale, alpha=alpha, n=n, method=c_method)
+        n_all = n * (1 + len(data.comparison_names))
+        level_diff = _coef_result(
+            c_fit, level_j, scale=scale, alpha=alpha, n=n_all, method=c_method
+        )
+        slope_diff = _coef_result(
+            c_fit, slope_j, scale=scale, alpha=alpha, n=n_all, method=c_method
+        )
 
     relative = None
     if kind == "count" or fit.counterfactual[-1] > 0:

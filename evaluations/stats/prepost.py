@@ -124,7 +124,8 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float, errors: str) ->
             "post-period indicator with the errors modelled as a first-order autoregressive "
             f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
             "squares; t test and interval with Satterthwaite degrees of freedom "
-            f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which assume independent periods) are "
+            f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which "
+            "assume independent periods) are "
             "reported as a standardised effect and a rank-based check."
         )
     else:
