@@ -15,7 +15,8 @@ band but within two Monte Carlo standard errors of it is marked "~"; a cell outs
 Grid (default): 12+12, 24+24, 36+36 and 60+60 months; AR(1) rho 0, 0.3, 0.6; normal outcomes
 and counts with dispersion 1 and 2; with and without month-of-year seasonality (which the
 default analyses do not model); 1, 3 and 8 comparison areas for the designs that use them
-(without seasonality; with it, 3 areas). 432 cells. ``--quick`` runs a small grid.
+(without seasonality; with it, 3 areas), for normal outcomes and counts with dispersion 2.
+336 cells. ``--quick`` runs a small grid.
 
 Continuous outcomes use one fit per replicate: every estimator here is exactly equivariant to
 adding the effect to the post periods (the estimate moves by the effect, the standard error
@@ -94,6 +95,8 @@ def grid(quick: bool) -> list[Cell]:
     ):
         if design in ("prepost", "its"):
             areas_options: tuple[int, ...] = (0,)
+        elif outcome == "count1" and not quick:
+            continue  # comparison designs: normal outcomes and counts with dispersion 2
         elif quick or seasonal:
             areas_options = (3,)  # seasonality crossed with the middle number of areas only
         else:
@@ -166,7 +169,13 @@ def analyse(cell: Cell, y: np.ndarray, naive: bool) -> tuple[float, float, float
     index = pd.period_range(START, periods=n, freq="M")
     intervention = index[t0]
     if cell.design == "prepost":
-        res = pre_post(y[0, :t0], y[0, t0:], kind=kind, errors="independent" if naive else "ar1")
+        res = pre_post(
+            y[0, :t0],
+            y[0, t0:],
+            kind=kind,
+            errors="independent" if naive else "ar1",
+            periods=index,
+        )
     elif cell.design in ("its", "cits"):
         comparison = None
         if cell.design == "cits":
@@ -180,6 +189,7 @@ def analyse(cell: Cell, y: np.ndarray, naive: bool) -> tuple[float, float, float
             kind=kind,
             comparison=comparison,
             errors="independent" if naive else "ar1",
+            seasonality=None if naive else "auto",
         )
         if cell.design == "cits":
             res = res.level_change_difference

@@ -52,17 +52,16 @@ from .fitting import (
     poisson_method,
 )
 from .results import EstimateResult, ITSResult, copy_estimate_fields, wald_result
+from .seasons import SEASONALITIES, seasonal_terms
 
 __all__ = ["default_hac_lags", "interrupted_time_series"]
 
 MIN_SEGMENT = 3
 RECOMMENDED_SEGMENT = 8
-MIN_SEASONAL_PERIODS = 24
 # Below this many events in a segment, count results carry a small-count caveat (as pre/post).
 SMALL_COUNT = 10
 IMPACT_MODELS = ("level_and_slope", "level", "slope")
 ERROR_MODELS = ("ar1", "independent")
-SEASON_LENGTH = {"M": 12, "Q": 4, "W": 52}
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -290,7 +289,7 @@ def _validate(
         raise InvalidInputError("The series must be a pandas Series indexed by period.")
     choices = {
         "kind": ("continuous", "count"),
-        "seasonality": (None, "month", "quarter", "fourier"),
+        "seasonality": SEASONALITIES,
         "impact": IMPACT_MODELS,
         "errors": ERROR_MODELS,
     }
@@ -328,77 +327,6 @@ def _validate(
 # --------------------------------------------------------------------------------------------
 # Design
 # --------------------------------------------------------------------------------------------
-
-
-def _seasonal_terms(
-    pidx: pd.PeriodIndex, seasonality: str | None, harmonics: int
-) -> tuple[np.ndarray | None, str]:
-    """Season columns and the words for the method sentence."""
-    if seasonality is None:
-        return None, ""
-    n = len(pidx)
-    freq = pidx.freqstr
-    if seasonality == "month":
-        if not freq.startswith("M"):
-            raise InvalidInputError(
-                f"Month-of-year adjustment needs a monthly series; this series is {freq!r}. "
-                f"Use seasonality='quarter' for quarterly data or 'fourier' for weekly data."
-            )
-        if n < MIN_SEASONAL_PERIODS:
-            raise TooFewPeriodsError(
-                f"Month-of-year adjustment needs at least {MIN_SEASONAL_PERIODS} monthly values "
-                f"(two of each calendar month); the series has {n}. Drop seasonality, use "
-                f"seasonality='fourier', or upload more months."
-            )
-        months = np.asarray(pidx.month)
-        return (months[:, None] == np.arange(2, 13)[None, :]).astype(float), (
-            " plus 11 month-of-year indicators"
-        )
-    if seasonality == "quarter":
-        if not freq.startswith("Q"):
-            raise InvalidInputError(
-                f"Quarter-of-year adjustment needs a quarterly series; this series is {freq!r}."
-            )
-        if n < 8:
-            raise TooFewPeriodsError(
-                f"Quarter-of-year adjustment needs at least 8 quarterly values; the series has "
-                f"{n}. Drop seasonality or upload more quarters."
-            )
-        quarters = np.asarray(pidx.quarter)
-        return (quarters[:, None] == np.arange(2, 5)[None, :]).astype(float), (
-            " plus 3 quarter-of-year indicators"
-        )
-    period = SEASON_LENGTH.get(freq[:1])
-    if period is None:
-        raise InvalidInputError("Fourier seasonality needs a weekly, monthly or quarterly series.")
-    if not 1 <= harmonics <= period // 2:
-        raise InvalidInputError(
-            f"harmonics must be between 1 and {period // 2} for this series; got {harmonics}."
-        )
-    if n < period + 2 * harmonics:
-        raise TooFewPeriodsError(
-            f"Fourier seasonality with {harmonics} harmonic pair(s) needs at least one full "
-            f"year plus {2 * harmonics} periods ({period + 2 * harmonics}); the series has {n}."
-        )
-    position = np.asarray(_season_position(pidx), dtype=float)
-    cols = []
-    for j in range(1, harmonics + 1):
-        angle = 2.0 * math.pi * j * position / period
-        cols += [np.sin(angle), np.cos(angle)]
-    if 2 * harmonics == period:  # the last cosine of an even period duplicates a sine of 0
-        cols = cols[:-1]
-    return np.column_stack(cols), (
-        f" plus {harmonics} Fourier harmonic pair(s) of the {period}-period year"
-    )
-
-
-def _season_position(pidx: pd.PeriodIndex) -> np.ndarray:
-    freq = pidx.freqstr[:1]
-    if freq == "M":
-        return np.asarray(pidx.month) - 1
-    if freq == "Q":
-        return np.asarray(pidx.quarter) - 1
-    return np.asarray(pidx.start_time.isocalendar().week, dtype=int) - 1
 
 
 def _design(
@@ -701,7 +629,7 @@ def interrupted_time_series(
     *,
     intervention: Any,
     kind: str = "continuous",
-    seasonality: str | None = None,
+    seasonality: str | None = "auto",
     harmonics: int = 2,
     impact: str = "level_and_slope",
     errors: str = "ar1",
@@ -721,7 +649,10 @@ def interrupted_time_series(
     level change) and/or ``time_after`` (t - t0 from then on, the slope change); default
     ``"level_and_slope"``. ``seasonality``: ``"month"`` (11 month-of-year indicators, monthly
     data, at least 24 values), ``"quarter"`` (3 quarter indicators, quarterly data, at least 8),
-    ``"fourier"`` (``harmonics`` sine/cosine pairs of the year) or ``None``.
+    ``"fourier"`` (``harmonics`` sine/cosine pairs of the year), ``None``, or ``"auto"`` (the
+    default: ``harmonics`` Fourier pairs when the series spans at least two years, quarter
+    indicators for quarterly series of two years or more, otherwise none; unmodelled
+    seasonality biased the level change in the calibration benchmark).
 
     ``errors="ar1"`` (default): the errors are a stationary AR(1) process; rho is estimated by
     REML and the coefficients by GLS at that rho (= statsmodels ``GLS(y, X, sigma=Omega(rho))``),
@@ -757,7 +688,7 @@ def interrupted_time_series(
         "alpha": alpha,
     }
     data = _validate(series, intervention, comparison, options)
-    seasonal, seasonal_text = _seasonal_terms(data.pidx, seasonality, int(harmonics))
+    seasonal, seasonal_text = seasonal_terms(data.pidx, seasonality, int(harmonics))
     x, level_j, slope_j = _design(data.n, data.t0, impact, seasonal)
     terms = (level_j, slope_j)
     core = x.shape[1] - (0 if seasonal is None else seasonal.shape[1])

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .effect_sizes import hedges_g, hedges_g_variance
@@ -25,6 +26,7 @@ from .errors import (
 )
 from .fitting import ar1_poisson_fit, ar1_reml_fit
 from .results import PrePostResult, wald_result
+from .seasons import seasonal_terms
 
 __all__ = ["pre_post"]
 
@@ -89,10 +91,15 @@ def _exposure(exposure: ArrayLike | float | None, size: int, label: str) -> np.n
     return arr
 
 
-def _step_design(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Consecutive periods pre then post: columns const and post; the stacked values."""
+def _step_design(
+    pre: np.ndarray, post: np.ndarray, seasonal: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive periods pre then post: columns const, post and any seasonal terms; the
+    stacked values."""
     n0, n1 = pre.size, post.size
     x = np.column_stack((np.ones(n0 + n1), np.r_[np.zeros(n0), np.ones(n1)]))
+    if seasonal is not None:
+        x = np.hstack((x, seasonal))
     return x, np.concatenate((pre, post))
 
 
@@ -105,7 +112,13 @@ def _check_ar1_length(pre: np.ndarray, post: np.ndarray) -> None:
         )
 
 
-def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float, errors: str) -> PrePostResult:
+def _continuous(
+    pre: np.ndarray,
+    post: np.ndarray,
+    alpha: float,
+    errors: str,
+    seasonal: tuple[np.ndarray | None, str] = (None, ""),
+) -> PrePostResult:
     n0, n1 = pre.size, post.size
     m0, m1 = float(pre.mean()), float(post.mean())
     v0, v1 = float(pre.var(ddof=1)), float(post.var(ddof=1))
@@ -116,12 +129,13 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float, errors: str) ->
             "was uploaded."
         )
     if errors == "ar1":
-        fit = ar1_reml_fit(*_step_design(pre, post))
+        fit = ar1_reml_fit(*_step_design(pre, post, seasonal[0]))
         diff, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
         df = fit.satterthwaite_df(1)
         method = (
             "Difference in means (post minus pre) from a regression of the period values on a "
-            "post-period indicator with the errors modelled as a first-order autoregressive "
+            f"post-period indicator{seasonal[1]} with the errors modelled as a first-order "
+            "autoregressive "
             f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
             "squares; t test and interval with Satterthwaite degrees of freedom "
             f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which "
@@ -241,6 +255,7 @@ def _count(
     post_exposure: ArrayLike | float | None,
     alpha: float,
     errors: str,
+    seasonal: tuple[np.ndarray | None, str] = (None, ""),
 ) -> PrePostResult:
     for arr, label in ((pre, "pre"), (post, "post")):
         if (arr < 0).any():
@@ -269,14 +284,15 @@ def _count(
     dispersion = chi2 / (n - 2)
     df: float | None = None
     if errors == "ar1":
-        x, y = _step_design(pre, post)
+        x, y = _step_design(pre, post, seasonal[0])
         fit = ar1_poisson_fit(x, y, np.log(np.concatenate((e0, e1))))
         log_rr, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
         df = fit.satterthwaite_df(1)
         dispersion = fit.marginal_variance
         method = (
             "Rate ratio (post rate / pre rate) from a log-linear regression of the period "
-            "counts on a post-period indicator with a log-exposure offset, fitted by penalised "
+            f"counts on a post-period indicator{seasonal[1]} with a log-exposure offset, "
+            "fitted by penalised "
             "quasi-likelihood with the working errors modelled as AR(1) (estimated rho = "
             f"{fit.rho:.2f}, by REML) and a free dispersion ({dispersion:.3g}); t test and "
             f"interval on the log scale with Satterthwaite degrees of freedom ({df:.1f})."
@@ -343,6 +359,9 @@ def pre_post(
     post_exposure: ArrayLike | float | None = None,
     alpha: float = 0.05,
     errors: str = "ar1",
+    periods: pd.PeriodIndex | None = None,
+    seasonality: str | None = "auto",
+    harmonics: int = 2,
 ) -> PrePostResult:
     """Compare an outcome before and after an intervention at one site.
 
@@ -365,6 +384,15 @@ def pre_post(
     interval on the log scale with the normal distribution, exponentiated; ``se`` and
     ``log_estimate`` are on the log scale.
 
+    ``errors`` selects the error model. ``"ar1"`` (the default, at least 6 periods): the values
+    (pre then post, consecutive periods) are regressed on a post indicator with AR(1) errors by
+    REML and Satterthwaite t inference; counts use the same error model on a log-linear model
+    (penalised quasi-likelihood). With ``periods`` (one per value) ``seasonality`` adds seasonal
+    terms as in :func:`interrupted_time_series` (``"auto"``: Fourier pairs from two years of
+    data). ``"independent"`` is the former default described above (Welch / quasi-Poisson),
+    which assumes independent periods. ``"exact"`` (counts): the rate ratio of the totals with
+    the exact conditional-binomial test and Clopper-Pearson interval (as R's ``poisson.test``).
+
     Raises an :class:`~evaluations.stats.errors.AnalysisError` subclass when either period has
     fewer than 2 values, values are missing, counts are negative or all zero, exposures are not
     positive, or a continuous outcome is constant.
@@ -377,8 +405,16 @@ def pre_post(
         )
     pre_arr = _values(pre, "pre", 1 if errors == "exact" else 2)
     post_arr = _values(post, "post", 1 if errors == "exact" else 2)
+    seasonal: tuple[np.ndarray | None, str] = (None, "")
     if errors == "ar1":
         _check_ar1_length(pre_arr, post_arr)
+        if periods is not None:
+            if len(periods) != pre_arr.size + post_arr.size:
+                raise MismatchedLengthsError(
+                    f"periods has {len(periods)} entries but there are "
+                    f"{pre_arr.size + post_arr.size} values; give one period per value."
+                )
+            seasonal = seasonal_terms(periods, seasonality, int(harmonics))
     if kind == "continuous":
         if pre_exposure is not None or post_exposure is not None:
             raise InvalidInputError(
@@ -386,7 +422,7 @@ def pre_post(
             )
         if errors == "exact":
             raise InvalidInputError("errors='exact' applies to counts only.")
-        return _continuous(pre_arr, post_arr, alpha, errors)
+        return _continuous(pre_arr, post_arr, alpha, errors, seasonal)
     if kind == "count":
-        return _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors)
+        return _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
     raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
