@@ -11,6 +11,7 @@ import pytest
 
 from evaluations.analyses import data
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
+from evaluations.stats import MissingValueError
 from tests.evaluations.analyses_backend_helpers import (
     INTERVENTION,
     series_rows,
@@ -101,27 +102,40 @@ def test_window_limits_periods(site_a):
     assert args["seasonality"] == "month" and args["intervention"] == pd.Period("2022-01", "M")
 
 
-def test_did_panel_has_one_row_per_group_period(site_a):
+def test_did_panel_keeps_each_comparison_area_as_a_unit(site_a):
     upload_standard(site_a)
     inputs = data.build_inputs(spec(site_a))
     panel = data.did_panel(inputs)
-    assert len(panel) == 96
+    assert len(panel) == 144  # 48 periods x (treatment + two comparison areas)
     assert panel.groupby(["treated", "post"]).size().to_dict() == {
-        (0, 0): 24,
-        (0, 1): 24,
+        (0, 0): 48,
+        (0, 1): 48,
         (1, 0): 24,
         (1, 1): 24,
     }
+    assert sorted(panel.loc[panel["treated"] == 0, "area"].unique()) == ["Zone 1", "Zone 2"]
     assert panel["period"].min() == 0 and panel["period"].max() == 47
 
 
-def test_only_common_periods_are_compared(site_a):
+def test_a_comparison_area_missing_inner_months_refuses_by_name(site_a):
     upload_standard(site_a)
     OutcomeObservation.objects.filter(
-        site=site_a, area="Zone 1", period_start=dt.date(2020, 3, 1)
+        site=site_a, area="Zone 2", period_start__in=[dt.date(2021, 3, 1), dt.date(2021, 4, 1)]
+    ).delete()
+    with pytest.raises(MissingValueError) as caught:
+        data.build_inputs(spec(site_a))
+    message = str(caught.value)
+    assert "Zone 2" in message and "2021-03" in message and "2021-04" in message
+
+
+def test_months_outside_the_shared_span_are_dropped_with_a_note(site_a):
+    upload_standard(site_a)
+    OutcomeObservation.objects.filter(
+        site=site_a, area="Zone 1", period_start=dt.date(2020, 1, 1)
     ).delete()
     inputs = data.build_inputs(spec(site_a, comparison_areas=["Zone 1"]))
     assert len(inputs.treatment) == len(inputs.comparison) == 47
+    assert any("2020-01" in note for note in inputs.notes)
 
 
 def test_choices_reflect_the_data(site_a, site_b):
