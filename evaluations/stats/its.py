@@ -80,6 +80,13 @@ def _first_gap(ords: np.ndarray, pidx: pd.PeriodIndex, step: int) -> str:
     return f"between {pidx[pos]} and {pidx[pos + 1]}"
 
 
+def _week_periods(index: pd.DatetimeIndex) -> pd.PeriodIndex:
+    """A weekly series is dated by the first day of each week, so each week ends the day
+    before the next date (pandas anchors weeks on their last day)."""
+    end_day = _WEEKDAYS[(int(index[0].dayofweek) + 6) % 7]
+    return pd.DatetimeIndex(index, freq=None).to_period(f"W-{end_day}")
+
+
 def _infer_periods(index: pd.DatetimeIndex) -> pd.PeriodIndex:
     """Periods for a DatetimeIndex without a stored frequency (e.g. parsed from an upload)."""
     monthly = index.to_period("M")
@@ -95,10 +102,7 @@ def _infer_periods(index: pd.DatetimeIndex) -> pd.PeriodIndex:
             except (TypeError, ValueError):
                 freq = None
     if freq is not None and freq.startswith("W-"):
-        # A weekly series is dated by the first day of each week, so the week ends the day
-        # before the next date (pandas anchors weeks on their last day).
-        end_day = _WEEKDAYS[(int(index[0].dayofweek) + 6) % 7]
-        return index.to_period(f"W-{end_day}")
+        return _week_periods(index)
     if freq is not None:
         return pd.DatetimeIndex(index, freq=freq).to_period()
     if monthly.is_unique:
@@ -119,7 +123,13 @@ def _period_index(index: pd.Index) -> pd.PeriodIndex:
     elif isinstance(index, pd.DatetimeIndex):
         if index.hasnans:
             raise MissingValueError("Some dates in the series are blank; every value needs a date.")
-        pidx = index.to_period() if index.freq is not None else _infer_periods(index)
+        freqstr = index.freqstr if index.freq is not None else ""
+        if freqstr.startswith("W-"):
+            pidx = _week_periods(index)
+        elif index.freq is not None:
+            pidx = index.to_period()
+        else:
+            pidx = _infer_periods(index)
     else:
         raise IrregularTimeIndexError(
             "The series must be indexed by dates (a DatetimeIndex) or periods (a PeriodIndex), "
