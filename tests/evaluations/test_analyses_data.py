@@ -11,7 +11,7 @@ import pytest
 
 from evaluations.analyses import data
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
-from evaluations.stats import MissingValueError
+from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from tests.evaluations.analyses_backend_helpers import (
     INTERVENTION,
     series_rows,
@@ -150,3 +150,41 @@ def test_choices_reflect_the_data(site_a, site_b):
         ("Zone 3", "treatment", 48),
     ]
     assert options[0].first == dt.date(2020, 1, 1) and options[0].last == dt.date(2023, 12, 1)
+
+
+def test_a_series_mixing_months_and_quarters_is_refused_with_the_fix(site_a):
+    rows = series_rows("nonfatal_shootings", "Mixed T", "treatment", [31.0] * 24)
+    rows += [
+        'nonfatal_shootings,"Mixed T",treatment,2022-01-01,2022-03-31,83,,,,',
+        'nonfatal_shootings,"Mixed T",treatment,2022-04-01,2022-06-30,106,,,,',
+    ]
+    upload_rows(site_a, rows)
+    analysis = spec(site_a, design="pre_post", treatment_area="Mixed T", comparison_areas=[])
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Mixed T" in message and "mixes period lengths" in message
+    assert "2 quarterly row(s) from 2022-01-01 to 2022-04-01" in message
+    assert "Re-aggregate" in message
+
+
+def test_weekly_rows_dated_by_monday_are_weeks_starting_that_monday(site_a):
+    rows = []
+    start = dt.date(2024, 1, 1)  # a Monday
+    for w in range(20):
+        first = start + dt.timedelta(weeks=w)
+        rows.append(
+            f'nonfatal_shootings,"Week T",treatment,{first},{first + dt.timedelta(days=6)},'
+            f"{5 + w % 3},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="its",
+        treatment_area="Week T",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 3, 4),
+    )
+    inputs = data.build_inputs(analysis)
+    assert str(inputs.intervention).startswith("2024-03-04")
+    assert str(inputs.treatment.index[0]).startswith("2024-01-01")

@@ -16,8 +16,8 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import optimize
-from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats import rates
+from statsmodels.stats.meta_analysis import combine_effects
 
 from evaluations.stats import (
     AnalysisError,
