@@ -244,6 +244,7 @@ class Rates:
     power: float
     reps: int
     failures: int
+    crashes: int = 0
 
     def mcse(self, p: float) -> float:
         return math.sqrt(max(p * (1 - p), 1e-12) / max(self.reps, 1))
@@ -261,7 +262,8 @@ def _cell_seed(cell: Cell, seed: int) -> int:
 def run_cell(cell: Cell, reps: int, seed: int) -> tuple[Cell, Rates, Rates]:
     """Rates for the default and the naive method on the same simulated series."""
     effect = _outcome_effect(cell)
-    tallies = {False: [0, 0, 0, 0], True: [0, 0, 0, 0]}  # reject, cover, power, failures
+    # reject, cover, power, refusals (AnalysisError), crashes (any other exception: a bug)
+    tallies = {False: [0, 0, 0, 0, 0], True: [0, 0, 0, 0, 0]}
     rng = np.random.default_rng(_cell_seed(cell, seed))
     for _ in range(reps):
         state = rng.bit_generator.state
@@ -286,14 +288,17 @@ def run_cell(cell: Cell, reps: int, seed: int) -> tuple[Cell, Rates, Rates]:
             except AnalysisError:
                 tally[3] += 1
                 continue
+            except Exception:  # noqa: BLE001 - counted and printed, so a bug cannot hide
+                tally[4] += 1
+                continue
             tally[0] += p < ALPHA
             tally[1] += a_low <= effect <= a_high
             tally[2] += not (a_low <= 0.0 <= a_high)
     out = []
     for naive in (False, True):
-        r, c, pw, f = tallies[naive]
-        ok = max(reps - f, 1)
-        out.append(Rates(r / ok, c / ok, pw / ok, reps - f, f))
+        r, c, pw, f, crash = tallies[naive]
+        ok = max(reps - f - crash, 1)
+        out.append(Rates(r / ok, c / ok, pw / ok, reps - f - crash, f, crash))
     return cell, out[0], out[1]
 
 
@@ -351,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         counts[v] += 1
         naive_counts[nv] += 1
         fails = f" ({default.failures} refused)" if default.failures else ""
+        if default.crashes or naive.crashes:
+            fails += f" ({default.crashes}/{naive.crashes} CRASHED)"
         print(
             f"{cell.label:42s} | {_pct(default.rejection, default):>15s} "
             f"{_pct(default.coverage, default):>10s} {_pct(default.power, default):>10s} "

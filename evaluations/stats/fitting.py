@@ -301,6 +301,13 @@ class AR1Fit:
         """
         if self.x is None or self.y is None:
             return float(self.df)
+        try:
+            return self._satterthwaite(j)
+        except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
+            return float(self.df)
+
+    def _satterthwaite(self, j: int) -> float:
+        assert self.x is not None and self.y is not None
         x, y, blocks = self.x, self.y, self.blocks
         theta = np.array([self.rho, math.log(self.sigma2)])
         h = np.array([1e-4, 1e-4])
@@ -370,6 +377,9 @@ def ar1_neg_reml(
     n, k = x.shape
     xs, ys = prais_winsten(x, rho, blocks), prais_winsten(y, rho, blocks)
     q, r = np.linalg.qr(xs)
+    diag = np.abs(np.diag(r))
+    if diag.min() <= 1e-12 * max(diag.max(), 1e-300):
+        return math.inf  # a singular design at this rho: never the optimum
     resid = ys - q @ (q.T @ ys)
     rss = float(resid @ resid)
     if rss <= 0:
@@ -410,7 +420,10 @@ def _neg_reml_grid(
     whitened[:, starts, :] = np.sqrt(1.0 - rho**2) * xy[:, starts, :]
     cross = np.einsum("gni,gnj->gij", whitened, whitened)
     xtx, xty, yty = cross[:, :k, :k], cross[:, :k, k], cross[:, k, k]
-    beta = np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+    try:
+        beta = np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return np.array([ar1_neg_reml(float(r), x, y, blocks) for r in grid])
     rss = np.maximum(yty - np.einsum("gi,gi->g", xty, beta), 1e-300)
     logdet = np.linalg.slogdet(xtx)[1]
     n_blocks = starts.size
@@ -488,7 +501,13 @@ def ar1_reml_fit(
             f"The series has {x.shape[0]} periods, too few for {x.shape[1]} model terms plus "
             f"the autocorrelation; use a longer series or fewer terms."
         )
-    return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
+    try:
+        return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
+    except np.linalg.LinAlgError as exc:
+        raise SingularDesignError(
+            "The model with autocorrelated errors cannot separate its terms with these data. "
+            "Use a longer window, fewer seasonal terms or a simpler impact model."
+        ) from exc
 
 
 def _logistic_start(
