@@ -102,7 +102,10 @@ def test_its_with_comparison_and_pre_post_match_the_library(loaded, research_use
     pre_post = create(research_user, loaded, design="pre_post", comparison_areas=[])
     stored = analysis_run(analysis=pre_post).result
     direct = stats.pre_post(
-        treated.iloc[:24].to_numpy(), treated.iloc[24:].to_numpy(), kind="count"
+        treated.iloc[:24].to_numpy(),
+        treated.iloc[24:].to_numpy(),
+        kind="count",
+        periods=treated.index,
     )
     assert stored["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
     assert stored["p_value"] == pytest.approx(direct.p_value, rel=1e-9)
