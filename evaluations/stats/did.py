@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .calibration import calibration_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -689,6 +690,13 @@ def difference_in_differences(
             "cluster-robust errors with too few clusters). No finding can be reported."
         )
     warnings = list(fit.warnings)
+    coverage, note = (None, None)
+    if d.cov == "ar1":
+        assert d.time is not None
+        n_pre = int(np.unique(d.time[d.po == 0]).size)
+        coverage, note = calibration_note("did", kind, n_pre)
+        if note:
+            warnings.append(note)
     if d.cov == "cluster" and d.n_groups is not None and d.n_groups < 30:
         warnings.append(
             f"Only {d.n_groups} clusters: cluster-robust standard errors can be too small with "
@@ -740,4 +748,6 @@ def difference_in_differences(
         n_clusters=d.n_groups,
         dispersion=fit.dispersion,
         ar1_rho=fit.rho,
+        approximate=note is not None,
+        calibrated_coverage=coverage,
     )

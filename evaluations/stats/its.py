@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .calibration import calibration_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -782,6 +783,12 @@ def interrupted_time_series(
             "counterfactual is not positive."
         )
 
+    coverage, note = (None, None)
+    if errors == "ar1":
+        design = "its" if data.comparison is None else "its_with_comparison"
+        coverage, note = calibration_note(design, kind, t0)
+        if note:
+            warnings.append(note)
     head = level if level is not None else slope
     assert head is not None
     base = copy_estimate_fields(head)
@@ -808,4 +815,6 @@ def interrupted_time_series(
         impact=impact,
         ar1_rho=fit.rho,
         comparison_units=len(data.comparison_names),
+        approximate=note is not None,
+        calibrated_coverage=coverage,
     )

@@ -7,6 +7,7 @@ It is the weakest design the portal offers and is reported as such in ``warnings
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .calibration import calibration_note
 from .effect_sizes import hedges_g, hedges_g_variance
 from .errors import (
     AllZeroCountsError,
@@ -422,7 +424,17 @@ def pre_post(
             )
         if errors == "exact":
             raise InvalidInputError("errors='exact' applies to counts only.")
-        return _continuous(pre_arr, post_arr, alpha, errors, seasonal)
-    if kind == "count":
-        return _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
-    raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
+        result = _continuous(pre_arr, post_arr, alpha, errors, seasonal)
+    elif kind == "count":
+        result = _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
+    else:
+        raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
+    if errors != "ar1":
+        return result
+    coverage, note = calibration_note("pre_post", kind, pre_arr.size)
+    return dataclasses.replace(
+        result,
+        warnings=result.warnings + ((note,) if note else ()),
+        approximate=note is not None,
+        calibrated_coverage=coverage,
+    )

@@ -122,6 +122,8 @@ class PrePostResult(EstimateResult):
     mann_whitney_p: float | None = None
     dispersion: float | None = None
     errors: str = "independent"
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +143,8 @@ class DiDResult(EstimateResult):
     n_clusters: int | None = None
     dispersion: float | None = None
     ar1_rho: float | None = None
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +189,8 @@ class ITSResult(EstimateResult):
     impact: str = "level_and_slope"
     ar1_rho: float | None = None
     comparison_units: int = 0
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

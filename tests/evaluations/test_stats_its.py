@@ -36,6 +36,7 @@ def interrupted_time_series(*args, **kwargs):
     """The function with its former default (errors="independent"), which these tests check against
     statsmodels/scipy; the calibrated default has its own tests in test_stats_calibrated.py."""
     kwargs.setdefault("errors", "independent")
+    kwargs.setdefault("seasonality", None)
     return _interrupted_time_series(*args, **kwargs)
 
 
