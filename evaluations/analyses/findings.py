@@ -53,8 +53,12 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
 
 def effect_direction_for(result: dict[str, Any], desired: str) -> Direction:
     """improved / worsened / no_clear_change for the headline estimate, using the one shared
-    definition in :func:`search.effects.effect_direction`."""
+    definition in :func:`search.effects.effect_direction`. A result the calibration benchmark
+    labels approximate (its interval measured too narrow for a series this short) never gets
+    an improved/worsened badge."""
     est = headline(result)
+    if result.get("approximate"):
+        return "no_clear_change"
     return effect_direction(
         est.get("estimate"),
         est.get("ci_low"),
