@@ -116,6 +116,7 @@ class AnalysisForm(forms.Form):
     )
     errors = forms.ChoiceField(
         label="Error model (pre/post and time series)",
+        required=False,
         choices=[
             ("ar1", "Autocorrelated (AR(1), REML), recommended"),
             ("independent", "Independent periods (Newey-West / Welch / quasi-Poisson)"),
@@ -148,6 +149,7 @@ class AnalysisForm(forms.Form):
     )
     impact = forms.ChoiceField(
         label="Impact model (time series)",
+        required=False,
         choices=[
             ("level_and_slope", "Level and slope change, recommended"),
             ("level", "Level change only"),
@@ -157,6 +159,7 @@ class AnalysisForm(forms.Form):
     )
     cov = forms.ChoiceField(
         label="Standard errors (difference-in-differences)",
+        required=False,
         choices=[
             ("ar1", "Autocorrelated periods (AR(1)), recommended"),
             ("HC1", "Robust (HC1), treats periods as independent"),
@@ -248,9 +251,9 @@ class AnalysisForm(forms.Form):
     def options(self) -> dict:
         cleaned = self.cleaned_data
         options: dict = {
-            "cov": cleaned["cov"],
-            "errors": cleaned["errors"],
-            "impact": cleaned["impact"],
+            "cov": cleaned.get("cov") or "ar1",
+            "errors": cleaned.get("errors") or "ar1",
+            "impact": cleaned.get("impact") or "level_and_slope",
             "seasonality": cleaned.get("seasonality") or "auto",
         }
         for name in ("hac_lags", "harmonics"):
