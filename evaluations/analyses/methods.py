@@ -305,6 +305,21 @@ def reproduction_snippet(
     errors = result.get("errors") or "independent"
     if design == "did":
         errors = "ar1" if result.get("cov_type") == "ar1" else "independent"
+    if errors == "exact":
+        lines += [
+            "from scipy import stats",
+            't = g[g["treated"] == 1]',
+            'pre, post = t[t["post"] == 0], t[t["post"] == 1]',
+            'e0, e1 = pre["exposure"].sum(), post["exposure"].sum()',
+            'y0, y1 = int(pre["value"].sum()), int(post["value"].sum())',
+            "estimate = float((y1 / e1) / (y0 / e0))",
+            "se = float(np.sqrt(1 / y0 + 1 / y1))  # Poisson SE of the log ratio",
+            "test = stats.binomtest(y1, y0 + y1, e1 / (e0 + e1))",
+            'ci = test.proportion_ci(method="exact")',
+            "interval = [p / (1 - p) * e0 / e1 for p in (ci.low, ci.high)]",
+            "print(estimate, interval, test.pvalue)",
+        ]
+        return "\n".join(lines) + "\n"
     if errors == "ar1":
         lines[5:5] = _AR1_HELPERS.splitlines() + [""]
         lines += _ar1_lines(design, kind, options or {}, start)

@@ -29,6 +29,7 @@ CASES = [
     ("pre_post", "count", {}, {}),
     ("pre_post", "count", {}, {"exposure": True}),
     ("pre_post", "continuous", {}, {"effect": 2.0}),
+    ("pre_post", "count", {"errors": "exact"}, {"exposure": True}),
     ("its_with_comparison", "continuous", {}, {"effect": -3.0}),
     ("its_with_comparison", "count", {}, {}),
 ]
