@@ -99,8 +99,9 @@ class AnalysisForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=(
-            "Similar areas without the strategy; several are pooled (counts summed, other "
-            "values averaged). Ignored by the pre/post and single-series designs."
+            "Similar areas without the strategy; each is kept as its own series and compared "
+            "over the months all of them have. Ignored by the pre/post and single-series "
+            "designs."
         ),
     )
     intervention_date = forms.ChoiceField(
