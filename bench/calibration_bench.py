@@ -333,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
     reps = args.reps or (60 if args.quick else 150)
     designs = set(args.designs.split(","))
@@ -351,8 +352,18 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     counts = {"in": 0, "~": 0, "OUT": 0}
     naive_counts = {"in": 0, "~": 0, "OUT": 0}
+    markdown = [
+        "| cell | default: reject | cover | power | | naive: reject | cover | power | |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for cell, default, naive in run(cells, reps, args.seed, args.jobs):
         v, nv = verdict(default), verdict(naive)
+        markdown.append(
+            f"| {cell.label.strip()} | {_pct(default.rejection, default)} | "
+            f"{_pct(default.coverage, default)} | {_pct(default.power, default)} | {v} | "
+            f"{_pct(naive.rejection, naive)} | {_pct(naive.coverage, naive)} | "
+            f"{_pct(naive.power, naive)} | {nv} |"
+        )
         counts[v] += 1
         naive_counts[nv] += 1
         fails = f" ({default.failures} refused)" if default.failures else ""
@@ -366,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     elapsed = time.perf_counter() - started
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(markdown) + "\n")
     print(
         f"\ndefault: {counts['in']} in band, {counts['~']} within Monte Carlo error, "
         f"{counts['OUT']} out; naive: {naive_counts['in']} in band, {naive_counts['~']} within "
