@@ -11,7 +11,11 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from portal.indexing import register_source
+        from portal.search_source import GranteeSiteSource
+
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
+        register_source(GranteeSiteSource())
 
 
 def _sync_roles_after_migrate(sender, **kwargs) -> None:
