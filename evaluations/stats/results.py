@@ -50,7 +50,10 @@ __all__ = [
 # The layout ``to_dict()`` writes. Bump it when a stored field changes meaning or shape, and
 # teach ``_upgrade`` how to read the older layout. Results stored before the version was
 # recorded read as version 0, whose layout is the same as version 1.
-RESULT_SCHEMA_VERSION = 1
+# Version 2 added the error model and calibration fields (``errors``, ``impact``, ``ar1_rho``,
+# ``comparison_units``, ``approximate``, ``calibrated_coverage``); their defaults describe how
+# version-1 results were computed, so those read unchanged.
+RESULT_SCHEMA_VERSION = 2
 
 # The significance level every analysis uses unless told otherwise (a 95% interval).
 DEFAULT_ALPHA = 0.05
@@ -332,9 +335,9 @@ def _result_types() -> dict[str, type[EstimateResult]]:
 
 
 def _upgrade(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``data`` in the current layout. Version 0 (no ``schema_version`` stored) has the same
-    fields as version 1, so it reads unchanged; a newer version than this code knows is an
-    error rather than a silent misreading."""
+    """``data`` in the current layout. Versions 0 (no ``schema_version`` stored) and 1 lack
+    only fields that have defaults, so they read unchanged; a newer version than this code
+    knows is an error rather than a silent misreading."""
     version = data.get("schema_version", 0)
     if not isinstance(version, int) or version > RESULT_SCHEMA_VERSION:
         raise ValueError(
