@@ -27,20 +27,21 @@ APPROXIMATE_BELOW = BAND_LOW - 2 * math.sqrt(0.95 * 0.05 / REPLICATES)
 # design -> kind -> pre-periods -> lowest measured coverage of the default 95% interval.
 LOWEST: dict[str, dict[str, dict[int, float]]] = {
     "pre_post": {
-        "continuous": {12: 0.85, 24: 0.93, 36: 0.93, 60: 0.93},
-        "count": {12: 0.92, 24: 0.93, 36: 0.93, 60: 0.93},
+        "continuous": {12: 0.82, 24: 0.88, 36: 0.93, 60: 0.94},
+        "count": {12: 0.92, 24: 0.89, 36: 0.90, 60: 0.92},
     },
     "its": {
-        "continuous": {12: 0.88, 24: 0.93, 36: 0.93, 60: 0.93},
-        "count": {12: 0.90, 24: 0.93, 36: 0.93, 60: 0.93},
+        "continuous": {12: 0.89, 24: 0.92, 36: 0.93, 60: 0.92},
+        "count": {12: 0.89, 24: 0.89, 36: 0.89, 60: 0.89},
     },
     "did": {
-        "continuous": {12: 0.90, 24: 0.93, 36: 0.93, 60: 0.93},
-        "count": {12: 0.92, 24: 0.93, 36: 0.93, 60: 0.93},
+        "continuous": {12: 0.92, 24: 0.89, 36: 0.93, 60: 0.89},
+        "count": {12: 0.90, 24: 0.95, 36: 0.93, 60: 0.93},
     },
+    # Not yet measured in the committed run: the ITS figures stand in for it.
     "its_with_comparison": {
-        "continuous": {12: 0.90, 24: 0.93, 36: 0.93, 60: 0.93},
-        "count": {12: 0.90, 24: 0.93, 36: 0.93, 60: 0.93},
+        "continuous": {12: 0.89, 24: 0.92, 36: 0.93, 60: 0.92},
+        "count": {12: 0.89, 24: 0.89, 36: 0.89, 60: 0.89},
     },
 }
 
