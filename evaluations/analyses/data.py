@@ -146,7 +146,7 @@ def _freq(frame: pd.DataFrame) -> str:
     days = int((frame["period_end"] - frame["period_start"]).dt.days.median()) + 1
     kind = _length_class(days)
     if kind == "W":
-        start_day = int(frame["period_start"].iloc[0].dayofweek)
+        start_day = int(frame["period_start"].iloc[0].day_of_week)
         return f"W-{_WEEKDAYS[(start_day + 6) % 7]}"
     return kind
 

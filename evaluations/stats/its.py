@@ -84,7 +84,7 @@ def _first_gap(ords: np.ndarray, pidx: pd.PeriodIndex, step: int) -> str:
 def _week_periods(index: pd.DatetimeIndex) -> pd.PeriodIndex:
     """A weekly series is dated by the first day of each week, so each week ends the day
     before the next date (pandas anchors weeks on their last day)."""
-    end_day = _WEEKDAYS[(int(index[0].dayofweek) + 6) % 7]
+    end_day = _WEEKDAYS[(int(index[0].day_of_week) + 6) % 7]
     return pd.DatetimeIndex(index, freq=None).to_period(f"W-{end_day}")
 
 
