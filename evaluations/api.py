@@ -20,7 +20,6 @@ from pydantic import Field
 from evaluations.models import UploadBatch
 from evaluations.selectors import observations_filter, observations_visible_to
 from evaluations.services import outcome_rows_stream, outcome_upload
-from evaluations.stats import result_from_dict
 from portal.api_auth import API_AUTH
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -308,6 +307,14 @@ def analyses_list(request: HttpRequest, site: str | None = None, metric: str | N
     return [_analysis_out(a) for a in queryset]
 
 
+def _stored_result_out(stored: dict | None) -> dict | None:
+    """The stored result in the current layout, or ``None`` when this code cannot read it."""
+    from evaluations.analyses.findings import read_stored
+
+    result = read_stored(stored)
+    return result.to_dict() if result is not None else None
+
+
 @router.get(
     "/analyses/{analysis_id}/",
     response={200: AnalysisDetailOut, 404: ErrorOut},
@@ -328,7 +335,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             "result_status": current.status,
             # Read through the typed class, so a result stored by an earlier version comes
             # out in the current layout.
-            "result": result_from_dict(current.result).to_dict() if current.result else None,
+            "result": _stored_result_out(current.result),
             "error": current.error,
             "input_hash": current.input_hash,
             "library_versions": current.library_versions,
