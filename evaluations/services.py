@@ -55,6 +55,7 @@ from evaluations.uploads.validation import (
     upload_validate,
 )
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 
 WRITE_CHUNK_ROWS = 5000
 SAMPLE_CHANGES = 20
@@ -824,6 +825,7 @@ def observations_publish(
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=True, published_at=timezone.now())
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "published")
+    public_pages_invalidate()
     return count
 
 
@@ -841,6 +843,7 @@ def observations_unpublish(
         queryset = queryset.filter(metric=metric)
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=False, published_at=None)
+    public_pages_invalidate()
     # Published analyses of this data are re-run on what is still published.
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "unpublished")
     return count

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from evaluations.analyses import data as analysis_data
 from evaluations.analyses.disclosure import analysis_inputs_published, public_versions_prepare
+from evaluations.analyses.options import options_clean
 from evaluations.analyses.permissions import (
     user_can_create_analysis_for,
     user_can_publish_analysis,
@@ -32,13 +33,10 @@ from evaluations.analyses.permissions import (
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 
 logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser
-VALID_OPTIONS = {
-    "seasonality": (None, "month"),
-    "cov": ("HC1", "classical", "cluster"),
-}
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels")
 
 
@@ -55,25 +53,10 @@ def _month_start(value: dt.date) -> dt.date:
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in options.items():
-        if key == "hac_lags":
-            if value in (None, ""):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise AnalysisSpecError("hac_lags must be a whole number of lags (0 or more).")
-            clean[key] = value
-        elif key in VALID_OPTIONS:
-            if value == "":
-                value = None
-            if value not in VALID_OPTIONS[key]:
-                allowed = ", ".join(str(v) for v in VALID_OPTIONS[key])
-                raise AnalysisSpecError(f"Option {key} must be one of: {allowed}.")
-            if value is not None:
-                clean[key] = value
-        else:
-            raise AnalysisSpecError(f"Unknown option {key!r}; use seasonality, cov or hac_lags.")
-    return clean
+    try:
+        return options_clean(options)
+    except ValueError as exc:
+        raise AnalysisSpecError(str(exc)) from exc
 
 
 def analysis_validate(analysis: Analysis) -> None:
@@ -312,6 +295,8 @@ def analysis_run(
         result.save()
         analysis.status = result.status
         Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+        if analysis.is_published:  # the public result page now shows the new run
+            public_pages_invalidate()
     public_versions_prepare([analysis])
     return result
 
@@ -389,6 +374,7 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
     analysis.published_at = analysis.published_at or timezone.now()
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
     public_versions_prepare([analysis])
+    public_pages_invalidate()
     return analysis
 
 
@@ -399,4 +385,5 @@ def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
     analysis.is_published = False
     analysis.published_at = None
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    public_pages_invalidate()
     return analysis
