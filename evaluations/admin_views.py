@@ -119,6 +119,17 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request, pk)
+    # Who and what state first, before anything is queued: reading a batch is not the right
+    # to import it, and only a checked batch (never a failed or rolled-back one) may be.
+    if not user_can_upload_for(request.user, batch.site):
+        raise PermissionDenied("You may not import outcome data for this site.")
+    if batch.status != UploadBatch.Status.VALIDATED:
+        messages.error(
+            request,
+            f"This batch is {batch.get_status_display()}; only a checked batch can be imported. "
+            "Upload the file again to import it.",
+        )
+        return redirect("evaluations_admin:batch", pk=batch.pk)
     if batch.rows_total > _background_threshold():
         UploadBatch.objects.filter(pk=batch.pk).update(
             status=UploadBatch.Status.IMPORTING, progress_percent=0, progress_message="Queued"
@@ -142,6 +153,8 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request, pk)
+    if not user_can_rollback(request.user, batch):
+        raise PermissionDenied("You may not roll back this site's outcome data.")
     try:
         upload_batch_rollback(batch=batch, user=request.user)
     except RollbackRefused as exc:

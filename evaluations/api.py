@@ -343,13 +343,20 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         AnalysisSpecError,
         analysis_create,
         analysis_enqueue,
+        strategy_site_mismatch_message,
     )
     from strategies.models import StrategyPage
 
     site = get_object_or_404(GranteeSite, slug=payload.site)
     strategy = None
     if payload.strategy_id is not None:
-        strategy = get_object_or_404(StrategyPage, pk=payload.strategy_id)
+        # Only the analysis's own site's strategies: another site's id gets the same answer
+        # whether or not it exists, so the API never confirms other sites' drafts.
+        strategy = StrategyPage.objects.filter(pk=payload.strategy_id, grantee_site=site).first()
+        if strategy is None:
+            return Status(
+                400, {"detail": strategy_site_mismatch_message(payload.strategy_id, site)}
+            )
     try:
         with transaction.atomic():
             analysis = analysis_create(

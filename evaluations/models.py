@@ -12,6 +12,8 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
+from evaluations.storage import private_upload_storage
+
 # --- (1) Metric catalogue ------------------------------------------------------------------
 
 
@@ -162,7 +164,9 @@ class UploadBatch(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     file_format = models.CharField(max_length=8, choices=Format.choices)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
-    stored_file = models.FileField(upload_to="outcome_uploads/%Y/%m/", blank=True)
+    stored_file = models.FileField(
+        upload_to="outcome_uploads/%Y/%m/", blank=True, storage=private_upload_storage
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(default=0)
     rows_new = models.PositiveIntegerField(default=0)

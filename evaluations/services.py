@@ -40,6 +40,7 @@ from evaluations.uploads.validation import (
     ValidationResult,
     upload_validate,
 )
+from portal.audit import audit_record
 from portal.models import GranteeSite
 
 WRITE_CHUNK_ROWS = 5000
@@ -383,11 +384,13 @@ def _batch_apply_plan(
     batch.rows_total = plan.result.rows_total
     batch.rows_rejected = plan.result.rows_rejected
     batch.rows_new, batch.rows_updated, batch.rows_unchanged = 0, 0, plan.unchanged
+    previous_status = batch.status
     if not plan.ok:
         batch.status = UploadBatch.Status.FAILED
         batch.rows_new, batch.rows_updated = len(plan.new), len(plan.updated)
         batch.progress_percent, batch.progress_message = 100, "The file has errors"
         batch.save()
+        _audit_batch(batch, "ips.upload.import_failed", user, previous_status)
         return batch
     if plan.previous:
         batch.status = UploadBatch.Status.VALIDATED
@@ -401,9 +404,32 @@ def _batch_apply_plan(
         batch.imported_at = timezone.now()
         batch.progress_percent, batch.progress_message = 100, "Imported"
         batch.save()
+        _audit_batch(batch, "ips.upload.import", user, previous_status)
         codes, areas = _changed_scope(plan)
         _signal_on_commit(plan.site, codes, areas, batch, "imported")
     return batch
+
+
+def _audit_batch(batch: UploadBatch, action: str, user, previous_status: str) -> None:
+    """One audit entry per status change of a batch, with its counts at that moment."""
+    audit_record(
+        instance=batch,
+        action=action,
+        user=user,
+        changes={
+            "site": batch.site.slug,
+            "file_name": batch.file_name,
+            "sha256": batch.sha256,
+            "status": [previous_status, batch.status],
+            "rows": {
+                "total": batch.rows_total,
+                "new": batch.rows_new,
+                "updated": batch.rows_updated,
+                "unchanged": batch.rows_unchanged,
+                "rejected": batch.rows_rejected,
+            },
+        },
+    )
 
 
 def _require_upload_permission(user, site: GranteeSite) -> None:
@@ -517,6 +543,7 @@ def outcome_upload_validate(*, batch: UploadBatch) -> UploadBatch:
     batch.progress_percent = 100
     batch.progress_message = "Checked; ready to import" if plan.ok else "The file has errors"
     batch.save()
+    _audit_batch(batch, "ips.upload.validate", batch.uploaded_by, UploadBatch.Status.VALIDATING)
     return batch
 
 
@@ -545,6 +572,8 @@ def outcome_upload_import(
             status=UploadBatch.Status.FAILED,
             progress_message="The import failed and was rolled back; nothing was changed.",
         )
+        batch.refresh_from_db()
+        _audit_batch(batch, "ips.upload.import_failed", user, UploadBatch.Status.IMPORTING)
         raise
     batch.report["batch_id"] = batch.pk
     UploadBatch.objects.filter(pk=batch.pk).update(report=batch.report)
@@ -630,6 +659,7 @@ def upload_batch_rollback(
         batch.rolled_back_at = timezone.now()
         batch.rolled_back_by = user if user.is_authenticated else None
         batch.save()
+        _audit_batch(batch, "ips.upload.rollback", user, UploadBatch.Status.IMPORTED)
         _signal_on_commit(
             batch.site, set(scope["metric"]), set(scope["area"]), batch, "rolled_back"
         )
@@ -654,6 +684,12 @@ def observations_publish(
         queryset = queryset.filter(metric=metric)
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=True, published_at=timezone.now())
+    audit_record(
+        instance=site,
+        action="ips.data.publish",
+        user=user,
+        changes={"metric": metric.code if metric else None, "observations": count},
+    )
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "published")
     return count
 
@@ -670,4 +706,11 @@ def observations_unpublish(
     queryset = OutcomeObservation.objects.filter(site=site, is_published=True)
     if metric is not None:
         queryset = queryset.filter(metric=metric)
-    return queryset.update(is_published=False, published_at=None)
+    count = queryset.update(is_published=False, published_at=None)
+    audit_record(
+        instance=site,
+        action="ips.data.withdraw",
+        user=user,
+        changes={"metric": metric.code if metric else None, "observations": count},
+    )
+    return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from wagtail import hooks
 from wagtail.models import Page
 from wagtail.permissions import register_permission_policy
@@ -41,8 +42,13 @@ def strategy_needs_a_site(request, parent_page, page_class):
 
 @hooks.register("construct_page_chooser_queryset")
 def hide_other_sites_drafts_from_chooser(pages, request):
-    """Choosing a related strategy may show other sites' live pages, never their drafts."""
-    return pages.exclude(pk__in=strategy_pages_hidden_in_admin(request.user).filter(live=False))
+    """Choosing a related strategy may show other sites' live pages, never their drafts.
+
+    The chooser prints the latest revision's title, so a live page with a pending draft is
+    left out too until that draft is published or discarded.
+    """
+    hidden = strategy_pages_hidden_in_admin(request.user)
+    return pages.exclude(pk__in=hidden.filter(Q(live=False) | Q(has_unpublished_changes=True)))
 
 
 @hooks.register("after_create_page")

@@ -30,6 +30,7 @@ from evaluations.analyses.permissions import (
 )
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
+from portal.audit import audit_record
 from portal.models import GranteeSite
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,15 @@ def analysis_validate(analysis: Analysis) -> None:
         )
 
 
+def strategy_site_mismatch_message(strategy_id: int, site: GranteeSite) -> str:
+    """Why a strategy cannot be linked: it is not one of the analysis's own site's."""
+    return (
+        f"strategy_id {strategy_id} is not a strategy of {site.name}; an analysis can only be "
+        f"linked to a strategy of its own site. Leave strategy_id empty or use one of "
+        f"{site.name}'s strategies."
+    )
+
+
 def analysis_create(
     *,
     user: User,
@@ -164,6 +174,8 @@ def analysis_create(
     """Create a validated draft analysis; raises PermissionDenied or AnalysisSpecError."""
     if not user_can_create_analysis_for(user, site):
         raise PermissionDenied(f"You may not create analyses for {site}.")
+    if strategy is not None and strategy.grantee_site_id != site.pk:
+        raise AnalysisSpecError(strategy_site_mismatch_message(strategy.pk, site))
     if isinstance(metric, str):
         found = OutcomeMetric.objects.filter(code=metric).first()
         if found is None:
@@ -378,9 +390,16 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
         raise AnalysisSpecError(
             "Only an analysis whose latest run succeeded can be published; run it first."
         )
+    was_published = analysis.is_published
     analysis.is_published = True
     analysis.published_at = analysis.published_at or timezone.now()
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.publish",
+        user=user,
+        changes={"is_published": [was_published, True], "version": current.pk},
+    )
     return analysis
 
 
@@ -388,7 +407,14 @@ def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
     """Withdraw an analysis from the public site; BJA staff only."""
     if not user_can_publish_analysis(user):
         raise PermissionDenied("Only BJA staff unpublish analyses.")
+    was_published = analysis.is_published
     analysis.is_published = False
     analysis.published_at = None
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.unpublish",
+        user=user,
+        changes={"is_published": [was_published, False]},
+    )
     return analysis

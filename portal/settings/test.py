@@ -18,3 +18,4 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # Uploaded documents and images from tests (and demo data loaded by tests) go to a throwaway
 # folder, never the developer's media/.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-media-"))
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-private-"))

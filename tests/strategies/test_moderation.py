@@ -59,8 +59,9 @@ def allowed(response) -> bool:
 
 
 def denied(response) -> bool:
-    """Wagtail answers a refused admin view with 403, or a redirect to the dashboard/login."""
-    if response.status_code == 403:
+    """Wagtail answers a refused admin view with 403, or a redirect to the dashboard/login; the
+    portal answers 404 for another site's page, so the answer does not confirm it exists."""
+    if response.status_code in (403, 404):
         return True
     return response.status_code == 302 and (
         response["Location"].startswith("/admin/login/") or response["Location"] == "/admin/"
