@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.admin.widgets import Button
 from wagtail.models import Page
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from portal.selectors import sites_user_can_edit
+from strategies import admin_views
 from strategies.access import SiteScopedPagePermissionPolicy, strategy_pages_hidden_in_admin
+from strategies.forms import EVIDENCE_RATING_PERMISSION
 from strategies.models import StrategyIndexPage, StrategyPage, StrategyType
 
 # Registered for Page (more specific than Wagtail's AbstractPage default), before any admin
@@ -58,3 +62,32 @@ def strategy_index_moderation(request, page):
         from strategies.services import strategy_moderation_sync
 
         strategy_moderation_sync(page)
+
+
+ratings_urlpatterns = [
+    path("<int:page_id>/", admin_views.rating_index, name="index"),
+    path("<int:page_id>/add/", admin_views.rating_edit, name="add"),
+    path("<int:page_id>/<int:rating_id>/", admin_views.rating_edit, name="edit"),
+]
+
+
+@hooks.register("register_admin_urls")
+def evidence_rating_urls():
+    return [
+        path(
+            "strategy-ratings/",
+            include((ratings_urlpatterns, "strategies_ratings"), namespace="strategies_ratings"),
+        )
+    ]
+
+
+@hooks.register("register_page_header_buttons")
+def evidence_ratings_button(page, user, view_name, next_url=None):
+    """BJA staff reach a strategy's ratings from its page header."""
+    if page.specific_class is StrategyPage and user.has_perm(EVIDENCE_RATING_PERMISSION):
+        yield Button(
+            "Evidence ratings",
+            reverse("strategies_ratings:index", args=[page.pk]),
+            icon_name="tick-inverse",
+            priority=40,
+        )
