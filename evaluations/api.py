@@ -314,7 +314,9 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
 
     analysis = get_object_or_404(analyses_visible_to(request.user), pk=analysis_id)
     out = _analysis_out(analysis)
-    current = analysis.current_result
+    from evaluations.analyses.selectors import current_result
+
+    current = current_result(analysis)
     if current is not None:
         out |= {
             "result_status": current.status,

@@ -287,7 +287,7 @@ class EvidenceRating(Orderable):
         editable=False,
         help_text="Set when a finding the rating rests on changed; cleared when BJA rates again.",
     )
-    review_note = models.CharField(max_length=400, blank=True, editable=False)
+    review_note = models.TextField(blank=True, editable=False)
 
     panels = [
         FieldRowPanel([FieldPanel("outcome"), FieldPanel("metric_code")]),

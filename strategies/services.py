@@ -179,6 +179,6 @@ def evidence_rating_set(
 
 def evidence_rating_flag(*, rating: EvidenceRating, note: str) -> EvidenceRating:
     """Mark a rating for BJA's attention: a finding its reason rests on has changed."""
-    rating.needs_review, rating.review_note = True, note[:400]
+    rating.needs_review, rating.review_note = True, note
     rating.save(update_fields=["needs_review", "review_note"])
     return rating

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
 from evaluations.analyses.methods import csv_filename
+from evaluations.analyses.versions import approved_versions
 from evaluations.models import Analysis, OutcomeMetric
 from portal.models import GranteeSite
 
@@ -105,7 +106,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
     page = None
-    if stored is not None and stored.status == Analysis.Status.SUCCEEDED and stored.result:
+    if selectors.has_estimates(stored):
         exact = selectors.viewer_gets_exact_counts(request.user, analysis)
         page = presentation.result_page(analysis, stored, suppress=not exact)
     context = {
@@ -113,6 +114,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stored": stored,
         "page": page,
         "csv_name": csv_filename(analysis.pk),
+        "versions": list(approved_versions(analysis).defer("data", "result")),
     }
     return render(request, "evaluations/analyses/detail.html", context)
 
@@ -132,7 +134,7 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     """One chart's table as CSV (the same rows the chart draws)."""
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
-    if stored is None or stored.status != Analysis.Status.SUCCEEDED or not stored.result:
+    if not selectors.has_estimates(stored):
         raise Http404("This analysis has no result yet.")
     exact = selectors.viewer_gets_exact_counts(request.user, analysis)
     for chart in presentation.chart_tables(

@@ -16,6 +16,11 @@ admin_urlpatterns = [
     path("<int:pk>/", admin_views.analysis_detail, name="detail"),
     path("<int:pk>/run/", admin_views.analysis_run_view, name="run"),
     path("<int:pk>/publish/", admin_views.analysis_publish_view, name="publish"),
+    path(
+        "<int:pk>/versions/<int:result_pk>/review/",
+        admin_views.analysis_version_review_view,
+        name="review",
+    ),
 ]
 
 

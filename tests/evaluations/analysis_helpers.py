@@ -186,6 +186,8 @@ def make_analysis(
             data=rows,
             input_hash="a" * 64,
             library_versions=VERSIONS,
+            version=1,
+            review_status="approved" if published else "draft",
         )
     elif status == "failed":
         AnalysisResult.objects.create(
