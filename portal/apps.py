@@ -9,9 +9,17 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
+        # Memberships change through the admin, the demo loader and scripts alike; whichever
+        # way, the site's media group must follow, so this one rule lives on the model.
+        from portal.models import SiteMembership
+
+        post_save.connect(_membership_changed, sender=SiteMembership, dispatch_uid="portal_media")
+        post_delete.connect(
+            _membership_changed, sender=SiteMembership, dispatch_uid="portal_media_delete"
+        )
 
 
 def _sync_roles_after_migrate(sender, **kwargs) -> None:
@@ -22,5 +30,13 @@ def _sync_roles_after_migrate(sender, **kwargs) -> None:
     if getattr(sender, "name", None) != "portal":
         return
     from portal.roles import roles_sync
+    from portal.services import site_media_sync_all
 
     roles_sync()
+    site_media_sync_all()
+
+
+def _membership_changed(sender, instance, **kwargs) -> None:
+    from portal.services import site_media_sync
+
+    site_media_sync(instance.site)

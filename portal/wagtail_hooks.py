@@ -63,7 +63,9 @@ def log_site_membership_change(request, instance) -> None:
     """Who joined or left a grantee site goes on the audit log."""
     if not isinstance(instance, GranteeSite):
         return
-    from portal.services import site_membership_changed
+    from portal.services import site_media_sync, site_membership_changed
+
+    site_media_sync(instance)
 
     site_membership_changed(
         site=instance,

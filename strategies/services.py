@@ -36,9 +36,10 @@ INDEX_PAGE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     SITE_CONTRIBUTOR: ("add_page", "change_page"),
     BJA_STAFF: ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"),
 }
-# Figures and documents (policies, MOUs) attached to write-ups live in the root collection.
+# BJA staff manage every collection from the root. Contributors get none here: each site's
+# members work in their site's own collection (``portal.services.site_media_sync``), so no
+# chooser lists another site's draft attachments.
 COLLECTION_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    SITE_CONTRIBUTOR: ("add_document", "choose_document", "add_image", "choose_image"),
     BJA_STAFF: (
         "add_document",
         "change_document",
@@ -96,6 +97,10 @@ def strategy_moderation_sync(index_page: Page) -> None:
                 content_type__app_label__in=["wagtaildocs", "wagtailimages"]
             )
         }
+        # Earlier set-ups gave contributors the root collection; take that back.
+        GroupCollectionPermission.objects.filter(
+            group__name=SITE_CONTRIBUTOR, collection=root_collection
+        ).delete()
         for role, codenames in COLLECTION_PERMISSIONS.items():
             group, _ = Group.objects.get_or_create(name=role)
             for codename in codenames:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseNotFound
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.widgets import Button
@@ -14,7 +15,11 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from portal.selectors import sites_user_can_edit
 from strategies import admin_views
-from strategies.access import SiteScopedPagePermissionPolicy, strategy_pages_hidden_in_admin
+from strategies.access import (
+    SiteScopedPagePermissionPolicy,
+    document_visible_to,
+    strategy_pages_hidden_in_admin,
+)
 from strategies.forms import EVIDENCE_RATING_PERMISSION
 from strategies.models import StrategyIndexPage, StrategyPage, StrategyType
 
@@ -91,3 +96,11 @@ def evidence_ratings_button(page, user, view_name, next_url=None):
             icon_name="tick-inverse",
             priority=40,
         )
+
+
+@hooks.register("before_serve_document")
+def serve_only_public_or_own_documents(document, request):
+    """A draft's attachment is not public: 404 (not 403, which would confirm it exists)."""
+    if not document_visible_to(request.user, document):
+        return HttpResponseNotFound("No such document.")
+    return None
