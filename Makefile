@@ -51,6 +51,7 @@ browser:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: install browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -20,6 +20,7 @@ from pydantic import Field
 from evaluations.models import UploadBatch
 from evaluations.selectors import observations_filter, observations_visible_to
 from evaluations.services import outcome_rows_stream, outcome_upload
+from evaluations.stats import result_from_dict
 from portal.api_auth import API_AUTH
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -320,7 +321,9 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
     if current is not None:
         out |= {
             "result_status": current.status,
-            "result": current.result or None,
+            # Read through the typed class, so a result stored by an earlier version comes
+            # out in the current layout.
+            "result": result_from_dict(current.result).to_dict() if current.result else None,
             "error": current.error,
             "input_hash": current.input_hash,
             "library_versions": current.library_versions,

@@ -16,8 +16,8 @@ class EvaluationsConfig(AppConfig):
             on_observations_changed, dispatch_uid="evaluations.analyses.mark_stale"
         )
 
-        # Published analyses feed the search index (issue 5 presentation).
+        # Published analyses feed the search index.
         from evaluations.analyses.search_source import AnalysisSource
-        from search.sources import register_source
+        from portal.indexing import register_source
 
         register_source(AnalysisSource())

@@ -205,6 +205,20 @@ class UploadBatch(models.Model):
 # --- (3) Observations and history ----------------------------------------------------------
 
 
+# What identifies one observation: a re-upload with the same key updates it. The database
+# constraint, the upload checks, the import resource and the exports all use this tuple.
+OBSERVATION_NATURAL_KEY: tuple[str, ...] = (
+    "site",
+    "metric",
+    "area",
+    "group",
+    "period_start",
+    "period_end",
+    "dimension",
+    "category",
+)
+
+
 class OutcomeObservation(models.Model):
     """One value of one metric for one area, group and period at a site.
 
@@ -244,32 +258,13 @@ class OutcomeObservation(models.Model):
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
 
-    NATURAL_KEY = (
-        "site",
-        "metric",
-        "area",
-        "group",
-        "period_start",
-        "period_end",
-        "dimension",
-        "category",
-    )
+    NATURAL_KEY = OBSERVATION_NATURAL_KEY
 
     class Meta:
         ordering = ["site", "metric", "area", "group", "period_start", "dimension", "category"]
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "site",
-                    "metric",
-                    "area",
-                    "group",
-                    "period_start",
-                    "period_end",
-                    "dimension",
-                    "category",
-                ],
-                name="observation_natural_key",
+                fields=list(OBSERVATION_NATURAL_KEY), name="observation_natural_key"
             ),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from evaluations.directions import EffectDirection
 from evaluations.models import OutcomeMetric, OutcomeObservation, UploadBatch
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -189,5 +190,6 @@ def published_analyses_for_strategy(page) -> list:
         if item is not None:
             analysis.finding = item.finding
             analysis.direction = item.direction
+            analysis.direction_label = EffectDirection(item.direction).label
             items.append(analysis)
     return items

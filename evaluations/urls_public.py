@@ -13,7 +13,7 @@ urlpatterns = [
     ),
 ]
 
-# Analyses (issue 5): landing list, result pages and their downloads, cross-site comparison.
+# Analyses: landing list, result pages and their downloads, cross-site comparison.
 from evaluations.analyses import views as analysis_views  # noqa: E402
 
 urlpatterns += [

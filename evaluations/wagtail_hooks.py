@@ -12,7 +12,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 import portal.wagtail_hooks_tokens  # noqa: F401  (registers the API-token admin pages)
 from evaluations import admin_views
 from evaluations.models import OutcomeMetric
+from evaluations.selectors import published_analyses_for_strategy
 from portal.selectors import sites_for_user
+from strategies.selectors import LINKED_RESULTS_HOOK
 
 app_name = "evaluations_admin"
 admin_urlpatterns = [
@@ -117,3 +119,9 @@ def menu_tokens():
 
 
 import evaluations.analyses.wagtail_hooks  # noqa: E402, F401  (analysis admin pages)
+
+
+@hooks.register(LINKED_RESULTS_HOOK)
+def strategy_page_analyses(page) -> list:
+    """A strategy page lists the published analyses linked to it."""
+    return published_analyses_for_strategy(page)

@@ -2,16 +2,14 @@
 /api/v1/openapi.json and interactive docs at /api/v1/docs.
 
 Each domain app contributes a ``router`` in its ``api`` module (and optionally
-``ROUTER_PREFIX``); this module only mounts them.
+``ROUTER_PREFIX``); this module finds them through ``portal.registry`` and only mounts them.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from ninja import NinjaAPI
 
-DOMAIN_API_MODULES = ("strategies.api", "evaluations.api", "search.api")
+from portal.registry import portal_app_modules
 
 api = NinjaAPI(
     title="IPS portal API",
@@ -26,12 +24,8 @@ api = NinjaAPI(
 
 
 def _mount_domain_routers() -> None:
-    for name in DOMAIN_API_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    for module in portal_app_modules("api"):
+        if module.__name__ == __name__:
             continue
         api.add_router(getattr(module, "ROUTER_PREFIX", ""), module.router)
 

@@ -11,7 +11,11 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_migrate, post_save
 
+        from portal.indexing import register_source
+        from portal.search_source import GranteeSiteSource
+
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
+        register_source(GranteeSiteSource())
         # Memberships change through the admin, the demo loader and scripts alike; whichever
         # way, the site's media group must follow, so this one rule lives on the model.
         from portal.models import SiteMembership

@@ -23,8 +23,8 @@ from elasticsearch_dsl import (
     token_filter,
 )
 
+from evaluations.directions import effect_direction
 from search.backends.base import SearchDocument
-from search.effects import effect_direction
 
 __all__ = [
     "FACET_FIELDS",

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from evaluations.directions import EffectDirection
+from evaluations.models import OutcomeMetric
+from portal.indexing import doc_type_labels
 from search.backends import get_search_backend
 from search.backends.base import (
     DIRECTIONS,
@@ -21,7 +24,8 @@ from search.backends.base import (
     SearchQuery,
     SearchResults,
 )
-from search.sources import doc_type_labels
+from strategies.choices import Rating
+from strategies.models import StrategyType
 
 # Study designs the analyses app reports (codes as stored on ``Analysis.design``).
 DESIGN_LABELS: dict[str, str] = {
@@ -30,19 +34,7 @@ DESIGN_LABELS: dict[str, str] = {
     "its": "Interrupted time series",
     "its_with_comparison": "Interrupted time series with comparison series",
 }
-# Types the portal indexes; "analysis" is registered by the evaluations app when analyses
-# exist, and is accepted (with no results) before that.
-DOC_TYPE_LABELS: dict[str, str] = {
-    "strategy": "Strategy",
-    "analysis": "Analysis result",
-    "document": "Document",
-    "site": "Grantee site",
-}
-DIRECTION_LABELS: dict[str, str] = {
-    "improved": "Improved",
-    "worsened": "Worsened",
-    "no_clear_change": "No clear change",
-}
+DIRECTION_LABELS: dict[str, str] = dict(EffectDirection.choices)
 FACET_TITLES: dict[str, str] = {
     "type": "Type",
     "strategy_type": "Strategy type",
@@ -85,18 +77,10 @@ def _kind_labels() -> dict[str, str]:
 
 
 def _rating_labels() -> dict[str, str]:
-    try:
-        from strategies.choices import Rating
-    except ImportError:  # pragma: no cover
-        return {}
     return dict(Rating.choices)
 
 
 def _strategy_type_labels(values: set[str] | None = None) -> dict[str, str]:
-    try:
-        from strategies.models import StrategyType
-    except ImportError:  # pragma: no cover
-        return {}
     queryset = StrategyType.objects.all()
     if values is not None:
         queryset = queryset.filter(slug__in=values)
@@ -104,10 +88,6 @@ def _strategy_type_labels(values: set[str] | None = None) -> dict[str, str]:
 
 
 def _metric_labels(values: set[str] | None = None) -> dict[str, str]:
-    try:
-        from evaluations.models import OutcomeMetric
-    except ImportError:  # pragma: no cover
-        return {}
     queryset = OutcomeMetric.objects.all()
     if values is not None:
         queryset = queryset.filter(code__in=values)
@@ -117,7 +97,8 @@ def _metric_labels(values: set[str] | None = None) -> dict[str, str]:
 def facet_labels(facet: str, values: set[str] | None = None) -> dict[str, str]:
     """Code → label for ``facet`` (only ``values`` when given, for the DB-backed facets)."""
     if facet == "type":
-        return {**DOC_TYPE_LABELS, **doc_type_labels()}
+        # Each app's search source carries its own label.
+        return doc_type_labels()
     if facet == "state":
         return _state_labels()
     if facet == "region":

@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from portal.indexing import SearchDocument, all_sources, get_source
 from search.backends import get_search_backend
-from search.backends.base import SearchDocument
-from search.sources import all_sources, get_source
 
 logger = logging.getLogger("search")
 

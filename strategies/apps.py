@@ -10,7 +10,14 @@ class StrategiesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from portal.indexing import register_source
+        from portal.search_source import register_site_dependents
+        from strategies.search_source import DocumentSource, StrategySource, site_dependents
+
         post_migrate.connect(_sync_moderation_after_migrate, dispatch_uid="strategies_moderation")
+        register_source(StrategySource())
+        register_source(DocumentSource())
+        register_site_dependents(site_dependents)
 
 
 def _sync_moderation_after_migrate(sender, **kwargs) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
+from wagtail import hooks
 
 from strategies.choices import RATING_RANK, Rating, StrategySort
 from strategies.forms import StrategyFilterForm
@@ -241,17 +242,15 @@ def strategies_for_feed(*, limit: int = 30) -> QuerySet[StrategyPage]:
     )
 
 
-def linked_results_for(page: StrategyPage) -> list:
-    """Published evaluation results linked to ``page``, once the evaluations app offers them.
+# Wagtail hook through which higher apps list their published results on a strategy page:
+# each registered function takes the page and returns objects with ``get_absolute_url``
+# (and optionally ``finding`` and ``direction``), shown in the page's "Outcome results".
+LINKED_RESULTS_HOOK = "strategy_page_linked_results"
 
-    The evaluations app owns that data; this hook lets the strategy page show it without the
-    strategies app depending on it. Returns [] while ``evaluations.selectors`` has no
-    ``published_analyses_for_strategy``.
-    """
-    try:
-        from evaluations.selectors import published_analyses_for_strategy
-    except ImportError as exc:
-        if exc.name not in {"evaluations.selectors", "evaluations"}:
-            raise
-        return []
-    return list(published_analyses_for_strategy(page))
+
+def linked_results_for(page: StrategyPage) -> list:
+    """Published results linked to ``page``, from every app that registered the hook."""
+    results: list = []
+    for fn in hooks.get_hooks(LINKED_RESULTS_HOOK):
+        results.extend(fn(page))
+    return results

@@ -29,6 +29,7 @@ from evaluations.analyses.services import (
 )
 from evaluations.analyses.versions import pending_versions, public_version, version_comparison
 from evaluations.models import AnalysisResult
+from evaluations.stats import result_from_dict
 
 
 def _public_url(analysis) -> str:
@@ -105,7 +106,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "analysis": analysis,
             "current": current,
-            "result": (current.result if current else None) or {},
+            "result": result_from_dict(current.result) if current and current.result else None,
             "history": analysis.results.order_by("-created_at", "-pk")[:20],
             "can_run": user_can_run_analysis(request.user, analysis),
             "can_publish": user_can_publish_analysis(request.user),

@@ -9,8 +9,13 @@ table does not. Specs are plain dicts rendered by the static vega-embed bundle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import pandas as pd
+
+from evaluations.stats import DEFAULT_ALPHA, ITSResult, confidence_label
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 WIDTH = "container"
@@ -202,8 +207,8 @@ def forest_chart(
     columns = columns or [
         ("label", "Result"),
         ("estimate", scale_label),
-        ("ci_low", "95% CI low"),
-        ("ci_high", "95% CI high"),
+        ("ci_low", f"{confidence_label(DEFAULT_ALPHA)} CI low"),
+        ("ci_high", f"{confidence_label(DEFAULT_ALPHA)} CI high"),
         ("weight", "Weight (%)"),
     ]
     spec = _base(title, description, rows)
@@ -245,26 +250,32 @@ def forest_chart(
     return ChartTable(slug, title, description, columns, rows, spec)
 
 
+def _by_month(series: pd.Series | None) -> dict[str, float | None]:
+    """'YYYY-MM' -> the series' value rounded for the table (missing values as None)."""
+    if series is None:
+        return {}
+    return {
+        _month(label): round(float(value), 4) if math.isfinite(value) else None
+        for label, value in series.items()
+    }
+
+
 def its_series_rows(
     observed: dict[str, Any],
-    result: dict[str, Any],
+    result: ITSResult,
     comparison: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Table rows for the ITS chart: month, observed treatment (and comparison) value, fitted
-    and counterfactual from the stored result. ``observed`` maps 'YYYY-MM' to the (possibly
+    and counterfactual from the typed result. ``observed`` maps 'YYYY-MM' to the (possibly
     suppressed) display value."""
-    fitted = result.get("fitted") or {}
-    counter = result.get("counterfactual") or {}
-    index = [_month(i) for i in fitted.get("index", [])]
-    cf = dict(
-        zip([_month(i) for i in counter.get("index", [])], counter.get("values", []), strict=False)
-    )
+    fitted = _by_month(result.fitted)
+    counterfactual = _by_month(result.counterfactual)
     rows = []
-    for month, value in zip(index, fitted.get("values", []), strict=False):
+    for month, value in fitted.items():
         row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
         if comparison is not None:
             row["comparison"] = comparison.get(month)
-        row["fitted"] = None if value is None else round(value, 4)
-        row["counterfactual"] = None if cf.get(month) is None else round(cf[month], 4)
+        row["fitted"] = value
+        row["counterfactual"] = counterfactual.get(month)
         rows.append(row)
     return rows

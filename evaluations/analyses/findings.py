@@ -1,18 +1,30 @@
 """Plain-language readings of a stored analysis result: the one-sentence finding, the effect
 direction and the caveats.
 
-Pure functions on the JSON the stats library stored (``AnalysisResult.result``), so the result
-page, the strategy page, /compare/ and the search index all say the same thing about a result
-without recomputing it. A prosecutor should be able to read the sentence aloud; the estimate
-table below it on the page carries the exact numbers.
+Pure functions on the typed result the stats library stored (``AnalysisResult.result`` read
+back through ``result_from_dict``), so the result page, the strategy page, /compare/ and the
+search index all say the same thing about a result without recomputing it. A prosecutor
+should be able to read the sentence aloud; the estimate table below it on the page carries the
+exact numbers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from search.effects import Direction, effect_direction
+from evaluations.directions import Direction, effect_direction
+from evaluations.stats import EstimateResult, result_from_dict
+
+# A result as callers hold it: typed, or as stored (then read through ``result_from_dict``).
+StoredResult = EstimateResult | Mapping[str, Any]
+
+
+def as_result(result: StoredResult) -> EstimateResult:
+    """The typed result: stored JSON goes through ``result_from_dict`` (the only reader)."""
+    return result if isinstance(result, EstimateResult) else result_from_dict(result)
+
 
 # Maryland Scientific Methods Scale level and a reason, per design (docs/reading-findings.md).
 DESIGN_STRENGTH: dict[str, tuple[int, str]] = {
@@ -42,24 +54,29 @@ FEW_PERIODS = 8
 SMALL_MONTHLY_COUNT = 5
 
 
-def headline(result: dict[str, Any]) -> dict[str, Any]:
+def headline(result: StoredResult) -> EstimateResult:
     """The estimate the finding is about: the treatment-minus-comparison level change for a
     comparative ITS (the strongest estimate on the page), else the top-level estimate."""
-    diff = result.get("level_change_difference")
-    if isinstance(diff, dict) and diff.get("estimate") is not None:
+    result = as_result(result)
+    diff = getattr(result, "level_change_difference", None)
+    if diff is not None and is_finite_number(diff.estimate):
         return diff
     return result
 
 
-def effect_direction_for(result: dict[str, Any], desired: str) -> Direction:
+def _number(value: Any) -> float | None:
+    return float(value) if is_finite_number(value) else None
+
+
+def effect_direction_for(result: StoredResult, desired: str) -> Direction:
     """improved / worsened / no_clear_change for the headline estimate, using the one shared
-    definition in :func:`search.effects.effect_direction`."""
+    definition in :func:`evaluations.directions.effect_direction`."""
     est = headline(result)
     return effect_direction(
-        est.get("estimate"),
-        est.get("ci_low"),
-        est.get("ci_high"),
-        scale=est.get("scale") or result.get("scale") or "difference",
+        _number(est.estimate),
+        _number(est.ci_low),
+        _number(est.ci_high),
+        scale=est.scale or "difference",
         desired=desired,
     )
 
@@ -98,57 +115,61 @@ def _change_phrase(estimate: float, scale: str, unit_kind: str) -> tuple[str, st
     return verb, format_difference(estimate, unit_kind)
 
 
-def _interval(est: dict[str, Any], unit_kind: str, *, verb: str) -> str:
-    """The 95% CI, written as magnitudes in the direction of the verb when the interval lies on
-    one side of no change ("12% to 46%" for a fall), signed otherwise."""
-    level = round(100 * (1 - float(est.get("alpha") or 0.05)))
-    low, high = float(est["ci_low"]), float(est["ci_high"])
-    if est.get("scale") == "ratio":
+def _interval(est: EstimateResult, unit_kind: str, *, verb: str) -> str:
+    """The confidence interval at the result's own level (``alpha``), written as magnitudes in
+    the direction of the verb when it lies on one side of no change ("12% to 46%" for a fall),
+    signed otherwise."""
+    level = est.confidence_percent
+    low, high = float(est.ci_low), float(est.ci_high)
+    if est.scale == "ratio":
         low_v, high_v = (low - 1) * 100, (high - 1) * 100
         if verb in ("fell", "rose"):
             ends = sorted((abs(low_v), abs(high_v)))
-            return f"{level}% CI {_pct(ends[0])} to {_pct(ends[1])}"
-        return f"{level}% CI {_signed_pct(low_v)} to {_signed_pct(high_v)}"
+            return f"{level} CI {_pct(ends[0])} to {_pct(ends[1])}"
+        return f"{level} CI {_signed_pct(low_v)} to {_signed_pct(high_v)}"
     if verb in ("fell", "rose"):
         ends = sorted((abs(low), abs(high)))
         return (
-            f"{level}% CI {format_difference(ends[0], unit_kind)} to "
+            f"{level} CI {format_difference(ends[0], unit_kind)} to "
             f"{format_difference(ends[1], unit_kind)}"
         )
     return (
-        f"{level}% CI {format_difference(low, unit_kind, signed=True)} to "
+        f"{level} CI {format_difference(low, unit_kind, signed=True)} to "
         f"{format_difference(high, unit_kind, signed=True)}"
     )
 
 
-def _includes_null(est: dict[str, Any]) -> bool:
-    null = 1.0 if est.get("scale") == "ratio" else 0.0
-    low, high = est.get("ci_low"), est.get("ci_high")
+def _includes_null(est: EstimateResult) -> bool:
+    null = 1.0 if est.scale == "ratio" else 0.0
+    low, high = _number(est.ci_low), _number(est.ci_high)
     if low is None or high is None:
         return True
     return min(low, high) <= null <= max(low, high)
 
 
-def comparison_change(design: str, result: dict[str, Any]) -> float | None:
+def comparison_change(design: str, result: StoredResult) -> float | None:
     """What happened in the comparison area on the headline's scale: the comparison group's
     post/pre ratio (counts) or post − pre difference (DiD), or its ITS level change."""
-    scale = result.get("scale")
+    result = as_result(result)
+    scale = result.scale
     if design == "did":
-        means = (result.get("means") or {}).get("comparison") or {}
-        pre, post = means.get("pre"), means.get("post")
+        means = (getattr(result, "means", None) or {}).get("comparison") or {}
+        pre, post = _number(means.get("pre")), _number(means.get("post"))
         if pre is None or post is None:
             return None
         if scale == "ratio":
             return post / pre if pre else None
         return post - pre
     if design == "its_with_comparison":
-        diff = result.get("level_change_difference") or {}
-        own = result.get("level_change") or result
-        if diff.get("estimate") is None or own.get("estimate") is None:
+        diff = getattr(result, "level_change_difference", None)
+        own = getattr(result, "level_change", None) or result
+        diff_estimate = _number(diff.estimate) if diff is not None else None
+        own_estimate = _number(own.estimate)
+        if diff_estimate is None or own_estimate is None:
             return None
         if scale == "ratio":
-            return own["estimate"] / diff["estimate"] if diff["estimate"] else None
-        return own["estimate"] - diff["estimate"]
+            return own_estimate / diff_estimate if diff_estimate else None
+        return own_estimate - diff_estimate
     return None
 
 
@@ -181,7 +202,7 @@ def finding_sentence(
     comparison_label: str,
     n_pre: int,
     n_post: int,
-    result: dict[str, Any],
+    result: StoredResult,
 ) -> str:
     """The one plain sentence that opens the result page, e.g. "Non-fatal shootings in Zone 3
     fell 31% (95% CI 12% to 46%) in the 24 months after the strategy began, against a 5% fall
@@ -194,9 +215,9 @@ def finding_sentence(
     improved/worsened badge beside it (``effect_direction_for``) says whether that is good.
     """
     del desired_direction  # the badge, not the sentence, carries good/bad
+    result = as_result(result)
     est = headline(result)
-    scale = est.get("scale") or result.get("scale") or "difference"
-    est = {**est, "scale": scale}
+    scale = est.scale or "difference"
     subject = f"{metric_name} in {treatment_area}" if treatment_area else metric_name
     when = {
         "pre_post": f"in the {_months(n_post)} after the strategy began, compared with the "
@@ -207,9 +228,9 @@ def finding_sentence(
         "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
         f"net of the comparison series ({_months(n_post)} of data after)",
     }.get(design, f"in the {_months(n_post)} after the strategy began")
-    if est.get("estimate") is None or est.get("ci_low") is None or est.get("ci_high") is None:
+    if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
-    verb, magnitude = _change_phrase(float(est["estimate"]), scale, unit_kind)
+    verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)
     tail = ""
     comp = comparison_change(design, result)
     if comp is not None and comparison_label:
@@ -230,7 +251,7 @@ def finding_sentence(
 
 
 def caveats(
-    analysis: Any, result: dict[str, Any], rows: list[dict[str, Any]] | None = None
+    analysis: Any, result: StoredResult, rows: list[dict[str, Any]] | None = None
 ) -> list[str]:
     """Plain-language caveats for the page: the design's strength on the Maryland scale, the
     stats library's own warnings, and checks on periods, pre-trend and counts.
@@ -238,16 +259,17 @@ def caveats(
     ``analysis`` needs ``design`` (and ``metric.unit_kind`` for the small-count check, which
     reads the stored ``rows``); only attributes are read, so a simple namespace works.
     """
+    result = as_result(result)
     out: list[str] = []
     design = getattr(analysis, "design", "")
     if design in DESIGN_STRENGTH:
         out.append(DESIGN_STRENGTH[design][1])
     seen = set()
-    for warning in [*(result.get("warnings") or []), *_nested_warnings(result)]:
+    for warning in [*result.warnings, *_nested_warnings(result)]:
         if warning not in seen:
             seen.add(warning)
             out.append(warning)
-    n_pre, n_post = result.get("n_pre") or 0, result.get("n_post") or 0
+    n_pre, n_post = getattr(result, "n_pre", 0) or 0, getattr(result, "n_post", 0) or 0
     if (n_pre and n_pre < FEW_PERIODS) or (n_post and n_post < FEW_PERIODS):
         text = (
             f"Few periods: {n_pre} before and {n_post} after the start; 12 or more on each side "
@@ -257,15 +279,14 @@ def caveats(
             w.startswith(("The pre-intervention segment", "The post-intervention")) for w in seen
         ):
             out.append(text)
-    trend = result.get("pre_trend")
-    if isinstance(trend, dict) and trend.get("p_value") is not None:
-        alpha = float(result.get("alpha") or 0.05)
-        if trend["p_value"] < alpha and not any("trend" in w.lower() for w in seen):
-            out.append(
-                "Pre-existing trend: the treatment and comparison areas were already moving "
-                "apart before the strategy began, so the difference-in-differences may "
-                "reflect that trend rather than the strategy."
-            )
+    trend = getattr(result, "pre_trend", None)
+    trend_shown = trend is not None and is_finite_number(trend.p_value)
+    if trend_shown and trend.p_value < result.alpha and not any("trend" in w.lower() for w in seen):
+        out.append(
+            "Pre-existing trend: the treatment and comparison areas were already moving "
+            "apart before the strategy began, so the difference-in-differences may "
+            "reflect that trend rather than the strategy."
+        )
     metric = getattr(analysis, "metric", None)
     if getattr(metric, "unit_kind", "") == "count":
         values = [r["value"] for r in rows or [] if r.get("group", "treatment") == "treatment"]
@@ -278,12 +299,12 @@ def caveats(
     return out
 
 
-def _nested_warnings(result: dict[str, Any]) -> list[str]:
+def _nested_warnings(result: EstimateResult) -> list[str]:
     found: list[str] = []
     for key in ("level_change_difference", "pre_trend"):
-        value = result.get(key)
-        if isinstance(value, dict):
-            found.extend(value.get("warnings") or [])
+        value = getattr(result, key, None)
+        if value is not None:
+            found.extend(value.warnings)
     return found
 
 

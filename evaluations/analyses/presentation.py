@@ -15,7 +15,9 @@ from typing import Any
 from django.conf import settings
 
 from evaluations.analyses import charts, findings, methods
+from evaluations.analyses.findings import StoredResult, as_result, is_finite_number
 from evaluations.exports import cell_escape
+from evaluations.stats import EstimateResult
 
 TREATMENT, COMPARISON = "treatment", "comparison"
 DATA_COLUMNS = [
@@ -52,6 +54,7 @@ class ResultPage:
     methods: methods.Methods | None
     comparison_label: str
     notes: list[str] = field(default_factory=list)
+    confidence: str = ""
 
 
 def metric_kind(metric: Any) -> str:
@@ -70,18 +73,20 @@ def comparison_label(analysis: Any) -> str:
     )
 
 
-def segment_lengths(analysis: Any, result: dict[str, Any], rows: list[dict]) -> tuple[int, int]:
+def segment_lengths(analysis: Any, result: StoredResult, rows: list[dict]) -> tuple[int, int]:
     """Months before and after the start in the treatment series (the result's own counts
     when it stores them)."""
-    if result.get("n_pre") and result.get("n_post"):
-        return int(result["n_pre"]), int(result["n_post"])
+    result = as_result(result)
+    n_pre, n_post = getattr(result, "n_pre", 0), getattr(result, "n_post", 0)
+    if n_pre and n_post:
+        return int(n_pre), int(n_post)
     start = analysis.intervention_date.isoformat()
     months = {r["period_start"][:7] for r in rows if r.get("group") == TREATMENT}
     pre = sum(1 for m in months if m < start[:7])
     return pre, len(months) - pre
 
 
-def finding_for(analysis: Any, result: dict[str, Any], rows: list[dict] | None = None) -> str:
+def finding_for(analysis: Any, result: StoredResult, rows: list[dict] | None = None) -> str:
     """The one-sentence finding for a stored result."""
     n_pre, n_post = segment_lengths(analysis, result, rows or [])
     metric = analysis.metric
@@ -99,7 +104,7 @@ def finding_for(analysis: Any, result: dict[str, Any], rows: list[dict] | None =
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
+    if not is_finite_number(value):
         return "—"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
@@ -107,83 +112,62 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _p(value: Any) -> str:
-    if value is None:
+    if not is_finite_number(value):
         return "—"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _estimate_row(label: str, est: dict[str, Any], unit_kind: str) -> EstimateRow:
-    ratio = est.get("scale") == "ratio"
-    value = est.get("estimate")
+def _estimate_row(label: str, est: EstimateResult, unit_kind: str) -> EstimateRow:
+    ratio = est.scale == "ratio"
+    value = est.estimate if is_finite_number(est.estimate) else None
+    has_interval = is_finite_number(est.ci_low) and is_finite_number(est.ci_high)
     if ratio and value is not None:
         text = f"{value:.3f} ({(value - 1) * 100:+.1f}%)"
-        interval = f"{_fmt(est.get('ci_low'))} to {_fmt(est.get('ci_high'))}"
-        se = f"{_fmt(est.get('se'))} (log scale)"
+        interval = f"{_fmt(est.ci_low)} to {_fmt(est.ci_high)}"
+        se = f"{_fmt(est.se)} (log scale)"
         scale = "Rate ratio"
     else:
         text = (
             findings.format_difference(value, unit_kind, signed=True) if value is not None else "—"
         )
         interval = (
-            f"{findings.format_difference(est['ci_low'], unit_kind, signed=True)} to "
-            f"{findings.format_difference(est['ci_high'], unit_kind, signed=True)}"
-            if est.get("ci_low") is not None and est.get("ci_high") is not None
+            f"{findings.format_difference(est.ci_low, unit_kind, signed=True)} to "
+            f"{findings.format_difference(est.ci_high, unit_kind, signed=True)}"
+            if has_interval
             else "—"
         )
-        se = _fmt(est.get("se"))
+        se = _fmt(est.se)
         scale = "Difference"
-    return EstimateRow(
-        label, text, interval, _p(est.get("p_value")), se, str(est.get("n") or "—"), scale
-    )
+    return EstimateRow(label, text, interval, _p(est.p_value), se, str(est.n or "—"), scale)
 
 
-def estimate_rows(design: str, result: dict[str, Any], unit_kind: str) -> list[EstimateRow]:
+# The estimates each design's table shows after the headline, as (label, result field).
+_DID_ROWS = (("Pre-trend check (treated × time, before the start)", "pre_trend"),)
+_ITS_COMPARISON_ROWS = (
+    ("Level change, treatment minus comparison", "level_change_difference"),
+    ("Slope change per month, treatment minus comparison", "slope_change_difference"),
+)
+
+
+def estimate_rows(design: str, result: StoredResult, unit_kind: str) -> list[EstimateRow]:
     """The estimate table: the headline first, then the design's other estimates."""
-    rows = []
+    result = as_result(result)
+
+    def nested(pairs: tuple[tuple[str, str], ...]) -> list[EstimateRow]:
+        found = [(label, getattr(result, name, None)) for label, name in pairs]
+        return [_estimate_row(label, est, unit_kind) for label, est in found if est is not None]
+
     if design == "pre_post":
-        rows.append(_estimate_row("Change after vs before the start", result, unit_kind))
-    elif design == "did":
-        rows.append(
-            _estimate_row("Difference-in-differences (treatment vs comparison)", result, unit_kind)
-        )
-        if isinstance(result.get("pre_trend"), dict):
-            rows.append(
-                _estimate_row(
-                    "Pre-trend check (treated × time, before the start)",
-                    result["pre_trend"],
-                    unit_kind,
-                )
-            )
-    else:
-        if isinstance(result.get("level_change_difference"), dict):
-            rows.append(
-                _estimate_row(
-                    "Level change, treatment minus comparison",
-                    result["level_change_difference"],
-                    unit_kind,
-                )
-            )
-            if isinstance(result.get("slope_change_difference"), dict):
-                rows.append(
-                    _estimate_row(
-                        "Slope change per month, treatment minus comparison",
-                        result["slope_change_difference"],
-                        unit_kind,
-                    )
-                )
-        rows.append(
-            _estimate_row(
-                "Level change at the start (treatment area)",
-                result.get("level_change") or result,
-                unit_kind,
-            )
-        )
-        if isinstance(result.get("slope_change"), dict):
-            rows.append(
-                _estimate_row(
-                    "Slope change per month (treatment area)", result["slope_change"], unit_kind
-                )
-            )
+        return [_estimate_row("Change after vs before the start", result, unit_kind)]
+    if design == "did":
+        headline = "Difference-in-differences (treatment vs comparison)"
+        return [_estimate_row(headline, result, unit_kind), *nested(_DID_ROWS)]
+    rows = []
+    if getattr(result, "level_change_difference", None) is not None:
+        rows.extend(nested(_ITS_COMPARISON_ROWS))
+    level = getattr(result, "level_change", None) or result
+    rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
+    rows.extend(nested((("Slope change per month (treatment area)", "slope_change"),)))
     return rows
 
 
@@ -225,65 +209,79 @@ def _value_label(metric: Any) -> str:
 
 
 def chart_tables(
-    analysis: Any, result: dict[str, Any], rows: list[dict], *, suppress: bool
+    analysis: Any, result: StoredResult, rows: list[dict], *, suppress: bool
 ) -> list[charts.ChartTable]:
     """The charts for the design, each with the exact rows of the table under it."""
-    metric = analysis.metric
-    kind = metric_kind(metric)
-    label = _value_label(metric)
-    start = analysis.intervention_date.isoformat()[:7]
+    result = as_result(result)
+    kind = metric_kind(analysis.metric)
     observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress)
     has_comparison = analysis.design in ("did", "its_with_comparison")
     comparison = (
         pooled_observed(rows, COMPARISON, kind, suppress=suppress) if has_comparison else None
     )
+    out = [_series_chart(analysis, result, observed, comparison)]
+    means = _means_chart(analysis, result, kind)
+    if means is not None:
+        out.append(means)
+    return out
+
+
+def _series_chart(
+    analysis: Any,
+    result: EstimateResult,
+    observed: dict[str, Any],
+    comparison: dict[str, Any] | None,
+) -> charts.ChartTable:
+    """The monthly series: with the fitted line and counterfactual for an ITS result, the
+    observed values alone otherwise."""
+    metric = analysis.metric
+    start = analysis.intervention_date.isoformat()[:7]
     area = analysis.treatment_area
-    out = []
-    if analysis.design in ("its", "its_with_comparison") and result.get("fitted"):
-        series = charts.its_series_rows(observed, result, comparison)
-        out.append(
-            charts.series_chart(
-                slug=f"{analysis.pk}-series",
-                title=f"{metric.name} by month, {area}",
-                description=(
-                    f"Line chart of {metric.name} by month in {area} with the model's fitted line "
-                    f"and the counterfactual (the trend before {start} projected forward); a "
-                    f"dashed vertical line marks the start. The table below has the same values."
-                ),
-                rows=series,
-                intervention=start,
-                value_label=label,
-                fitted=True,
-                comparison=comparison is not None,
-            )
+    common = {
+        "slug": f"{analysis.pk}-series",
+        "intervention": start,
+        "value_label": _value_label(metric),
+        "comparison": comparison is not None,
+    }
+    if (
+        analysis.design in ("its", "its_with_comparison")
+        and getattr(result, "fitted", None) is not None
+    ):
+        return charts.series_chart(
+            title=f"{metric.name} by month, {area}",
+            description=(
+                f"Line chart of {metric.name} by month in {area} with the model's fitted line "
+                f"and the counterfactual (the trend before {start} projected forward); a "
+                f"dashed vertical line marks the start. The table below has the same values."
+            ),
+            rows=charts.its_series_rows(observed, result, comparison),
+            fitted=True,
+            **common,
         )
-    else:
-        months = sorted(set(observed) | set(comparison or {}))
-        series = []
-        for month in months:
-            row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
-            if comparison is not None:
-                row["comparison"] = comparison.get(month)
-            series.append(row)
-        out.append(
-            charts.series_chart(
-                slug=f"{analysis.pk}-series",
-                title=f"{metric.name} by month",
-                description=(
-                    f"Line chart of {metric.name} by month in {area}"
-                    + (" and the comparison areas" if comparison is not None else "")
-                    + f"; a dashed vertical line marks the start ({start}). The table below "
-                    f"has the same values."
-                ),
-                rows=series,
-                intervention=start,
-                value_label=label,
-                fitted=False,
-                comparison=comparison is not None,
-            )
-        )
-    means = result.get("means")
-    mean_word = "rate" if kind == "count" else "mean"
+    series = []
+    for month in sorted(set(observed) | set(comparison or {})):
+        row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}
+        if comparison is not None:
+            row["comparison"] = comparison.get(month)
+        series.append(row)
+    return charts.series_chart(
+        title=f"{metric.name} by month",
+        description=(
+            f"Line chart of {metric.name} by month in {area}"
+            + (" and the comparison areas" if comparison is not None else "")
+            + f"; a dashed vertical line marks the start ({start}). The table below "
+            f"has the same values."
+        ),
+        rows=series,
+        fitted=False,
+        **common,
+    )
+
+
+def _means_chart(analysis: Any, result: EstimateResult, kind: str) -> charts.ChartTable | None:
+    """Before/after means (or rates) per group, for the designs that report them."""
+    area = analysis.treatment_area
+    means = getattr(result, "means", None)
     if analysis.design == "did" and isinstance(means, dict):
         mean_rows = [
             {
@@ -297,44 +295,41 @@ def chart_tables(
         mean_rows = [
             {
                 "group": f"Treatment ({area})",
-                "before": _round(result.get("pre_mean")),
-                "after": _round(result.get("post_mean")),
+                "before": _round(result.pre_mean),
+                "after": _round(result.post_mean),
             }
         ]
     else:
-        mean_rows = []
-    if mean_rows:
-        out.append(
-            charts.means_chart(
-                slug=f"{analysis.pk}-means",
-                title=f"Monthly {mean_word} before and after the start",
-                description=(
-                    f"Bar chart of the monthly {mean_word} of {metric.name} before and after the "
-                    f"start for each group; the table below has the same values."
-                ),
-                rows=mean_rows,
-                value_label=f"Monthly {mean_word}",
-            )
-        )
-    return out
+        return None
+    mean_word = "rate" if kind == "count" else "mean"
+    return charts.means_chart(
+        slug=f"{analysis.pk}-means",
+        title=f"Monthly {mean_word} before and after the start",
+        description=(
+            f"Bar chart of the monthly {mean_word} of {analysis.metric.name} before and after "
+            f"the start for each group; the table below has the same values."
+        ),
+        rows=mean_rows,
+        value_label=f"Monthly {mean_word}",
+    )
 
 
 def _round(value: Any) -> Any:
-    return None if value is None else round(float(value), 4)
+    return round(float(value), 4) if is_finite_number(value) else None
 
 
 def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
     """Assemble the result page from ``stored`` (an AnalysisResult that succeeded)."""
-    result = stored.result or {}
+    outcome = as_result(stored.result)
     rows = stored.data or []
     metric = analysis.metric
     kind = metric_kind(metric)
     return ResultPage(
-        finding=finding_for(analysis, result, rows),
-        direction=findings.effect_direction_for(result, metric.desired_direction),
-        estimates=estimate_rows(analysis.design, result, metric.unit_kind),
-        caveats=findings.caveats(analysis, result, rows),
-        charts=chart_tables(analysis, result, rows, suppress=suppress),
+        finding=finding_for(analysis, outcome, rows),
+        direction=findings.effect_direction_for(outcome, metric.desired_direction),
+        estimates=estimate_rows(analysis.design, outcome, metric.unit_kind),
+        caveats=findings.caveats(analysis, outcome, rows),
+        charts=chart_tables(analysis, outcome, rows, suppress=suppress),
         data_rows=display_rows(rows, suppress=suppress),
         suppressed=suppress,
         methods=methods.methods_for(
@@ -343,12 +338,13 @@ def result_page(analysis: Any, stored: Any, *, suppress: bool) -> ResultPage:
             kind=kind,
             intervention=analysis.intervention_date,
             options=analysis.options or {},
-            result=result,
+            result=outcome,
             rows=rows,
             library_versions=stored.library_versions or {},
             input_hash=stored.input_hash,
         ),
         comparison_label=comparison_label(analysis),
+        confidence=outcome.confidence_percent,
     )
 
 

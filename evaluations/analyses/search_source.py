@@ -14,8 +14,9 @@ from django.db.models.signals import post_delete, post_save
 
 from evaluations.analyses import findings, presentation, selectors
 from evaluations.models import Analysis, AnalysisResult
-from search.backends.base import SearchDocument
-from search.sources import (
+from evaluations.stats import EstimateResult
+from portal.indexing import (
+    SearchDocument,
     SearchSource,
     clean_text,
     jurisdiction_fields,
@@ -39,7 +40,7 @@ class AnalysisSource(SearchSource):
         stored = selectors.current_result(obj)
         if stored is None or not stored.result:
             return None
-        result = stored.result
+        result = findings.as_result(stored.result)
         head = findings.headline(result)
         finding = presentation.finding_for(obj, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)
@@ -54,7 +55,7 @@ class AnalysisSource(SearchSource):
                     obj.get_design_display(),
                     obj.treatment_area,
                     " ".join(obj.comparison_areas or []),
-                    str(result.get("method") or ""),
+                    result.method or "",
                     " ".join(findings.caveats(obj, result)),
                 ]
             )
@@ -83,11 +84,10 @@ class AnalysisSource(SearchSource):
         post_save.connect(_result_changed, sender=AnalysisResult, weak=False)
 
 
-def _effect_size(head: dict[str, Any]) -> float | None:
+def _effect_size(head: EstimateResult) -> float | None:
     """A comparable size: the log rate ratio for counts, the estimate otherwise."""
-    if head.get("scale") == "ratio":
-        return head.get("log_estimate")
-    return head.get("estimate")
+    value = head.log_estimate if head.scale == "ratio" else head.estimate
+    return float(value) if findings.is_finite_number(value) else None
 
 
 def _analysis_changed(sender, instance: Analysis, **kwargs: Any) -> None:

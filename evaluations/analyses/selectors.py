@@ -4,7 +4,6 @@ its filters, and whether a viewer gets exact small counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
@@ -12,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from evaluations.analyses import findings, presentation
 from evaluations.analyses.permissions import analyses_visible_to
 from evaluations.models import Analysis, AnalysisResult
+from evaluations.stats import EstimateResult
 from portal.roles import user_sees_all_sites
 from portal.selectors import sites_for_user
 
@@ -83,7 +83,7 @@ class ListedAnalysis:
     analysis: Analysis
     finding: str
     direction: str
-    estimate: dict[str, Any]
+    estimate: EstimateResult
 
 
 def listed(analysis: Analysis) -> ListedAnalysis | None:
@@ -91,7 +91,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     stored = current_result(analysis)
     if not has_estimates(stored):
         return None
-    result = stored.result
+    result = findings.as_result(stored.result)
     return ListedAnalysis(
         analysis=analysis,
         finding=presentation.finding_for(analysis, result),

@@ -9,16 +9,15 @@ from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
+from evaluations.analyses.findings import is_finite_number
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.versions import approved_versions
+from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
+from evaluations.stats import DEFAULT_ALPHA, confidence_label, result_from_dict
 from portal.models import GranteeSite
 
-DIRECTIONS = [
-    ("improved", "Improved"),
-    ("worsened", "Worsened"),
-    ("no_clear_change", "No clear change"),
-]
+DIRECTIONS = EffectDirection.choices
 LIST_COLUMNS = [
     ("title", "Analysis"),
     ("site", "Site"),
@@ -26,7 +25,7 @@ LIST_COLUMNS = [
     ("metric", "Metric"),
     ("design", "Design"),
     ("estimate", "Estimate"),
-    ("ci", "95% CI"),
+    ("ci", f"{confidence_label(DEFAULT_ALPHA)} CI"),
     ("direction", "Direction"),
     ("finding", "Finding"),
     ("url", "Link"),
@@ -56,9 +55,9 @@ def _list_rows(items: list[selectors.ListedAnalysis], request: HttpRequest) -> l
                 "state": a.site.jurisdiction.state if a.site_id else "",
                 "metric": a.metric.name,
                 "design": a.get_design_display(),
-                "estimate": est.get("estimate"),
-                "ci": f"{est.get('ci_low'):.4g} to {est.get('ci_high'):.4g}"
-                if est.get("ci_low") is not None and est.get("ci_high") is not None
+                "estimate": est.estimate if is_finite_number(est.estimate) else None,
+                "ci": f"{est.ci_low:.4g} to {est.ci_high:.4g}"
+                if is_finite_number(est.ci_low) and is_finite_number(est.ci_high)
                 else "",
                 "direction": dict(DIRECTIONS)[item.direction],
                 "direction_code": item.direction,
@@ -138,7 +137,7 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
         raise Http404("This analysis has no result yet.")
     exact = selectors.viewer_gets_exact_counts(request.user, analysis)
     for chart in presentation.chart_tables(
-        analysis, stored.result, stored.data or [], suppress=not exact
+        analysis, result_from_dict(stored.result), stored.data or [], suppress=not exact
     ):
         if chart.slug == slug:
             return _csv_response(
@@ -156,7 +155,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     )
     if comparison is not None and request.GET.get("format") == "csv":
         return _csv_response(
-            presentation.table_csv(compare_selectors.COLUMNS, comparison.table_rows),
+            presentation.table_csv(comparison.columns, comparison.table_rows),
             f"compare-{comparison.metric.code}.csv",
         )
     query = request.GET.copy()
@@ -169,7 +168,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "metric_code": metric_code,
         "design": design,
         "comparison": comparison,
-        "columns": compare_selectors.COLUMNS,
+        "columns": comparison.columns if comparison else compare_selectors.COLUMNS,
         "query": query.urlencode(),
     }
     return render(request, "evaluations/analyses/compare.html", context)

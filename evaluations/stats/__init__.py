@@ -33,9 +33,21 @@ from .errors import (
 from .its import default_hac_lags, interrupted_time_series
 from .meta import fixed_effect, random_effects
 from .prepost import pre_post
-from .results import DiDResult, EstimateResult, ITSResult, MetaResult, PrePostResult
+from .results import (
+    DEFAULT_ALPHA,
+    RESULT_SCHEMA_VERSION,
+    DiDResult,
+    EstimateResult,
+    ITSResult,
+    MetaResult,
+    PrePostResult,
+    confidence_label,
+    result_from_dict,
+)
 
 __all__ = [
+    "DEFAULT_ALPHA",
+    "RESULT_SCHEMA_VERSION",
     "AllZeroCountsError",
     "AnalysisError",
     "ConstantSeriesError",
@@ -53,6 +65,7 @@ __all__ = [
     "PrePostResult",
     "TooFewPeriodsError",
     "TooFewStudiesError",
+    "confidence_label",
     "default_hac_lags",
     "difference_in_differences",
     "effect_size_from_result",
@@ -63,4 +76,5 @@ __all__ = [
     "log_rate_ratio_effect",
     "pre_post",
     "random_effects",
+    "result_from_dict",
 ]

@@ -30,9 +30,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -41,12 +42,29 @@ from scipy import special
 from .errors import ConvergenceError
 
 __all__ = [
+    "DEFAULT_ALPHA",
+    "RESULT_SCHEMA_VERSION",
     "DiDResult",
     "EstimateResult",
     "ITSResult",
     "MetaResult",
     "PrePostResult",
+    "confidence_label",
+    "result_from_dict",
 ]
+
+# The layout ``to_dict()`` writes. Bump it when a stored field changes meaning or shape, and
+# teach ``_upgrade`` how to read the older layout. Results stored before the version was
+# recorded read as version 0, whose layout is the same as version 1.
+RESULT_SCHEMA_VERSION = 1
+
+# The significance level every analysis uses unless told otherwise (a 95% interval).
+DEFAULT_ALPHA = 0.05
+
+
+def confidence_label(alpha: float) -> str:
+    """The interval's coverage as readers see it: "95%" for ``alpha`` 0.05, "90%" for 0.10."""
+    return f"{100 * (1.0 - alpha):.4g}%"
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,11 +113,41 @@ class EstimateResult:
     scale: str = "difference"
     warnings: tuple[str, ...] = ()
     log_estimate: float | None = None
-    alpha: float = 0.05
+    alpha: float = DEFAULT_ALPHA
+
+    # The tag ``to_dict()`` stores so ``result_from_dict`` knows which class to rebuild.
+    result_type: ClassVar[str] = "estimate"
+
+    @property
+    def confidence_level(self) -> float:
+        """The interval's coverage, ``1 - alpha`` (0.95 for the default ``alpha``)."""
+        return 1.0 - self.alpha
+
+    @property
+    def confidence_percent(self) -> str:
+        """The coverage as readers see it: "95%" for ``alpha`` 0.05, "90%" for 0.10."""
+        return confidence_label(self.alpha)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the result as JSON-safe Python types (NaN and infinities become ``None``)."""
-        return {f.name: _json_safe(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """Return the result as JSON-safe Python types (NaN and infinities become ``None``),
+        tagged with its ``result_type`` and ``schema_version``; ``from_dict`` reverses it."""
+        data = {f.name: _json_safe(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        data["result_type"] = self.result_type
+        data["schema_version"] = RESULT_SCHEMA_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EstimateResult:
+        """Rebuild a result of this class from what ``to_dict()`` stored (any schema version
+        up to the current one): ``None`` back to NaN where a number is required, lists back to
+        tuples, nested results and series back to their types. Unknown keys are ignored."""
+        data = _upgrade(data)
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                values[f.name] = _from_json(data[f.name], hints[f.name])
+        return cls(**values)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +164,8 @@ class PrePostResult(EstimateResult):
     ``pre_mean`` / ``post_mean`` are the period means (continuous) or rates, i.e. sum of
     counts / sum of exposure (counts); ``percent_change`` is 100 * (post/pre - 1) of them.
     """
+
+    result_type: ClassVar[str] = "pre_post"
 
     kind: str = "continuous"
     pre_mean: float = math.nan
@@ -138,6 +188,8 @@ class DiDResult(EstimateResult):
     exposure). ``pre_trend`` is the treated x time interaction fitted on the pre period only,
     or ``None`` when fewer than two pre periods (or no time column) are available.
     """
+
+    result_type: ClassVar[str] = "did"
 
     kind: str = "continuous"
     cov_type: str = "HC1"
@@ -166,6 +218,8 @@ class ITSResult(EstimateResult):
     comparative model; otherwise they are ``None``.
     """
 
+    result_type: ClassVar[str] = "its"
+
     kind: str = "continuous"
     level_change: EstimateResult | None = None
     slope_change: EstimateResult | None = None
@@ -192,6 +246,8 @@ class MetaResult(EstimateResult):
     interval for a new site's effect (``None`` for the fixed-effect model or k < 3).
     ``weights`` are the per-study weights normalised to sum to 1.
     """
+
+    result_type: ClassVar[str] = "meta"
 
     k: int = 0
     model: str = "random"
@@ -250,6 +306,86 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, Sequence):
         return [_json_safe(v) for v in value]
     raise TypeError(f"Cannot convert {type(value).__name__} to JSON")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading stored results
+# --------------------------------------------------------------------------------------------
+
+
+def _result_types() -> dict[str, type[EstimateResult]]:
+    return {
+        cls.result_type: cls
+        for cls in (EstimateResult, PrePostResult, DiDResult, ITSResult, MetaResult)
+    }
+
+
+def _upgrade(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` in the current layout. Version 0 (no ``schema_version`` stored) has the same
+    fields as version 1, so it reads unchanged; a newer version than this code knows is an
+    error rather than a silent misreading."""
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or version > RESULT_SCHEMA_VERSION:
+        raise ValueError(
+            f"Stored result has schema_version {version!r}; this code reads up to "
+            f"{RESULT_SCHEMA_VERSION}. Upgrade the portal before reading it."
+        )
+    return data
+
+
+def _legacy_result_type(data: Mapping[str, Any]) -> str:
+    """The class of a result stored without ``result_type``, from the fields only it has."""
+    for key, result_type in (
+        ("level_change", "its"),
+        ("means", "did"),
+        ("tau2", "meta"),
+        ("pre_mean", "pre_post"),
+    ):
+        if key in data:
+            return result_type
+    return "estimate"
+
+
+def result_from_dict(data: Mapping[str, Any]) -> EstimateResult:
+    """The typed result (``PrePostResult``, ``DiDResult``...) that ``to_dict()`` stored.
+
+    The class comes from the stored ``result_type``; results stored before it was recorded
+    are recognised by their fields. Raises ``ValueError`` for an empty or unknown payload."""
+    if not data:
+        raise ValueError("No stored result to read")
+    result_type = data.get("result_type") or _legacy_result_type(data)
+    try:
+        cls = _result_types()[result_type]
+    except KeyError:
+        raise ValueError(f"Unknown result_type {result_type!r} in stored result") from None
+    return cls.from_dict(data)
+
+
+def _from_json(value: Any, hint: Any) -> Any:
+    """``value`` (as ``_json_safe`` wrote it) converted back to the field type ``hint``."""
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    if value is None:
+        return math.nan if hint is float else None
+    inner = [a for a in args if a is not type(None)]
+    target = inner[0] if optional and len(inner) == 1 else hint
+    if isinstance(target, type) and issubclass(target, EstimateResult):
+        return result_from_dict(value) if "result_type" in value else target.from_dict(value)
+    if target is pd.Series:
+        return _series_from_json(value)
+    if typing.get_origin(target) is tuple:
+        return tuple(math.nan if v is None else v for v in value)
+    if target is float:
+        return float(value)
+    if target is int and isinstance(value, (int, float)):
+        return int(value)
+    return value
+
+
+def _series_from_json(value: Mapping[str, Any]) -> pd.Series:
+    """A series ``_json_safe`` stored; its labels come back as the strings it wrote."""
+    values = [math.nan if v is None else v for v in value.get("values", [])]
+    return pd.Series(values, index=pd.Index(value.get("index", [])), dtype=float)
 
 
 # --------------------------------------------------------------------------------------------

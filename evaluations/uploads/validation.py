@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from evaluations.models import OBSERVATION_NATURAL_KEY
 from evaluations.uploads.reader import ROW_COLUMN, RawUpload
 
 REQUIRED_COLUMNS = ("metric", "area", "group", "period_start", "period_end", "value")
@@ -35,7 +36,10 @@ TEMPLATE_COLUMNS = (
 )
 GROUPS = ("treatment", "comparison")
 TOTAL_MARKERS = frozenset({"total", "totals", "grand total"})
-KEY_COLUMNS = ("metric_id", "area", "group", "period_start", "period_end", "dimension", "category")
+# The natural key within one site's upload, with the metric as its resolved id.
+KEY_COLUMNS = tuple(
+    "metric_id" if c == "metric" else c for c in OBSERVATION_NATURAL_KEY if c != "site"
+)
 SERIES_COLUMNS = ("metric_id", "area", "group", "dimension", "category")
 AREA_MAX = 100
 DIMENSION_MAX = 60

@@ -7,13 +7,14 @@ exposes ``SearchBackend``, and every engine answers the same ``SearchQuery`` wit
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any
+
+from evaluations.directions import EffectDirection
+from portal.indexing import SearchDocument
 
 # The facets a search can be narrowed by, in the order the page shows them. Values are
 # stable codes (state USPS code, strategy type slug, metric code...); labels are resolved
-# at display time by ``search.labels`` so renaming a type needs no reindex.
+# at display time by ``search.selectors`` so renaming a type needs no reindex.
 FACETS: tuple[str, ...] = (
     "type",
     "strategy_type",
@@ -30,62 +31,8 @@ FACETS: tuple[str, ...] = (
 MULTI_VALUED_FACETS: frozenset[str] = frozenset({"strategy_type", "metric", "evidence_rating"})
 
 SORTS: tuple[str, ...] = ("relevance", "newest", "effect_size")
-DIRECTIONS: tuple[str, ...] = ("improved", "worsened", "no_clear_change")
+DIRECTIONS: tuple[str, ...] = tuple(EffectDirection.values)
 MAX_PAGE_SIZE = 100
-
-
-@dataclass
-class SearchDocument:
-    """One flattened, published thing as the index holds it.
-
-    ``doc_type`` + ``object_id`` identify it; facet fields hold codes. ``effect_size`` is the
-    analysis estimate on a comparable scale (sorting orders by its absolute value);
-    ``direction`` is the effect relative to the metric's desired direction
-    (see ``search.documents.effect_direction``).
-    """
-
-    doc_type: str
-    object_id: str
-    title: str
-    url: str
-    summary: str = ""
-    body: str = ""
-    strategy_types: list[str] = field(default_factory=list)
-    state: str = ""
-    region: str = ""
-    jurisdiction: str = ""
-    jurisdiction_kind: str = ""
-    evidence_ratings: list[str] = field(default_factory=list)
-    metrics: list[str] = field(default_factory=list)
-    design: str = ""
-    direction: str = ""
-    effect_size: float | None = None
-    year: int | None = None
-    site: str = ""
-    site_name: str = ""
-    finding: str = ""
-    published_at: dt.datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.doc_type}:{self.object_id}"
-
-    def facet_values(self) -> dict[str, list[str]]:
-        """The document's value(s) per facet, as strings (empty facets are left out)."""
-        values = {
-            "type": [self.doc_type],
-            "strategy_type": list(self.strategy_types),
-            "state": [self.state],
-            "region": [self.region],
-            "jurisdiction_kind": [self.jurisdiction_kind],
-            "evidence_rating": list(self.evidence_ratings),
-            "metric": list(self.metrics),
-            "design": [self.design],
-            "direction": [self.direction],
-            "year": [str(self.year)] if self.year else [],
-        }
-        return {name: sorted({v for v in vals if v}) for name, vals in values.items()}
 
 
 @dataclass(frozen=True)

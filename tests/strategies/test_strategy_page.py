@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-import types
 
 import pytest
 from django.core.files.base import ContentFile
@@ -198,28 +196,8 @@ def test_related_strategies_shown_on_page(client, strategy_index, site_a, site_b
     assert "Sibling GunStat" in html
 
 
-def test_linked_results_empty_without_evaluations_hook(full_page):
+def test_linked_results_empty_without_published_analyses(full_page):
     assert linked_results_for(full_page) == []
-
-
-def test_linked_results_come_from_evaluations_when_it_offers_them(client, full_page, monkeypatch):
-    # The evaluations app ships this function in a later issue; a stand-in module is the only
-    # way to exercise the hook before then.
-    class Analysis:
-        def __str__(self):
-            return "Non-fatal shootings: difference-in-differences"
-
-        def get_absolute_url(self):
-            return "/evaluations/analyses/7/"
-
-    fake = types.ModuleType("evaluations.selectors")
-    fake.published_analyses_for_strategy = lambda page: [Analysis()] if page == full_page else []
-    monkeypatch.setitem(sys.modules, "evaluations.selectors", fake)
-    assert [str(a) for a in linked_results_for(full_page)] == [
-        "Non-fatal shootings: difference-in-differences"
-    ]
-    html = client.get(full_page.url).content.decode()
-    assert 'href="/evaluations/analyses/7/"' in html
 
 
 def test_demo_badge_only_for_demo_sites(client, strategy_index, site_a):

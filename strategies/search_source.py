@@ -1,34 +1,8 @@
-"""What the index holds: a registry of *sources*, one per kind of published thing.
+"""The ``strategy`` and ``document`` search sources: published strategy pages, and the
+PDF/DOCX files attached to them (searchable by their text).
 
-A source knows its ``doc_type``, which objects are published (``queryset``), how one becomes a
-``SearchDocument`` (``to_document``) and which signals mean "this changed" (``connect``).
-Signal handlers never index: they enqueue ``search.tasks.search_index_update`` /
-``search_index_delete`` after the transaction commits (``schedule_update``/``schedule_delete``).
-
-Registering another source (how the analyses app adds results)::
-
-    # evaluations/search_sources.py
-    from search.sources import SearchSource, register_source, schedule_update
-
-    class AnalysisSource(SearchSource):
-        doc_type = "analysis"
-        label = "Analysis result"
-
-        def queryset(self):
-            return Analysis.objects.filter(published=True).select_related(...)
-
-        def to_document(self, obj) -> SearchDocument:
-            ...  # fill the fields listed in docs/search-operations.md
-
-        def connect(self) -> None:
-            post_save.connect(self._changed, sender=Analysis, weak=False)
-            post_delete.connect(self._deleted, sender=Analysis, weak=False)
-
-    # evaluations/apps.py, in AppConfig.ready():
-    register_source(AnalysisSource())
-
-``register_source`` calls ``connect()`` once; ``get_published(pk)`` (default: ``queryset``
-filtered by pk) decides whether a task adds or deletes the document.
+Registered from ``StrategiesConfig.ready()``; the signal handlers here only schedule index
+updates. A grantee site's change reaches its strategies through ``site_dependents``.
 """
 
 from __future__ import annotations
@@ -36,111 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
-from django.urls import reverse
 from django.utils.html import strip_tags
+from wagtail.documents import get_document_model
+from wagtail.models import PageViewRestriction
+from wagtail.rich_text import RichText
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from search.backends.base import SearchDocument
+from portal.indexing import (
+    SearchDocument,
+    SearchSource,
+    clean_text,
+    jurisdiction_fields,
+    schedule_delete,
+    schedule_update,
+)
+from strategies.models import EvidenceRating, StrategyIndexPage, StrategyPage
 
-logger = logging.getLogger("search")
+logger = logging.getLogger("strategies")
 
 MAX_DOCUMENT_CHARS = 200_000
-_SPACES = re.compile(r"\s+")
-
-
-class SearchSource:
-    """Base class for a kind of indexed thing. Subclasses set ``doc_type`` and ``label`` and
-    implement ``queryset`` and ``to_document``; ``connect`` wires their change signals."""
-
-    doc_type: str = ""
-    label: str = ""
-
-    def queryset(self) -> QuerySet:
-        """Every published object of this kind (what ``search_index --rebuild`` indexes)."""
-        raise NotImplementedError
-
-    def to_document(self, obj: Any) -> SearchDocument:
-        raise NotImplementedError
-
-    def get_published(self, pk: str) -> Any | None:
-        """The published object with ``pk``, or None (then the index drops it)."""
-        return self.queryset().filter(pk=pk).first()
-
-    def documents(self) -> Iterator[SearchDocument]:
-        for obj in self.queryset().iterator(chunk_size=500):
-            document = self.to_document(obj)
-            if document is not None:
-                yield document
-
-    def connect(self) -> None:
-        """Connect the signals that should reindex objects of this kind (none by default)."""
-
-
-_REGISTRY: dict[str, SearchSource] = {}
-
-
-def register_source(source: SearchSource) -> SearchSource:
-    """Add ``source`` to the index (idempotent per ``doc_type``) and connect its signals."""
-    if not source.doc_type:
-        raise ValueError("A search source needs a doc_type")
-    if source.doc_type in _REGISTRY:
-        return _REGISTRY[source.doc_type]
-    _REGISTRY[source.doc_type] = source
-    source.connect()
-    return source
-
-
-def get_source(doc_type: str) -> SearchSource:
-    try:
-        return _REGISTRY[doc_type]
-    except KeyError:
-        raise LookupError(f"No search source for doc_type {doc_type!r}") from None
-
-
-def all_sources() -> list[SearchSource]:
-    return list(_REGISTRY.values())
-
-
-def doc_type_labels() -> dict[str, str]:
-    return {s.doc_type: s.label for s in _REGISTRY.values()}
-
-
-# --- Scheduling: the only thing signal handlers do --------------------------------------
-
-
-def schedule_update(doc_type: str, pk: Any) -> None:
-    """Reindex (or drop, if no longer published) after the current transaction commits.
-
-    ``robust``: a failure to enqueue (or, with the immediate backend, to index) is logged and
-    never breaks the request that changed the content; ``search_index --check`` finds it."""
-    from search.tasks import search_index_update
-
-    transaction.on_commit(lambda: search_index_update.enqueue(doc_type, str(pk)), robust=True)
-
-
-def schedule_delete(doc_type: str, pk: Any) -> None:
-    from search.tasks import search_index_delete
-
-    transaction.on_commit(lambda: search_index_delete.enqueue(doc_type, str(pk)), robust=True)
-
-
-# --- Text helpers ---------------------------------------------------------------------------
-
-
-def clean_text(text: str) -> str:
-    return _SPACES.sub(" ", text or "").strip()
 
 
 def block_text(value: Any) -> Iterator[str]:
     """Plain text of a StreamField value, whatever the block (rich text, structs, tables)."""
-    from wagtail.rich_text import RichText
-
     if value is None:
         return
     if isinstance(value, RichText):
@@ -198,98 +95,6 @@ def extract_file_text(file, name: str) -> str:
     return ""
 
 
-def jurisdiction_fields(site) -> dict[str, Any]:
-    """The facet fields every document of a grantee site shares."""
-    if site is None:
-        return {}
-    jurisdiction = site.jurisdiction
-    return {
-        "state": jurisdiction.state,
-        "region": jurisdiction.region,
-        "jurisdiction": f"{jurisdiction.name}, {jurisdiction.state}",
-        "jurisdiction_kind": jurisdiction.kind,
-        "site": site.slug,
-        "site_name": site.name,
-    }
-
-
-# --- Grantee sites --------------------------------------------------------------------------
-
-
-class GranteeSiteSource(SearchSource):
-    doc_type = "site"
-    label = "Grantee site"
-
-    def queryset(self) -> QuerySet:
-        from portal.models import GranteeSite
-
-        return GranteeSite.objects.select_related("jurisdiction")
-
-    def to_document(self, obj) -> SearchDocument:
-        jurisdiction = obj.jurisdiction
-        summary = obj.description or (
-            f"{jurisdiction.get_kind_display()} prosecutor's office serving "
-            f"{jurisdiction.name}, {jurisdiction.state}."
-        )
-        body = clean_text(
-            " ".join(
-                [
-                    obj.research_partner and f"Research partner: {obj.research_partner}.",
-                    obj.award_number and f"Award {obj.award_number}.",
-                ]
-            )
-        )
-        return SearchDocument(
-            doc_type=self.doc_type,
-            object_id=str(obj.pk),
-            title=obj.name,
-            url=f"{reverse('search:search')}?site={obj.slug}",
-            summary=clean_text(summary),
-            body=body,
-            year=obj.fiscal_year,
-            extra={"research_partner": obj.research_partner},
-            **jurisdiction_fields(obj),
-        )
-
-    def connect(self) -> None:
-        from portal.models import GranteeSite, Jurisdiction
-
-        post_save.connect(_site_changed, sender=GranteeSite, weak=False)
-        post_delete.connect(_site_deleted, sender=GranteeSite, weak=False)
-        post_save.connect(_jurisdiction_changed, sender=Jurisdiction, weak=False)
-
-
-def _site_dependents(site) -> Iterable[tuple[str, Any]]:
-    """Everything whose facets come from ``site`` (its strategies and their documents)."""
-    if "strategy" not in _REGISTRY:
-        return []
-    from strategies.models import StrategyPage
-
-    keys = []
-    for page in StrategyPage.objects.filter(grantee_site=site).specific():
-        keys.append(("strategy", page.pk))
-        keys.extend(("document", pk) for pk in strategy_document_ids(page))
-    return keys
-
-
-def _site_changed(sender, instance, **kwargs) -> None:
-    schedule_update("site", instance.pk)
-    for doc_type, pk in _site_dependents(instance):
-        schedule_update(doc_type, pk)
-
-
-def _site_deleted(sender, instance, **kwargs) -> None:
-    schedule_delete("site", instance.pk)
-
-
-def _jurisdiction_changed(sender, instance, **kwargs) -> None:
-    for site in instance.grantee_sites.all():
-        _site_changed(type(site), site)
-
-
-# --- Strategies and their documents ------------------------------------------------------
-
-
 def strategy_document_ids(page) -> list[int]:
     """Pks of Wagtail documents in ``page``'s body (document blocks only)."""
     ids = []
@@ -300,8 +105,6 @@ def strategy_document_ids(page) -> list[int]:
 
 
 def published_strategies() -> QuerySet:
-    from strategies.models import StrategyPage
-
     return (
         StrategyPage.objects.live()
         .public()
@@ -345,11 +148,6 @@ class StrategySource(SearchSource):
         )
 
     def connect(self) -> None:
-        from wagtail.models import PageViewRestriction
-        from wagtail.signals import page_published, page_unpublished, post_page_move
-
-        from strategies.models import EvidenceRating, StrategyIndexPage, StrategyPage
-
         page_published.connect(_strategy_changed, sender=StrategyPage, weak=False)
         # BJA's ratings change outside page revisions, so a rating is its own trigger.
         post_save.connect(_rating_changed, sender=EvidenceRating, weak=False)
@@ -384,8 +182,6 @@ def _strategy_deleted(sender, instance, **kwargs) -> None:
 
 
 def _index_changed(sender, instance, **kwargs) -> None:
-    from strategies.models import StrategyPage
-
     for page in StrategyPage.objects.descendant_of(instance).specific():
         _strategy_changed(StrategyPage, page)
 
@@ -395,8 +191,6 @@ def _restriction_changed(sender, instance, **kwargs) -> None:
 
 
 def _page_moved(sender, instance, **kwargs) -> None:
-    from strategies.models import StrategyPage
-
     pages = StrategyPage.objects.descendant_of(instance, inclusive=True).specific()
     for page in pages:
         _strategy_changed(StrategyPage, page)
@@ -421,8 +215,6 @@ class DocumentSource(SearchSource):
         return found
 
     def queryset(self) -> QuerySet:
-        from wagtail.documents import get_document_model
-
         return get_document_model().objects.filter(pk__in=list(self._attachments()))
 
     def documents(self) -> Iterator[SearchDocument]:
@@ -434,8 +226,6 @@ class DocumentSource(SearchSource):
         attachment = self._attachments().get(int(pk))
         if attachment is None:
             return None
-        from wagtail.documents import get_document_model
-
         obj = get_document_model().objects.filter(pk=pk).first()
         return (obj, *attachment) if obj is not None else None
 
@@ -472,8 +262,6 @@ class DocumentSource(SearchSource):
         )
 
     def connect(self) -> None:
-        from wagtail.documents import get_document_model
-
         model = get_document_model()
         post_save.connect(_document_changed, sender=model, weak=False)
         post_delete.connect(_document_deleted, sender=model, weak=False)
@@ -487,13 +275,10 @@ def _document_deleted(sender, instance, **kwargs) -> None:
     schedule_delete("document", instance.pk)
 
 
-def register_builtin_sources() -> None:
-    """Sites always; strategies and their documents when the strategies app provides them."""
-    register_source(GranteeSiteSource())
-    try:
-        from strategies.models import StrategyPage  # noqa: F401
-    except ImportError:  # pragma: no cover - strategies not installed
-        logger.info("strategies.models.StrategyPage missing: strategies are not indexed")
-        return
-    register_source(StrategySource())
-    register_source(DocumentSource())
+def site_dependents(site) -> Iterable[tuple[str, Any]]:
+    """Everything whose facets come from ``site``: its strategies and their documents."""
+    keys: list[tuple[str, Any]] = []
+    for page in StrategyPage.objects.filter(grantee_site=site).specific():
+        keys.append(("strategy", page.pk))
+        keys.extend(("document", pk) for pk in strategy_document_ids(page))
+    return keys

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.effects import effect_direction
+from evaluations.directions import effect_direction
 
 
 @pytest.mark.parametrize(

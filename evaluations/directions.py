@@ -1,11 +1,20 @@
-"""Which way an effect went, relative to what the metric's owners want: a pure function so
-analyses, the index and the tests share one definition of "improved"."""
+"""Which way an effect went, relative to what the metric's owners want: the one definition
+of "improved" that analyses, their pages and CSVs, the search index and its facets share."""
 
 from __future__ import annotations
 
-from typing import Literal
+from django.db import models
 
-Direction = Literal["improved", "worsened", "no_clear_change"]
+
+class EffectDirection(models.TextChoices):
+    """The codes stored and indexed, with the labels every page and CSV shows."""
+
+    IMPROVED = "improved", "Improved"
+    WORSENED = "worsened", "Worsened"
+    NO_CLEAR_CHANGE = "no_clear_change", "No clear change"
+
+
+Direction = str  # one of ``EffectDirection.values``
 # Where "no effect" sits on each scale an estimate can be expressed on.
 NULL_VALUE: dict[str, float] = {"difference": 0.0, "percent": 0.0, "log": 0.0, "ratio": 1.0}
 
@@ -30,10 +39,12 @@ def effect_direction(
     if desired not in {"decrease", "increase"}:
         raise ValueError(f"Unknown desired direction {desired!r}")
     if estimate is None or ci_low is None or ci_high is None:
-        return "no_clear_change"
+        return EffectDirection.NO_CLEAR_CHANGE.value
     null = NULL_VALUE[scale]
     low, high = min(ci_low, ci_high), max(ci_low, ci_high)
     if low <= null <= high:
-        return "no_clear_change"
+        return EffectDirection.NO_CLEAR_CHANGE.value
     went_up = low > null
-    return "improved" if went_up == (desired == "increase") else "worsened"
+    if went_up == (desired == "increase"):
+        return EffectDirection.IMPROVED.value
+    return EffectDirection.WORSENED.value
