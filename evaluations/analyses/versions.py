@@ -54,7 +54,7 @@ class VersionSummary:
 def version_summary(analysis: Analysis, stored: AnalysisResult) -> VersionSummary:
     result = stored.result or {}
     rows = stored.data or []
-    head = findings.headline(result) if result else {}
+    head = findings.headline(result) if result else None
     periods = sorted(str(r.get("period_start", "")) for r in rows)
     return VersionSummary(
         version=stored.version,
@@ -62,10 +62,10 @@ def version_summary(analysis: Analysis, stored: AnalysisResult) -> VersionSummar
         data_as_of=periods[-1][:7] if periods else "",
         input_hash=stored.input_hash,
         library_versions=dict(stored.library_versions or {}),
-        estimate=head.get("estimate"),
-        ci_low=head.get("ci_low"),
-        ci_high=head.get("ci_high"),
-        scale=str(head.get("scale") or result.get("scale") or ""),
+        estimate=getattr(head, "estimate", None),
+        ci_low=getattr(head, "ci_low", None),
+        ci_high=getattr(head, "ci_high", None),
+        scale=str(getattr(head, "scale", "") or ""),
         finding=presentation.finding_for(analysis, result, rows) if result else stored.error,
         direction=(
             findings.effect_direction_for(result, analysis.metric.desired_direction)
