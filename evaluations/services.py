@@ -410,7 +410,9 @@ def _batch_apply_plan(
     return batch
 
 
-def _audit_batch(batch: UploadBatch, action: str, user, previous_status: str) -> None:
+def _audit_batch(
+    batch: UploadBatch, action: str, user, previous_status: str, extra: dict | None = None
+) -> None:
     """One audit entry per status change of a batch, with its counts at that moment."""
     audit_record(
         instance=batch,
@@ -428,6 +430,7 @@ def _audit_batch(batch: UploadBatch, action: str, user, previous_status: str) ->
                 "unchanged": batch.rows_unchanged,
                 "rejected": batch.rows_rejected,
             },
+            **(extra or {}),
         },
     )
 
@@ -653,13 +656,22 @@ def upload_batch_rollback(
             batch_size=1000,
         )
         ObservationHistory.objects.bulk_create(undo)
+        # Rows the batch created go, with their history; the audit entry below keeps the
+        # record of how many, so the rollback itself stays traceable.
+        deleted_rows = created.count()
         ObservationHistory.objects.filter(observation__created_batch=batch).delete()
         created.delete()
         batch.status = UploadBatch.Status.ROLLED_BACK
         batch.rolled_back_at = timezone.now()
         batch.rolled_back_by = user if user.is_authenticated else None
         batch.save()
-        _audit_batch(batch, "ips.upload.rollback", user, UploadBatch.Status.IMPORTED)
+        _audit_batch(
+            batch,
+            "ips.upload.rollback",
+            user,
+            UploadBatch.Status.IMPORTED,
+            extra={"rows_restored": len(restored), "rows_deleted": deleted_rows},
+        )
         _signal_on_commit(
             batch.site, set(scope["metric"]), set(scope["area"]), batch, "rolled_back"
         )

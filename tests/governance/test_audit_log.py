@@ -60,6 +60,7 @@ def test_import_and_rollback_keep_every_status_change(site_a, contributor_a):
     upload_batch_rollback(batch=batch, user=contributor_a)
     (rolled_back,) = _entries(batch, "ips.upload.rollback")
     assert rolled_back.data["status"] == ["imported", "rolled_back"]
+    assert (rolled_back.data["rows_deleted"], rolled_back.data["rows_restored"]) == (3, 0)
     assert rolled_back.timestamp >= imported.timestamp
 
 
