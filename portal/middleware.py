@@ -71,3 +71,34 @@ class AdminObjectScopeMiddleware:
             if match is not None and any(guard(request, match) for guard in self.guards()):
                 raise Http404("No such object.")
         return self.get_response(request)
+
+
+class IdleSessionTimeoutMiddleware:
+    """Sign a user out after ``SESSION_IDLE_TIMEOUT`` seconds without a request.
+
+    The last-seen time is written at most once a minute (``SESSION_ACTIVITY_RESOLUTION``):
+    saving the session on every request would write the session table for every admin asset
+    and race on SQLite, for no gain in precision that matters.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            import time
+
+            from django.contrib.auth import logout
+
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+            elif last_seen is None or now - last_seen >= settings.SESSION_ACTIVITY_RESOLUTION:
+                request.session[LAST_SEEN_KEY] = now
+                request.session.set_expiry(settings.SESSION_IDLE_TIMEOUT)
+        return self.get_response(request)
+
+
+LAST_SEEN_KEY = "portal_last_seen"
