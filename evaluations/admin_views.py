@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from evaluations.batches import BatchStateError, batch_is_stalled
 from evaluations.exports import observations_export, upload_template
 from evaluations.forms import ObservationFilterForm, OutcomeUploadForm, PublishForm
 from evaluations.models import UploadBatch
@@ -23,12 +24,16 @@ from evaluations.selectors import (
     upload_batches_for_user,
 )
 from evaluations.services import (
+    CONFLICT_FIX,
     RollbackRefused,
+    UploadConflict,
     observations_publish,
     observations_unpublish,
+    outcome_upload_confirm,
     outcome_upload_import,
     outcome_upload_receive,
     outcome_upload_validate,
+    upload_batch_retry,
     upload_batch_rollback,
 )
 from evaluations.tasks import outcome_upload_import_task, outcome_upload_validate_task
@@ -67,11 +72,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             upload=uploaded,
             file_name=uploaded.name,
         )
-        uploaded.seek(0)
-        if data_rows_estimate(uploaded, file_name=uploaded.name) > _background_threshold():
-            outcome_upload_validate_task.enqueue(batch.pk)
-        else:
-            outcome_upload_validate(batch=batch)
+        _validate_now_or_later(batch, uploaded)
         return redirect("evaluations_admin:batch", pk=batch.pk)
     return render(
         request,
@@ -98,6 +99,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user_can_upload_for(request.user, batch.site),
             "can_rollback": batch.status == UploadBatch.Status.IMPORTED
             and user_can_rollback(request.user, batch),
+            "stalled": batch_is_stalled(batch),
+            "can_retry": batch_is_stalled(batch) and user_can_upload_for(request.user, batch.site),
             "progress_url": reverse("evaluations_admin:batch_progress", args=[batch.pk]),
         },
     )
@@ -111,42 +114,61 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "status_label": batch.get_status_display(),
             "percent": batch.progress_percent,
             "message": batch.progress_message,
-            "running": batch.is_running,
+            "running": batch.is_running and not batch_is_stalled(batch),
+            "stalled": batch_is_stalled(batch),
+            "failure_reason": batch.failure_reason,
         }
     )
+
+
+def _validate_now_or_later(batch: UploadBatch, uploaded) -> None:
+    uploaded.seek(0)
+    if data_rows_estimate(uploaded, file_name=batch.file_name) > _background_threshold():
+        outcome_upload_validate_task.enqueue(batch.pk)
+    else:
+        outcome_upload_validate(batch=batch)
 
 
 @require_POST
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request, pk)
-    # Who and what state first, before anything is queued: reading a batch is not the right
-    # to import it, and only a checked batch (never a failed or rolled-back one) may be.
-    if not user_can_upload_for(request.user, batch.site):
-        raise PermissionDenied("You may not import outcome data for this site.")
-    if batch.status != UploadBatch.Status.VALIDATED:
-        messages.error(
-            request,
-            f"This batch is {batch.get_status_display()}; only a checked batch can be imported. "
-            "Upload the file again to import it.",
-        )
+    try:
+        batch = outcome_upload_confirm(batch=batch, user=request.user)
+    except BatchStateError as exc:
+        messages.error(request, str(exc))
         return redirect("evaluations_admin:batch", pk=batch.pk)
     if batch.rows_total > _background_threshold():
-        UploadBatch.objects.filter(pk=batch.pk).update(
-            status=UploadBatch.Status.IMPORTING, progress_percent=0, progress_message="Queued"
-        )
         outcome_upload_import_task.enqueue(batch.pk, request.user.pk)
-    else:
-        try:
-            batch = outcome_upload_import(batch=batch, user=request.user)
-        except ValueError as exc:
-            messages.error(request, str(exc))
-            return redirect("evaluations_admin:batch", pk=batch.pk)
-        if batch.status == UploadBatch.Status.IMPORTED:
-            messages.success(
-                request, f"Imported {batch.rows_new} new and {batch.rows_updated} updated rows."
-            )
-        else:
-            messages.error(request, "The file no longer passes the checks; nothing was written.")
+        return redirect("evaluations_admin:batch", pk=batch.pk)
+    try:
+        batch = outcome_upload_import(batch=batch, user=request.user)
+    except UploadConflict as exc:
+        messages.error(request, f"{exc} {CONFLICT_FIX}")
+        return redirect("evaluations_admin:batch", pk=batch.pk)
+    if batch.status == UploadBatch.Status.IMPORTED:
+        messages.success(
+            request, f"Imported {batch.rows_new} new and {batch.rows_updated} updated rows."
+        )
+    elif batch.status == UploadBatch.Status.FAILED:
+        messages.error(request, "The file no longer passes the checks; nothing was written.")
+    return redirect("evaluations_admin:batch", pk=batch.pk)
+
+
+@require_POST
+def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check a stalled batch's file again (its worker died); the analyst then confirms."""
+    batch = _batch_for(request, pk)
+    try:
+        batch = upload_batch_retry(batch=batch, user=request.user)
+    except BatchStateError as exc:
+        messages.error(request, str(exc))
+        return redirect("evaluations_admin:batch", pk=batch.pk)
+    batch.stored_file.open("rb")
+    try:
+        _validate_now_or_later(batch, batch.stored_file.file)
+    finally:
+        batch.stored_file.close()
+    messages.success(request, "The file is being checked again.")
     return redirect("evaluations_admin:batch", pk=batch.pk)
 
 
@@ -184,7 +206,8 @@ def export(request: HttpRequest) -> HttpResponse:
             **form.filters(),
         )
         return _file_response(observations_export(queryset, file_format=file_format, public=False))
-    return render(request, "evaluations/admin/export.html", {"form": form})
+    status = 400 if request.GET and not form.is_valid() else 200
+    return render(request, "evaluations/admin/export.html", {"form": form}, status=status)
 
 
 def publish(request: HttpRequest) -> HttpResponse:

@@ -6,22 +6,27 @@ Analysis endpoints are added to the same ``router`` in their own section below.
 
 import datetime as dt
 import io
-import json
-from typing import Any
+import math
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Query, Router, Schema, Status
-from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import Field
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+from pydantic import Field, field_validator
 
 from evaluations.models import UploadBatch
-from evaluations.selectors import observations_filter, observations_visible_to
-from evaluations.services import outcome_rows_stream, outcome_upload
-from evaluations.stats import result_from_dict
+from evaluations.selectors import (
+    observation_filter_problems,
+    observations_filter,
+    observations_visible_to,
+)
+from evaluations.services import outcome_upload
 from portal.api_auth import API_AUTH
+from portal.api_paging import BoundedLimitOffsetPagination
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
 
@@ -82,10 +87,16 @@ class ObservationOut(Schema):
     period_end: dt.date
     dimension: str
     category: str
-    value: float
+    value: float | None
     denominator: float | None
     notes: str
     is_published: bool
+
+    @field_validator("value", "denominator")
+    @classmethod
+    def _finite_or_null(cls, number: float | None) -> float | None:
+        """A non-finite value stored before uploads refused them is null, not invalid JSON."""
+        return number if number is None or math.isfinite(number) else None
 
 
 class ObservationFilters(Schema):
@@ -117,33 +128,82 @@ UPLOAD_BODY_DOC = {
 }
 
 
-def _request_payload(request: HttpRequest, file: UploadedFile | None) -> tuple[io.BytesIO, str]:
-    if file is not None:
-        return io.BytesIO(file.read()), file.name or "upload"
+class PayloadRefused(Exception):
+    """The request body cannot be taken as an upload; ``status`` is the HTTP answer."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _body_limit_check(request: HttpRequest) -> int:
+    limit = settings.PORTAL_UPLOAD_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise PayloadRefused(
+            413,
+            f"The body is {declared / 1048576:.1f} MB; the upload limit is "
+            f"{limit / 1048576:.0f} MB (PORTAL_UPLOAD_MAX_BYTES). Split the file by year or "
+            "metric and send the parts one after another.",
+        )
+    return limit
+
+
+def _request_payload(request: HttpRequest) -> tuple[BinaryIO, str]:
+    """The uploaded bytes and a file name. The size is checked from the request headers
+    before anything is read; the content is judged by the same reader as the admin's."""
+    limit = _body_limit_check(request)
     content_type = request.content_type or ""
+    if content_type.startswith("multipart/"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise PayloadRefused(
+                400,
+                'The multipart body has no file part named "file". Send the CSV or XLSX as '
+                '-F "file=@data.csv".',
+            )
+        if upload.size > limit:
+            raise PayloadRefused(413, f"The file is larger than the {limit:,}-byte limit.")
+        return upload, upload.name or "upload"
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadRefused(413, f"The body is larger than the {limit:,}-byte limit.")
+    if not body.strip():
+        raise PayloadRefused(
+            400, "The body is empty. Send a CSV, an XLSX workbook or a JSON list of rows."
+        )
     if content_type == "application/json":
-        payload = json.loads(request.body or b"[]")
-        rows = payload.get("rows", []) if isinstance(payload, dict) else payload
-        return outcome_rows_stream(rows), "rows.json"
+        return io.BytesIO(body), "rows.json"
     if "spreadsheetml" in content_type:
-        return io.BytesIO(request.body), "upload.xlsx"
-    return io.BytesIO(request.body), "upload.csv"
+        return io.BytesIO(body), "upload.xlsx"
+    return io.BytesIO(body), "upload.csv"
 
 
 @router.post(
     "/sites/{slug}/outcomes/",
-    response={200: UploadReportOut, 400: UploadReportOut, 403: ErrorOut, 404: ErrorOut},
+    response={
+        200: UploadReportOut,
+        400: UploadReportOut | ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: UploadReportOut | ErrorOut,
+        413: ErrorOut,
+    },
     openapi_extra=UPLOAD_BODY_DOC,
     summary="Upload outcome data for a site (CSV, XLSX or JSON rows)",
 )
-def outcomes_upload(
-    request: HttpRequest, slug: str, dry_run: bool = False, file: File[UploadedFile] = None
-):
+def outcomes_upload(request: HttpRequest, slug: str, dry_run: bool = False):
     """Validate and import; ``?dry_run=1`` only validates. 400 means the file has errors and
-    nothing was written; the report lists each with row, column, value, message and fix."""
+    nothing was written; the report lists each with row, column, value, message and fix.
+    409 means another upload or rollback changed the same rows at the same moment; nothing
+    was written. 413 means the body is over the size limit."""
     site = get_object_or_404(GranteeSite, slug=slug)
-    stream, file_name = _request_payload(request, file)
     try:
+        stream, file_name = _request_payload(request)
         outcome = outcome_upload(
             site=site,
             user=request.user,
@@ -152,11 +212,15 @@ def outcomes_upload(
             source=UploadBatch.Source.API,
             dry_run=dry_run,
         )
+    except PayloadRefused as exc:
+        return Status(exc.status, {"detail": exc.detail})
     except PermissionDenied as exc:
         return Status(403, {"detail": str(exc)})
     report = outcome.report | {"dry_run": dry_run, "written": outcome.written}
     if outcome.batch is not None and outcome.written:
         report["batch_id"] = outcome.batch.pk
+    if report.get("conflict"):
+        return Status(409, report)
     return Status(200 if report["ok"] else 400, report)
 
 
@@ -165,11 +229,17 @@ def outcomes_upload(
     response=list[ObservationOut],
     summary="Observations the caller may see, filtered",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def outcomes_list(request: HttpRequest, filters: Query[ObservationFilters]):
     """Observations of the sites the caller may read (their own; all for BJA staff and
     research partners). ``from``/``to`` keep periods overlapping the range."""
-    queryset = observations_visible_to(request.user).filter(site__in=sites_for_user(request.user))
+    sites = sites_for_user(request.user)
+    problems = observation_filter_problems(
+        sites=sites, site=filters.site, metric=filters.metric, group=filters.group
+    )
+    if problems:
+        raise HttpError(400, " ".join(problems))
+    queryset = observations_visible_to(request.user).filter(site__in=sites)
     return observations_filter(
         queryset,
         site=filters.site,
@@ -287,7 +357,7 @@ def _analysis_out(analysis) -> dict[str, Any]:
     tags=["analyses"],
     summary="Analyses the caller may see",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def analyses_list(request: HttpRequest, site: str | None = None, metric: str | None = None):
     """Published analyses for anyone; unpublished ones too for the site's contributors, BJA
     staff and research partners."""
@@ -299,6 +369,14 @@ def analyses_list(request: HttpRequest, site: str | None = None, metric: str | N
     if metric:
         queryset = queryset.filter(metric__code=metric)
     return [_analysis_out(a) for a in queryset]
+
+
+def _stored_result_out(stored: dict | None) -> dict | None:
+    """The stored result in the current layout, or ``None`` when this code cannot read it."""
+    from evaluations.analyses.findings import read_stored
+
+    result = read_stored(stored)
+    return result.to_dict() if result is not None else None
 
 
 @router.get(
@@ -323,7 +401,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             "result_status": current.status,
             # Read through the typed class, so a result stored by an earlier version comes
             # out in the current layout.
-            "result": result_from_dict(current.result).to_dict() if current.result else None,
+            "result": _stored_result_out(current.result),
             "error": current.error,
             "input_hash": current.input_hash,
             "library_versions": current.library_versions,

@@ -7,6 +7,7 @@ injection). Public exports show suppressed small counts exactly as the public pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tablib
@@ -16,6 +17,7 @@ from evaluations.resources import OutcomeObservationResource
 from evaluations.selectors import observations_dataframe, suppress_small_counts
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -30,9 +32,13 @@ class Export:
 
 
 def cell_escape(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would otherwise evaluate; numbers pass through."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Neutralise a text cell a spreadsheet would otherwise evaluate, and drop control
+    characters (a NUL stored before uploads refused them would make the XLSX unwritable for
+    every visitor); numbers pass through."""
+    if isinstance(value, str):
+        value = CONTROL_CHARACTERS.sub("", value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 

@@ -71,9 +71,26 @@ class ObservationFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if sites is not None:
             self.fields["site"].queryset = sites
+        # An unknown value is refused with the values allowed, never silently dropped (which
+        # would widen the result to all data).
+        allowed = {
+            "site": [s.slug for s in self.fields["site"].queryset.order_by("slug")],
+            "metric": [m.code for m in self.fields["metric"].queryset.order_by("code")],
+            "group": [value for value, _ in OutcomeObservation.Group.choices],
+        }
+        for name, values in allowed.items():
+            self.fields[name].error_messages["invalid_choice"] = (
+                f'"%(value)s" is not a known {name}. Allowed: {", ".join(values) or "none yet"}.'
+            )
+        for name in ("date_from", "date_to"):
+            self.fields[name].error_messages["invalid"] = "Write the date as YYYY-MM-DD."
         for field in self.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "usa-select" if is_select else "usa-input")
+
+    def problems(self) -> list[str]:
+        """Each invalid parameter as "name: message", for a 400 answer."""
+        return [f"{name}: {' '.join(errors)}" for name, errors in self.errors.items()]
 
     def filters(self) -> dict:
         if not self.is_valid():

@@ -176,6 +176,12 @@ class UploadBatch(models.Model):
     report = models.JSONField(default=dict, blank=True)
     progress_percent = models.PositiveSmallIntegerField(default=0)
     progress_message = models.CharField(max_length=200, blank=True)
+    failure_reason = models.TextField(
+        blank=True, help_text="Why the batch failed, in the analyst's terms."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the work on this batch."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     validated_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)

@@ -193,3 +193,21 @@ def published_analyses_for_strategy(page) -> list:
             analysis.direction_label = EffectDirection(item.direction).label
             items.append(analysis)
     return items
+
+
+def observation_filter_problems(
+    *, sites: QuerySet, site: str | None, metric: str | None, group: str | None
+) -> list[str]:
+    """Filter values that name nothing the caller may see, each with the allowed values, so
+    an API call with a typo is refused instead of silently returning other data."""
+    problems = []
+    if site and not sites.filter(slug=site).exists():
+        allowed = ", ".join(sites.order_by("slug").values_list("slug", flat=True))
+        problems.append(f'site: "{site}" is not a site you may read. Allowed: {allowed}.')
+    if metric and not OutcomeMetric.objects.filter(code=metric).exists():
+        allowed = ", ".join(OutcomeMetric.objects.order_by("code").values_list("code", flat=True))
+        problems.append(f'metric: "{metric}" is not a metric code. Allowed: {allowed}.')
+    if group and group not in OutcomeObservation.Group.values:
+        allowed = ", ".join(OutcomeObservation.Group.values)
+        problems.append(f'group: "{group}" is not a group. Allowed: {allowed}.')
+    return problems

@@ -9,20 +9,28 @@ whole import back.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from evaluations.batches import (
+    BatchStateError,
+    ProgressRecorder,
+    batch_fail,
+    batch_is_stalled,
+    batch_transition,
+)
 from evaluations.models import ObservationHistory, OutcomeMetric, OutcomeObservation, UploadBatch
 from evaluations.permissions import (
     user_can_publish,
@@ -30,7 +38,13 @@ from evaluations.permissions import (
     user_can_upload_for,
 )
 from evaluations.signals import observations_changed
-from evaluations.uploads.reader import UnreadableFile, file_format_detect, sha256_of, upload_read
+from evaluations.uploads.reader import (
+    UnreadableFile,
+    UploadLimits,
+    file_format_detect,
+    sha256_of,
+    upload_read,
+)
 from evaluations.uploads.report import report_build
 from evaluations.uploads.validation import (
     KEY_COLUMNS,
@@ -48,8 +62,22 @@ SAMPLE_CHANGES = 20
 Progress = Callable[[int, str], None]
 
 
-class RollbackRefused(ValueError):
+class RollbackRefused(BatchStateError):
     """The batch cannot be rolled back as asked (wrong status or later changes on top)."""
+
+
+class UploadConflict(Exception):
+    """Another upload or a rollback changed the same rows while this one was being written."""
+
+
+CONFLICT_MESSAGE = (
+    "Another upload or a rollback changed some of the same rows of {site} at the same "
+    "moment; nothing from this file was written."
+)
+CONFLICT_FIX = (
+    "Open the list of upload batches to see what was imported, then upload the file again; "
+    "the new check will show what it would change now."
+)
 
 
 @dataclass
@@ -91,7 +119,37 @@ def catalogue_for(site: GranteeSite) -> Catalogue:
         for m in OutcomeMetric.objects.only("id", "code", "unit_kind", "aggregation")
     }
     slugs = tuple(GranteeSite.objects.values_list("slug", flat=True))
-    return Catalogue(metrics=metrics, site_slug=site.slug, site_id=site.pk, all_site_slugs=slugs)
+    return Catalogue(
+        metrics=metrics,
+        site_slug=site.slug,
+        site_id=site.pk,
+        all_site_slugs=slugs,
+        date_min=settings.PORTAL_UPLOAD_EARLIEST_DATE,
+        date_max=settings.PORTAL_UPLOAD_LATEST_DATE,
+        value_max=settings.PORTAL_UPLOAD_MAX_VALUE,
+        cell_max_chars=settings.PORTAL_UPLOAD_MAX_CELL_CHARS,
+    )
+
+
+def upload_limits() -> UploadLimits:
+    """The size limits of the settings, checked by the reader before it reads everything."""
+    return UploadLimits(
+        max_bytes=settings.PORTAL_UPLOAD_MAX_BYTES,
+        max_columns=settings.PORTAL_UPLOAD_MAX_COLUMNS,
+        max_header_chars=settings.PORTAL_UPLOAD_MAX_HEADER_CHARS,
+        max_cell_chars=settings.PORTAL_UPLOAD_MAX_CELL_CHARS,
+        max_rows=settings.PORTAL_UPLOAD_MAX_ROWS,
+        xlsx_max_uncompressed_bytes=settings.PORTAL_UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES,
+        json_max_depth=settings.PORTAL_UPLOAD_JSON_MAX_DEPTH,
+    )
+
+
+def unreadable_result(exc: UnreadableFile) -> ValidationResult:
+    """A file the reader refused, as a validation result with one error."""
+    return ValidationResult(
+        frame=pd.DataFrame(columns=["row", *KEY_COLUMNS, "value", "denominator", "notes"]),
+        errors=[Problem(exc.row, exc.column, "", exc.message, exc.fix)],
+    )
 
 
 def _existing_frame(site: GranteeSite, frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,14 +249,10 @@ def upload_plan(
     catalogue = catalogue_for(site)
     report_progress(5, "Reading and checking the file")
     try:
-        result = upload_validate(upload_read(stream, file_name=file_name), catalogue)
+        raw = upload_read(stream, file_name=file_name, limits=upload_limits())
+        result = upload_validate(raw, catalogue)
     except UnreadableFile as exc:
-        result = ValidationResult(
-            frame=pd.DataFrame(columns=["row", *KEY_COLUMNS, "value", "denominator", "notes"]),
-            errors=[
-                Problem(1, "", "", str(exc), "Save the file as CSV (UTF-8) or XLSX and retry.")
-            ],
-        )
+        result = unreadable_result(exc)
     report_progress(40, "Comparing with stored data")
     new, updated, unchanged = _diff(site, result.frame)
     previous = _previous_import(site, sha256)
@@ -375,64 +429,112 @@ def _signal_on_commit(site, codes, areas, batch, action) -> None:
     )
 
 
-def _batch_apply_plan(
-    batch: UploadBatch, plan: UploadPlan, user, progress: Progress | None
-) -> UploadBatch:
-    """Store the plan's report on the batch and, when valid and new, write it atomically."""
-    report_progress = progress or (lambda percent, message: None)
-    batch.report = plan.report
-    batch.rows_total = plan.result.rows_total
-    batch.rows_rejected = plan.result.rows_rejected
-    batch.rows_new, batch.rows_updated, batch.rows_unchanged = 0, 0, plan.unchanged
-    previous_status = batch.status
-    if not plan.ok:
-        batch.status = UploadBatch.Status.FAILED
-        batch.rows_new, batch.rows_updated = len(plan.new), len(plan.updated)
-        batch.progress_percent, batch.progress_message = 100, "The file has errors"
-        batch.save()
-        _audit_batch(batch, "ips.upload.import_failed", user, previous_status)
-        return batch
-    if plan.previous:
-        batch.status = UploadBatch.Status.VALIDATED
-        batch.progress_percent, batch.progress_message = 100, "Imported before; nothing changed"
-        batch.save()
-        return batch
-    with transaction.atomic():
-        _plan_write(plan, batch, user, report_progress)
-        batch.rows_new, batch.rows_updated = len(plan.new), len(plan.updated)
-        batch.status = UploadBatch.Status.IMPORTED
-        batch.imported_at = timezone.now()
-        batch.progress_percent, batch.progress_message = 100, "Imported"
-        batch.save()
-        _audit_batch(batch, "ips.upload.import", user, previous_status)
-        codes, areas = _changed_scope(plan)
-        _signal_on_commit(plan.site, codes, areas, batch, "imported")
+def _plan_fingerprint(new: pd.DataFrame, updated: pd.DataFrame, unchanged: int):
+    rows = frozenset(int(r) for r in new["row"])
+    changes = frozenset(
+        zip(
+            updated["row"].astype(int).tolist(),
+            updated["id"].astype(int).tolist(),
+            pd.to_numeric(updated["old_value"]).tolist(),
+            strict=True,
+        )
+    ) if len(updated) else frozenset()  # fmt: skip
+    return rows, changes, unchanged
+
+
+def _plan_still_holds(plan: UploadPlan) -> bool:
+    """Whether the stored rows are still as they were when the plan was made."""
+    now = _plan_fingerprint(*_diff(plan.site, plan.result.frame))
+    return now == _plan_fingerprint(plan.new, plan.updated, plan.unchanged)
+
+
+def _conflict_report(plan: UploadPlan, message: str) -> dict[str, Any]:
+    problem = Problem(0, "", "", message, CONFLICT_FIX)
+    return plan.report | {
+        "ok": False,
+        "conflict": True,
+        "errors": [problem.to_dict()],
+        "errors_total": 1,
+    }
+
+
+def _batch_write(batch: UploadBatch, plan: UploadPlan, user, progress: Progress) -> UploadBatch:
+    """Write a valid plan in one transaction, holding the site's lock so imports and
+    rollbacks of one site never interleave; refuse if the stored rows changed since the plan
+    was made (another upload or a rollback got there first)."""
+    try:
+        with transaction.atomic():
+            GranteeSite.objects.select_for_update().filter(pk=plan.site.pk).first()
+            if not _plan_still_holds(plan):
+                raise UploadConflict(CONFLICT_MESSAGE.format(site=plan.site.slug))
+            phase = progress.writing() if isinstance(progress, ProgressRecorder) else nullcontext()
+            with phase:
+                _plan_write(plan, batch, user, progress)
+            batch_transition(
+                batch,
+                UploadBatch.Status.IMPORTED,
+                message="Imported",
+                progress_percent=100,
+                rows_new=len(plan.new),
+                rows_updated=len(plan.updated),
+                imported_at=timezone.now(),
+            )
+            codes, areas = _changed_scope(plan)
+            _signal_on_commit(plan.site, codes, areas, batch, "imported")
+    except IntegrityError as exc:
+        # Without row locks (SQLite) the loser of a race hits the natural-key constraint.
+        raise UploadConflict(CONFLICT_MESSAGE.format(site=plan.site.slug)) from exc
     return batch
 
 
-def _audit_batch(
-    batch: UploadBatch, action: str, user, previous_status: str, extra: dict | None = None
-) -> None:
-    """One audit entry per status change of a batch, with its counts at that moment."""
-    audit_record(
-        instance=batch,
-        action=action,
-        user=user,
-        changes={
-            "site": batch.site.slug,
-            "file_name": batch.file_name,
-            "sha256": batch.sha256,
-            "status": [previous_status, batch.status],
-            "rows": {
-                "total": batch.rows_total,
-                "new": batch.rows_new,
-                "updated": batch.rows_updated,
-                "unchanged": batch.rows_unchanged,
-                "rejected": batch.rows_rejected,
-            },
-            **(extra or {}),
-        },
+def _batch_apply_plan(
+    batch: UploadBatch, plan: UploadPlan, user, progress: Progress | None
+) -> UploadBatch:
+    """Store the plan's report on the batch and, when valid and new, write it atomically.
+
+    The batch ends imported, validated (identical file imported before) or failed with its
+    reason; a conflict or an unexpected error is raised after the batch is marked failed.
+    """
+    report_progress = progress or (lambda percent, message: None)
+    report = plan.report | {"batch_id": batch.pk}
+    UploadBatch.objects.filter(pk=batch.pk).update(
+        report=report,
+        rows_total=plan.result.rows_total,
+        rows_rejected=plan.result.rows_rejected,
+        rows_unchanged=plan.unchanged,
     )
+    batch.report = report
+    if not plan.ok:
+        return batch_transition(
+            batch,
+            UploadBatch.Status.FAILED,
+            message="The file has errors",
+            failure_reason="The file has errors; nothing was written.",
+            progress_percent=100,
+            rows_new=len(plan.new),
+            rows_updated=len(plan.updated),
+        )
+    if plan.previous:
+        return batch_transition(
+            batch,
+            UploadBatch.Status.VALIDATED,
+            message="Imported before; nothing changed",
+            progress_percent=100,
+        )
+    try:
+        return _batch_write(batch, plan, user, report_progress)
+    except UploadConflict as exc:
+        batch.report = _conflict_report(plan, str(exc)) | {"batch_id": batch.pk}
+        batch_fail(batch, str(exc))
+        UploadBatch.objects.filter(pk=batch.pk).update(report=batch.report)
+        raise
+    except Exception as exc:
+        batch_fail(
+            batch,
+            f"The import failed ({type(exc).__name__}) and was rolled back; nothing was "
+            "changed. Try again; if it fails again, send the file to the portal team.",
+        )
+        raise
 
 
 def _require_upload_permission(user, site: GranteeSite) -> None:
@@ -454,7 +556,8 @@ def outcome_upload(
 
     Used by the API and the command. ``user`` None means the command runs without --user,
     as the operator; permission checks then do not apply. A failed file is recorded as a
-    failed batch so every attempt is traceable; a dry run records nothing.
+    failed batch so every attempt is traceable; a dry run records nothing. A conflicting
+    concurrent write returns a report with ``conflict`` set and changes nothing.
     """
     if user is not None:
         _require_upload_permission(user, site)
@@ -463,7 +566,7 @@ def outcome_upload(
         return UploadOutcome(plan.report, None, False)
     if plan.previous and plan.ok:
         return UploadOutcome(plan.report, plan.previous, False)
-    batch = UploadBatch(
+    batch = UploadBatch.objects.create(
         site=site,
         uploaded_by=user,
         file_name=file_name[:255],
@@ -471,11 +574,13 @@ def outcome_upload(
         file_format=plan.file_format,
         source=source,
         validated_at=timezone.now(),
+        status=UploadBatch.Status.IMPORTING,
+        heartbeat_at=timezone.now(),
     )
-    batch.save()
-    batch = _batch_apply_plan(batch, plan, user, progress)
-    batch.report["batch_id"] = batch.pk
-    UploadBatch.objects.filter(pk=batch.pk).update(report=batch.report)
+    try:
+        batch = _batch_apply_plan(batch, plan, user, progress)
+    except UploadConflict:
+        return UploadOutcome(batch.report, batch, False)
     return UploadOutcome(batch.report, batch, batch.status == UploadBatch.Status.IMPORTED)
 
 
@@ -502,19 +607,11 @@ def outcome_upload_receive(
         source=source,
         status=UploadBatch.Status.QUEUED,
         progress_message="Waiting to be checked",
+        heartbeat_at=timezone.now(),
     )
     batch.stored_file.save(file_name.rsplit("/", 1)[-1][:100], upload, save=False)
     batch.save()
     return batch
-
-
-def _batch_progress(batch: UploadBatch) -> Progress:
-    def update(percent: int, message: str) -> None:
-        UploadBatch.objects.filter(pk=batch.pk).update(
-            progress_percent=percent, progress_message=message[:200]
-        )
-
-    return update
 
 
 def _batch_stream(batch: UploadBatch) -> BinaryIO:
@@ -525,69 +622,102 @@ def _batch_stream(batch: UploadBatch) -> BinaryIO:
 def outcome_upload_validate(*, batch: UploadBatch) -> UploadBatch:
     """Check a received batch's file and store the preview report (writes no observations).
 
-    Status becomes ``validated`` or ``failed``.
+    Status becomes ``validated`` or ``failed`` (with the reason), whatever happens.
     """
-    UploadBatch.objects.filter(pk=batch.pk).update(status=UploadBatch.Status.VALIDATING)
-    stream = _batch_stream(batch)
+    batch_transition(batch, UploadBatch.Status.VALIDATING, progress_percent=0, message="Starting")
+    recorder = ProgressRecorder(batch)
     try:
-        plan = upload_plan(
-            site=batch.site, stream=stream, file_name=batch.file_name,
-            progress=_batch_progress(batch),
-        )  # fmt: skip
-    finally:
-        batch.stored_file.close()
+        stream = _batch_stream(batch)
+        try:
+            plan = upload_plan(
+                site=batch.site, stream=stream, file_name=batch.file_name, progress=recorder
+            )
+        finally:
+            batch.stored_file.close()
+    except Exception as exc:
+        batch_fail(
+            batch,
+            f"The check stopped unexpectedly ({type(exc).__name__}); nothing was written. "
+            "Retry; if it fails again, send the file to the portal team.",
+        )
+        raise
+    report = plan.report | {"batch_id": batch.pk}
+    fields = {
+        "report": report,
+        "rows_total": plan.result.rows_total,
+        "rows_new": len(plan.new),
+        "rows_updated": len(plan.updated),
+        "rows_unchanged": plan.unchanged,
+        "rows_rejected": plan.result.rows_rejected,
+        "validated_at": timezone.now(),
+        "progress_percent": 100,
+    }
+    if plan.ok:
+        return batch_transition(
+            batch, UploadBatch.Status.VALIDATED, message="Checked; ready to import", **fields
+        )
+    return batch_transition(
+        batch,
+        UploadBatch.Status.FAILED,
+        message="The file has errors",
+        failure_reason="The file has errors; nothing was written.",
+        **fields,
+    )
+
+
+def outcome_upload_confirm(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadBatch:
+    """Claim a validated batch for import (who may, then whether it may), so a second click,
+    a rolled-back batch or a batch already importing is refused before any work starts."""
+    _require_upload_permission(user, batch.site)
     batch.refresh_from_db()
-    batch.report = plan.report | {"batch_id": batch.pk}
-    batch.rows_total = plan.result.rows_total
-    batch.rows_new, batch.rows_updated = len(plan.new), len(plan.updated)
-    batch.rows_unchanged, batch.rows_rejected = plan.unchanged, plan.result.rows_rejected
-    batch.status = UploadBatch.Status.VALIDATED if plan.ok else UploadBatch.Status.FAILED
-    batch.validated_at = timezone.now()
-    batch.progress_percent = 100
-    batch.progress_message = "Checked; ready to import" if plan.ok else "The file has errors"
-    batch.save()
-    _audit_batch(batch, "ips.upload.validate", batch.uploaded_by, UploadBatch.Status.VALIDATING)
-    return batch
+    if batch.status == UploadBatch.Status.VALIDATED and (batch.report or {}).get("previous_import"):
+        raise BatchStateError("This identical file was imported before; there is nothing to do.")
+    return batch_transition(
+        batch, UploadBatch.Status.IMPORTING, progress_percent=0, message="Waiting to import"
+    )
 
 
 def outcome_upload_import(
     *, batch: UploadBatch, user: AbstractBaseUser, progress: Progress | None = None
 ) -> UploadBatch:
-    """Import a validated batch. The file is checked again against the data as it is now
-    (someone may have imported in between), then written in one transaction."""
+    """Import a batch claimed by ``outcome_upload_confirm`` (a validated batch is claimed
+    here). The file is checked again against the data as it is now, then written in one
+    transaction. A conflict leaves the batch failed with its reason and is raised."""
     _require_upload_permission(user, batch.site)
-    if batch.status not in (UploadBatch.Status.VALIDATED, UploadBatch.Status.IMPORTING):
-        raise ValueError(f"Batch {batch.pk} is {batch.get_status_display()}, not validated.")
-    UploadBatch.objects.filter(pk=batch.pk).update(status=UploadBatch.Status.IMPORTING)
-    report_progress = progress or _batch_progress(batch)
-    stream = _batch_stream(batch)
-    try:
-        plan = upload_plan(
-            site=batch.site, stream=stream, file_name=batch.file_name, progress=report_progress
-        )
-    finally:
-        batch.stored_file.close()
     batch.refresh_from_db()
+    if batch.status != UploadBatch.Status.IMPORTING:
+        batch = outcome_upload_confirm(batch=batch, user=user)
+    report_progress = progress or ProgressRecorder(batch)
     try:
-        batch = _batch_apply_plan(batch, plan, user, report_progress)
-    except Exception:
-        UploadBatch.objects.filter(pk=batch.pk).update(
-            status=UploadBatch.Status.FAILED,
-            progress_message="The import failed and was rolled back; nothing was changed.",
-        )
-        batch.refresh_from_db()
-        _audit_batch(batch, "ips.upload.import_failed", user, UploadBatch.Status.IMPORTING)
+        stream = _batch_stream(batch)
+        try:
+            plan = upload_plan(
+                site=batch.site, stream=stream, file_name=batch.file_name, progress=report_progress
+            )
+        finally:
+            batch.stored_file.close()
+    except Exception as exc:
+        batch_fail(batch, f"The file could not be read again ({type(exc).__name__}).")
         raise
-    batch.report["batch_id"] = batch.pk
-    UploadBatch.objects.filter(pk=batch.pk).update(report=batch.report)
-    return batch
+    return _batch_apply_plan(batch, plan, user, report_progress)
 
 
-def outcome_rows_stream(rows: list[dict[str, Any]]) -> io.BytesIO:
-    """JSON rows as a stream the reader accepts, so API JSON takes the same path as files."""
-    import json
-
-    return io.BytesIO(json.dumps(rows, default=str).encode())
+def upload_batch_retry(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadBatch:
+    """Queue a stalled batch (its worker died) to be checked again. Its import, one
+    transaction, wrote nothing, so checking again and confirming is safe."""
+    _require_upload_permission(user, batch.site)
+    batch.refresh_from_db()
+    if not batch_is_stalled(batch):
+        raise BatchStateError(
+            f"Batch {batch.pk} is {batch.get_status_display().lower()} and not stalled; "
+            "there is nothing to retry."
+        )
+    return batch_transition(
+        batch,
+        UploadBatch.Status.QUEUED,
+        progress_percent=0,
+        message="Queued again after the work stopped",
+    )
 
 
 # --- Rollback and publication --------------------------------------------------------------
@@ -604,9 +734,14 @@ def upload_batch_rollback(
     if not user_can_rollback(user, batch):
         raise PermissionDenied("Only BJA staff or the site's own contributors may roll back.")
     with transaction.atomic():
+        # The site's lock first, as imports take it: a rollback never interleaves with one.
+        GranteeSite.objects.select_for_update().filter(pk=batch.site_id).first()
         batch = UploadBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != UploadBatch.Status.IMPORTED:
-            raise RollbackRefused(f"Batch {batch.pk} is {batch.get_status_display()}.")
+            raise RollbackRefused(
+                f"Batch {batch.pk} is {batch.get_status_display().lower()}; only an imported "
+                "batch can be rolled back."
+            )
         history = list(
             ObservationHistory.objects.filter(batch=batch, action=ObservationHistory.Action.UPDATED)
             .select_related("observation")
@@ -661,16 +796,14 @@ def upload_batch_rollback(
         deleted_rows = created.count()
         ObservationHistory.objects.filter(observation__created_batch=batch).delete()
         created.delete()
-        batch.status = UploadBatch.Status.ROLLED_BACK
-        batch.rolled_back_at = timezone.now()
-        batch.rolled_back_by = user if user.is_authenticated else None
-        batch.save()
-        _audit_batch(
+        batch_transition(
             batch,
-            "ips.upload.rollback",
-            user,
-            UploadBatch.Status.IMPORTED,
-            extra={"rows_restored": len(restored), "rows_deleted": deleted_rows},
+            UploadBatch.Status.ROLLED_BACK,
+            actor=user,
+            audit={"rows_restored": len(restored), "rows_deleted": deleted_rows},
+            message="Rolled back",
+            rolled_back_at=timezone.now(),
+            rolled_back_by=user if user.is_authenticated else None,
         )
         _signal_on_commit(
             batch.site, set(scope["metric"]), set(scope["area"]), batch, "rolled_back"

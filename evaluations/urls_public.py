@@ -18,14 +18,14 @@ from evaluations.analyses import views as analysis_views  # noqa: E402
 
 urlpatterns += [
     path("evaluations/", analysis_views.analyses_landing, name="evaluations_landing"),
-    path("evaluations/analyses/<int:pk>/", analysis_views.analysis_detail, name="analysis_detail"),
+    path("evaluations/analyses/<id:pk>/", analysis_views.analysis_detail, name="analysis_detail"),
     path(
-        "evaluations/analyses/<int:pk>/data.csv",
+        "evaluations/analyses/<id:pk>/data.csv",
         analysis_views.analysis_data_csv,
         name="analysis_data_csv",
     ),
     path(
-        "evaluations/analyses/<int:pk>/chart-<slug:slug>.csv",
+        "evaluations/analyses/<id:pk>/chart-<slug:slug>.csv",
         analysis_views.analysis_chart_csv,
         name="analysis_chart_csv",
     ),

@@ -20,10 +20,11 @@ app_name = "evaluations_admin"
 admin_urlpatterns = [
     path("", admin_views.batch_index, name="batches"),
     path("upload/", admin_views.upload, name="upload"),
-    path("batches/<int:pk>/", admin_views.batch_detail, name="batch"),
-    path("batches/<int:pk>/progress.json", admin_views.batch_progress, name="batch_progress"),
-    path("batches/<int:pk>/confirm/", admin_views.batch_confirm, name="batch_confirm"),
-    path("batches/<int:pk>/rollback/", admin_views.batch_rollback, name="batch_rollback"),
+    path("batches/<id:pk>/", admin_views.batch_detail, name="batch"),
+    path("batches/<id:pk>/progress.json", admin_views.batch_progress, name="batch_progress"),
+    path("batches/<id:pk>/confirm/", admin_views.batch_confirm, name="batch_confirm"),
+    path("batches/<id:pk>/rollback/", admin_views.batch_rollback, name="batch_rollback"),
+    path("batches/<id:pk>/retry/", admin_views.batch_retry, name="batch_retry"),
     path(
         "template.<str:file_format>",
         admin_views.template_download,

@@ -8,6 +8,7 @@ Each domain app contributes a ``router`` in its ``api`` module (and optionally
 from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from portal.registry import portal_app_modules
 
@@ -21,6 +22,13 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_parameters(request, exc: ValidationError):
+    """Malformed or out-of-range parameters are the caller's mistake: 400, with each
+    problem's location, message and (for ranges and choices) the allowed values."""
+    return api.create_response(request, {"detail": exc.errors}, status=400)
 
 
 def _mount_domain_routers() -> None:

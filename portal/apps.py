@@ -16,6 +16,9 @@ class PortalConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
         register_source(GranteeSiteSource())
+        # ``<id:pk>`` in every app's URLs: ids a database can hold (see query_params).
+        import portal.query_params  # noqa: F401
+
         # Memberships change through the admin, the demo loader and scripts alike; whichever
         # way, the site's media group must follow, so this one rule lives on the model.
         from portal.models import SiteMembership

@@ -21,9 +21,10 @@ from wagtail.log_actions import log
 
 # name → (label in the report's filter, message in the history listing)
 IPS_LOG_ACTIONS: dict[str, tuple[str, str]] = {
+    "ips.upload.status": ("Outcome upload status", "An outcome data upload changed status"),
     "ips.upload.validate": ("Check outcome upload", "Checked an outcome data upload"),
     "ips.upload.import": ("Import outcome data", "Imported outcome data"),
-    "ips.upload.import_failed": ("Outcome import failed", "An outcome data import failed"),
+    "ips.upload.fail": ("Outcome upload failed", "An outcome data upload failed"),
     "ips.upload.rollback": ("Roll back outcome data", "Rolled back an outcome data import"),
     "ips.data.publish": ("Publish outcome data", "Published outcome data"),
     "ips.data.withdraw": ("Withdraw outcome data", "Withdrew outcome data from public view"),

@@ -15,6 +15,7 @@ from django.http import QueryDict
 from evaluations.directions import EffectDirection
 from evaluations.models import OutcomeMetric
 from portal.indexing import doc_type_labels
+from portal.query_params import ascii_int
 from search.backends import get_search_backend
 from search.backends.base import (
     DIRECTIONS,
@@ -132,7 +133,7 @@ def _validate_values(facet: str, values: list[str]) -> str | None:
     if len(values) > MAX_VALUES_PER_FACET:
         return f"{facet}: at most {MAX_VALUES_PER_FACET} values."
     if facet == "year":
-        bad = [v for v in values if not (v.isdigit() and 1990 <= int(v) <= 2100)]
+        bad = [v for v in values if ascii_int(v, minimum=1990, maximum=2100) is None]
         return f"year: {', '.join(bad)} is not a year between 1990 and 2100." if bad else None
     if facet == "direction":
         allowed: set[str] = set(DIRECTIONS)
@@ -193,10 +194,11 @@ def search_query_parse(params: QueryDict, *, page_size: int = 20) -> ParsedSearc
 def _positive_int(raw: str | None, name: str, errors: list[str], *, default: int, maximum: int):
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    value = ascii_int(raw, minimum=1, maximum=maximum)
+    if value is None:
         errors.append(f"{name}: must be a whole number from 1 to {maximum}.")
         return default
-    return int(raw)
+    return value
 
 
 def search_run(query: SearchQuery) -> SearchResults:

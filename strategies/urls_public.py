@@ -8,7 +8,7 @@ from strategies.feeds import StrategyFeed
 urlpatterns = [
     path("strategies/feed/", StrategyFeed(), name="strategies_feed"),
     path(
-        "strategies/tables/<int:page_id>/<uuid:block_id>.csv",
+        "strategies/tables/<id:page_id>/<uuid:block_id>.csv",
         views.strategy_table_csv,
         name="strategies_table_csv",
     ),

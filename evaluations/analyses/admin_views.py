@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
 from django.views.decorators.http import require_POST
 
+from evaluations.analyses.findings import read_stored
 from evaluations.analyses.forms import AnalysisForm, SourceForm
 from evaluations.analyses.permissions import (
     analyses_visible_to,
@@ -29,7 +30,6 @@ from evaluations.analyses.services import (
 )
 from evaluations.analyses.versions import pending_versions, public_version, version_comparison
 from evaluations.models import AnalysisResult
-from evaluations.stats import result_from_dict
 
 
 def _public_url(analysis) -> str:
@@ -106,7 +106,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "analysis": analysis,
             "current": current,
-            "result": result_from_dict(current.result) if current and current.result else None,
+            "result": read_stored(current.result) if current else None,
             "history": analysis.results.order_by("-created_at", "-pk")[:20],
             "can_run": user_can_run_analysis(request.user, analysis),
             "can_publish": user_can_publish_analysis(request.user),

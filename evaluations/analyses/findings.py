@@ -10,6 +10,7 @@ exact numbers.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,24 @@ StoredResult = EstimateResult | Mapping[str, Any]
 def as_result(result: StoredResult) -> EstimateResult:
     """The typed result: stored JSON goes through ``result_from_dict`` (the only reader)."""
     return result if isinstance(result, EstimateResult) else result_from_dict(result)
+
+
+logger = logging.getLogger(__name__)
+
+
+def read_stored(result: StoredResult | None) -> EstimateResult | None:
+    """The typed result, or ``None`` when nothing is stored or this code cannot read it (a
+    ``schema_version`` newer than it knows, an unknown ``result_type``, a damaged payload).
+
+    Pages, lists, the API and the search index use this so that one unreadable result reads
+    as "no result" (and is logged) instead of breaking every page that lists it."""
+    if not result:
+        return None
+    try:
+        return as_result(result)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        logger.warning("Stored analysis result cannot be read: %s", exc)
+        return None
 
 
 # Maryland Scientific Methods Scale level and a reason, per design (docs/reading-findings.md).
@@ -228,6 +247,15 @@ def finding_sentence(
         "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
         f"net of the comparison series ({_months(n_post)} of data after)",
     }.get(design, f"in the {_months(n_post)} after the strategy began")
+    if n_post <= 0:
+        # The month counts are unknown (a list reads the stored result without its rows, and a
+        # difference-in-differences result does not store them): say nothing rather than "0".
+        when = {
+            "pre_post": "after the strategy began, compared with before",
+            "its": "when the strategy began, compared with the earlier trend",
+            "its_with_comparison": "when the strategy began, compared with the earlier trend "
+            "and net of the comparison series",
+        }.get(design, "after the strategy began")
     if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
     verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)

@@ -38,9 +38,9 @@ class AnalysisSource(SearchSource):
 
     def to_document(self, obj: Analysis) -> SearchDocument | None:
         stored = selectors.current_result(obj)
-        if stored is None or not stored.result:
+        result = findings.read_stored(stored.result) if stored is not None else None
+        if result is None:
             return None
-        result = findings.as_result(stored.result)
         head = findings.headline(result)
         finding = presentation.finding_for(obj, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)

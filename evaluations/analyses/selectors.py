@@ -91,7 +91,9 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     stored = current_result(analysis)
     if not has_estimates(stored):
         return None
-    result = findings.as_result(stored.result)
+    result = findings.read_stored(stored.result)
+    if result is None:
+        return None
     return ListedAnalysis(
         analysis=analysis,
         finding=presentation.finding_for(analysis, result),

@@ -9,12 +9,12 @@ from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
-from evaluations.analyses.findings import is_finite_number
+from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.versions import approved_versions
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
-from evaluations.stats import DEFAULT_ALPHA, confidence_label, result_from_dict
+from evaluations.stats import DEFAULT_ALPHA, confidence_label
 from portal.models import GranteeSite
 
 DIRECTIONS = EffectDirection.choices
@@ -105,13 +105,18 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
     page = None
+    unreadable = False
     if selectors.has_estimates(stored):
-        exact = selectors.viewer_gets_exact_counts(request.user, analysis)
-        page = presentation.result_page(analysis, stored, suppress=not exact)
+        if read_stored(stored.result) is None:
+            unreadable = True
+        else:
+            exact = selectors.viewer_gets_exact_counts(request.user, analysis)
+            page = presentation.result_page(analysis, stored, suppress=not exact)
     context = {
         "analysis": analysis,
         "stored": stored,
         "page": page,
+        "unreadable": unreadable,
         "csv_name": csv_filename(analysis.pk),
         "versions": list(approved_versions(analysis).defer("data", "result")),
     }
@@ -135,10 +140,11 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     stored = selectors.current_result(analysis)
     if not selectors.has_estimates(stored):
         raise Http404("This analysis has no result yet.")
+    result = read_stored(stored.result)
+    if result is None:
+        raise Http404("This analysis's stored result cannot be read.")
     exact = selectors.viewer_gets_exact_counts(request.user, analysis)
-    for chart in presentation.chart_tables(
-        analysis, result_from_dict(stored.result), stored.data or [], suppress=not exact
-    ):
+    for chart in presentation.chart_tables(analysis, result, stored.data or [], suppress=not exact):
         if chart.slug == slug:
             return _csv_response(
                 presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv"

@@ -13,11 +13,11 @@ from evaluations.analyses.permissions import analyses_visible_to, sites_user_can
 admin_urlpatterns = [
     path("", admin_views.analysis_index, name="index"),
     path("new/", admin_views.analysis_create_view, name="create"),
-    path("<int:pk>/", admin_views.analysis_detail, name="detail"),
-    path("<int:pk>/run/", admin_views.analysis_run_view, name="run"),
-    path("<int:pk>/publish/", admin_views.analysis_publish_view, name="publish"),
+    path("<id:pk>/", admin_views.analysis_detail, name="detail"),
+    path("<id:pk>/run/", admin_views.analysis_run_view, name="run"),
+    path("<id:pk>/publish/", admin_views.analysis_publish_view, name="publish"),
     path(
-        "<int:pk>/versions/<int:result_pk>/review/",
+        "<id:pk>/versions/<id:result_pk>/review/",
         admin_views.analysis_version_review_view,
         name="review",
     ),

@@ -3,6 +3,7 @@ the environment (see ``env.py``), with safe development defaults."""
 
 from __future__ import annotations
 
+import datetime
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -191,6 +192,27 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Public views show counts from 1 to this value minus one as "<10" (see DOMAIN: privacy).
 PORTAL_SMALL_COUNT_THRESHOLD = int(os.environ.get("PORTAL_SMALL_COUNT_THRESHOLD", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Upload limits, checked before a file is read in full (docs/uploading-outcome-data.md).
+PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+PORTAL_UPLOAD_MAX_COLUMNS = int(os.environ.get("PORTAL_UPLOAD_MAX_COLUMNS", "50"))
+PORTAL_UPLOAD_MAX_HEADER_CHARS = int(os.environ.get("PORTAL_UPLOAD_MAX_HEADER_CHARS", "4000"))
+PORTAL_UPLOAD_MAX_CELL_CHARS = int(os.environ.get("PORTAL_UPLOAD_MAX_CELL_CHARS", "2000"))
+PORTAL_UPLOAD_MAX_ROWS = int(os.environ.get("PORTAL_UPLOAD_MAX_ROWS", "1000000"))
+PORTAL_UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("PORTAL_UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES", 300 * 1024 * 1024)
+)
+PORTAL_UPLOAD_JSON_MAX_DEPTH = 3  # a list of row objects inside {"rows": [...]}
+PORTAL_UPLOAD_MAX_VALUE = float(os.environ.get("PORTAL_UPLOAD_MAX_VALUE", "1e12"))
+# Plausible periods: earlier or later dates are typos or placeholders (0001-01-01, 9999-12-31).
+PORTAL_UPLOAD_EARLIEST_DATE = datetime.date.fromisoformat(
+    os.environ.get("PORTAL_UPLOAD_EARLIEST_DATE", "1990-01-01")
+)
+PORTAL_UPLOAD_LATEST_DATE = datetime.date.fromisoformat(
+    os.environ.get("PORTAL_UPLOAD_LATEST_DATE", f"{datetime.date.today().year + 2}-12-31")
+)
+# A running upload whose progress has not moved for this long lost its worker; it is offered
+# a retry.
+PORTAL_UPLOAD_STALLED_SECONDS = int(os.environ.get("PORTAL_UPLOAD_STALLED_SECONDS", "600"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Security headers that hold in every environment ---------------------------------------

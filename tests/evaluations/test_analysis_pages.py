@@ -159,3 +159,54 @@ def test_page_is_fast_and_does_not_recompute(
         monkeypatch.setattr(stats, name, boom)
     with django_assert_max_num_queries(12):
         assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"schema_version": 99}, {"result_type": "bogus"}, {"estimate": "not a number"}],
+)
+def test_unreadable_stored_result_reads_as_no_result_everywhere(
+    client, site_a, strategy_index, bja_user, damage
+):
+    """One stored result this code cannot read (written by a newer version, or damaged) must
+    not break the landing list, its CSV, /compare/, the strategy page or the API (all answered
+    500 before): it reads as "no result" and the other analyses still show."""
+    from evaluations.analyses.search_source import AnalysisSource
+    from evaluations.models import AnalysisResult
+
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Focused deterrence")
+    good = make_analysis(site=site_a, strategy=page, title="Readable result")
+    bad = make_analysis(site=site_a, strategy=page, design="pre_post", title="Unreadable result")
+    stored = bad.results.get(is_current=True)
+    AnalysisResult.objects.filter(pk=stored.pk).update(result={**stored.result, **damage})
+
+    html = client.get("/evaluations/").content.decode()
+    assert "Readable result" in html and "Unreadable result" not in html
+    rows = csv_rows(client.get("/evaluations/", {"format": "csv"}))
+    assert {r[0] for r in rows[1:]} == {good.title}
+    assert client.get("/compare/", {"metric": "nonfatal_shootings"}).status_code == 200
+    html = client.get(page.url).content.decode()
+    assert "Readable result" in html and "Unreadable result" not in html
+    response = client.get(f"/evaluations/analyses/{bad.pk}/")
+    assert response.status_code == 200 and response.context["page"] is None
+    assert "cannot be read" in response.content.decode()
+    assert client.get(f"/evaluations/analyses/{bad.pk}/chart-series.csv").status_code == 404
+    detail = client.get(f"/api/v1/analyses/{bad.pk}/")
+    assert detail.status_code == 200 and detail.json()["result"] is None
+    assert AnalysisSource().to_document(bad) is None
+    client.force_login(bja_user)
+    admin = client.get(f"/admin/analyses/{bad.pk}/")
+    assert admin.status_code == 200 and "cannot be read" in admin.content.decode()
+
+
+def test_list_and_strategy_page_never_say_zero_months(client, site_a, strategy_index):
+    """The landing list, its CSV and the strategy page read a difference-in-differences result
+    without its rows, so the month count is unknown there: the sentence used to say "in the 0
+    months after the strategy began"."""
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Focused deterrence")
+    make_analysis(site=site_a, strategy=page, design="did", title="Linked DiD")
+    rows = csv_rows(client.get("/evaluations/", {"format": "csv"}))
+    assert all(" 0 months" not in cell for row in rows for cell in row)
+    assert any("after the strategy began" in cell for row in rows for cell in row)
+    assert " 0 months" not in client.get("/evaluations/").content.decode()
+    assert " 0 months" not in client.get(page.url).content.decode()

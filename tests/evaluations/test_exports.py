@@ -123,3 +123,27 @@ def test_templates_csv_and_xlsx_with_metric_sheet():
     assert workbook.sheetnames == ["outcomes", "metric codes"]
     codes = [row[0] for row in workbook["metric codes"].iter_rows(min_row=2, values_only=True)]
     assert "nonfatal_shootings" in codes and len(codes) >= 20
+
+
+def test_values_stored_before_uploads_refused_them_do_not_break_exports_or_the_api(
+    client, site_a, bja_user
+):
+    """A NUL in a note and an infinite value, as older uploads could store them."""
+    from portal.api_auth import api_token_create
+
+    upload(site_a, csv_bytes(*month_rows("homicides", "A", "treatment", [1, 2])), bja_user)
+    first, second = OutcomeObservation.objects.order_by("period_start")
+    from django.db import connection
+
+    # PostgreSQL cannot store a NUL at all; SQLite could, before uploads refused it.
+    nul = "\x00" if connection.vendor == "sqlite" else ""
+    OutcomeObservation.objects.filter(pk=first.pk).update(notes=f"see{nul}memo")
+    OutcomeObservation.objects.filter(pk=second.pk).update(value=float("inf"))
+    queryset = OutcomeObservation.objects.order_by("period_start")
+    xlsx = observations_export(queryset, file_format="xlsx", public=False)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert "seememo" in [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))]
+    _, token = api_token_create(user=bja_user, name="t")
+    response = client.get("/api/v1/outcomes/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert [item["value"] for item in response.json()["items"]] == [1.0, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -127,3 +128,59 @@ def test_openapi_schema_lists_endpoints(client):
     assert "get" in schema["paths"]["/api/v1/outcomes/"]
     params = {p["name"] for p in schema["paths"]["/api/v1/outcomes/"]["get"]["parameters"]}
     assert {"site", "metric", "group", "from", "to"} <= params
+
+
+def test_csv_sent_as_json_is_read_by_its_content(client, site_a, contributor_a):
+    data = csv_bytes(*month_rows("homicides", "A", "treatment", [1, 2]))
+    response = client.post(
+        "/api/v1/sites/site-a/outcomes/",
+        data=data,
+        content_type="application/json",
+        **bearer(contributor_a),
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"]["new"] == 2
+
+
+def test_multipart_without_a_file_part_is_400(client, site_a, contributor_a):
+    response = client.post(
+        "/api/v1/sites/site-a/outcomes/", {"note": "forgot the file"}, **bearer(contributor_a)
+    )
+    assert response.status_code == 400
+    assert 'no file part named "file"' in response.json()["detail"]
+
+
+def test_body_over_the_limit_is_413_before_reading(client, site_a, contributor_a, settings):
+    settings.PORTAL_UPLOAD_MAX_BYTES = 1000
+    data = csv_bytes(*month_rows("homicides", "A", "treatment", [1] * 12) * 3)
+    assert len(data) > 1000
+    for kwargs in (
+        {"data": data, "content_type": "text/csv"},
+        {"data": {"file": io.BytesIO(data)}},
+    ):
+        response = client.post("/api/v1/sites/site-a/outcomes/", **kwargs, **bearer(contributor_a))
+        assert response.status_code == 413, response.content
+        assert "limit" in response.json()["detail"]
+    assert OutcomeObservation.objects.count() == 0
+
+
+def test_malformed_and_hostile_json_bodies_are_400_with_a_reason(client, site_a, contributor_a):
+    bodies = {
+        b"[{": "not valid JSON",
+        b"[" * 100_000 + b"]" * 100_000: "nested",
+        (
+            b'[{"metric": "homicides", "area": "A", "group": "treatment", "period_start": '
+            b'"2024-01-01", "period_end": "2024-01-31", "value": ' + b"7" * 5000 + b"}]"
+        ): "too long for a number",
+        b'{"rows": 5}': "not a list of row objects",
+        b"": "empty",
+    }
+    for body, words in bodies.items():
+        response = client.post(
+            "/api/v1/sites/site-a/outcomes/",
+            data=body,
+            content_type="application/json",
+            **bearer(contributor_a),
+        )
+        assert response.status_code == 400, (body[:40], response.content[:300])
+        assert words in response.content.decode(), (words, response.content[:500])

@@ -118,6 +118,8 @@ def test_large_file_runs_as_task_with_progress(client, site_a, contributor_a, me
         "percent": 100,
         "message": "Checked; ready to import",
         "running": False,
+        "stalled": False,
+        "failure_reason": "",
     }
     client.post(reverse("evaluations_admin:batch_confirm", args=[batch.pk]))
     batch.refresh_from_db()

@@ -191,3 +191,16 @@ def test_suggest_endpoint(indexed_db, client):
     data = client.get("/search/suggest/", {"q": "zone"}).json()
     assert [s["value"] for s in data["suggestions"]] == ["Zone prosecution downtown"]
     assert client.get("/search/suggest/", {"q": "z"}).json() == {"suggestions": []}
+
+
+def test_page_direction_tags_use_the_shared_direction_styles(indexed_db, client):
+    """The result card styles a direction like every other page (``portal-direction--<code>``)
+    instead of its own copy of the direction codes and colours."""
+    page = soup(client.get("/search/"))
+    tags = page.select(".portal-direction")
+    assert {t["class"][-1] for t in tags} >= {
+        "portal-direction--improved",
+        "portal-direction--worsened",
+        "portal-direction--no_clear_change",
+    }
+    assert not page.select(".usa-tag.bg-green, .usa-tag.bg-secondary-dark")
