@@ -473,6 +473,7 @@ def _batch_write(batch: UploadBatch, plan: UploadPlan, user, progress: Progress)
             batch_transition(
                 batch,
                 UploadBatch.Status.IMPORTED,
+                actor=user,
                 message="Imported",
                 progress_percent=100,
                 rows_new=len(plan.new),
@@ -508,6 +509,7 @@ def _batch_apply_plan(
         return batch_transition(
             batch,
             UploadBatch.Status.FAILED,
+            actor=user,
             message="The file has errors",
             failure_reason="The file has errors; nothing was written.",
             progress_percent=100,
@@ -518,6 +520,7 @@ def _batch_apply_plan(
         return batch_transition(
             batch,
             UploadBatch.Status.VALIDATED,
+            actor=user,
             message="Imported before; nothing changed",
             progress_percent=100,
         )
@@ -673,7 +676,11 @@ def outcome_upload_confirm(*, batch: UploadBatch, user: AbstractBaseUser) -> Upl
     if batch.status == UploadBatch.Status.VALIDATED and (batch.report or {}).get("previous_import"):
         raise BatchStateError("This identical file was imported before; there is nothing to do.")
     return batch_transition(
-        batch, UploadBatch.Status.IMPORTING, progress_percent=0, message="Waiting to import"
+        batch,
+        UploadBatch.Status.IMPORTING,
+        actor=user,
+        progress_percent=0,
+        message="Waiting to import",
     )
 
 
@@ -715,6 +722,7 @@ def upload_batch_retry(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadB
     return batch_transition(
         batch,
         UploadBatch.Status.QUEUED,
+        actor=user,
         progress_percent=0,
         message="Queued again after the work stopped",
     )
