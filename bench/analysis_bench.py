@@ -1,7 +1,9 @@
 """Benchmark: the evaluations.stats library against a plain statsmodels formula-API loop.
 
 For N synthetic sites (60 monthly counts each, a treatment and a comparison series, seeded
-RNG) it runs, on every site:
+RNG) it runs, on every site, the methods that have a one-call statsmodels equivalent (the
+``errors="independent"`` fits; the calibrated AR(1) defaults are measured by
+``bench/calibration_bench.py``):
 
 * an interrupted time series of the treatment series (continuous outcome, Newey-West SEs),
 * a difference-in-differences on the treated/comparison x pre/post panel built from the two
@@ -85,7 +87,9 @@ def make_sites(n: int, seed: int) -> list[dict]:
 
 
 def run_library(site: dict) -> dict[str, tuple[float, ...]]:
-    its = interrupted_time_series(site["treat"], intervention=INTERVENTION)
+    its = interrupted_time_series(
+        site["treat"], intervention=INTERVENTION, errors="independent", seasonality=None
+    )
     did = difference_in_differences(site["panel"], cov="HC1")
     counts, population = site["counts"], site["population"]
     pp = pre_post(
@@ -94,6 +98,7 @@ def run_library(site: dict) -> dict[str, tuple[float, ...]]:
         kind="count",
         pre_exposure=population[:T0],
         post_exposure=population[T0:],
+        errors="independent",
     )
     assert did.pre_trend is not None and its.level_change is not None
     assert its.slope_change is not None
@@ -160,7 +165,9 @@ def timed(fn, sites: list[dict]) -> tuple[list[dict], float]:
 def timed_kind(kind: str, sites: list[dict]) -> tuple[float, float]:
     """Seconds for one analysis type alone: (library, formula)."""
     lib_calls = {
-        "its": lambda s: interrupted_time_series(s["treat"], intervention=INTERVENTION),
+        "its": lambda s: interrupted_time_series(
+            s["treat"], intervention=INTERVENTION, errors="independent", seasonality=None
+        ),
         "did": lambda s: difference_in_differences(s["panel"], cov="HC1"),
         "prepost": lambda s: pre_post(
             s["counts"][:T0],
@@ -168,6 +175,7 @@ def timed_kind(kind: str, sites: list[dict]) -> tuple[float, float]:
             kind="count",
             pre_exposure=s["population"][:T0],
             post_exposure=s["population"][T0:],
+            errors="independent",
         ),
     }
     start = time.perf_counter()

@@ -297,7 +297,14 @@ class AnalysisIn(Schema):
     post_end: dt.date | None = None
     options: dict[str, Any] = Field(
         default_factory=dict,
-        description='e.g. {"seasonality": "month", "cov": "HC1", "hac_lags": 3}',
+        description=(
+            'e.g. {"errors": "ar1", "seasonality": "auto", "impact": "level_and_slope"}. '
+            "errors: ar1 (default), independent or exact (pre/post of counts); cov "
+            "(difference-in-differences): ar1 (default), HC1, classical or cluster; "
+            "seasonality: auto (default), none, month, quarter or fourier; harmonics: 1-6; "
+            "impact: level_and_slope (default), level or slope; hac_lags: 0-24 (only with "
+            "errors=independent)."
+        ),
     )
     title: str | None = None
     strategy_id: int | None = None

@@ -56,6 +56,7 @@ from evaluations.uploads.validation import (
 )
 from portal.audit import audit_record
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 
 WRITE_CHUNK_ROWS = 5000
 SAMPLE_CHANGES = 20
@@ -844,6 +845,7 @@ def observations_publish(
         changes={"metric": metric.code if metric else None, "observations": count},
     )
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "published")
+    public_pages_invalidate()
     return count
 
 
@@ -866,4 +868,5 @@ def observations_unpublish(
         user=user,
         changes={"metric": metric.code if metric else None, "observations": count},
     )
+    public_pages_invalidate()
     return count

@@ -9,9 +9,11 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from portal.indexing import register_source
+        from portal.page_cache import check_shared_cache, connect_page_signals
         from portal.search_source import GranteeSiteSource
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal_roles")
@@ -19,6 +21,9 @@ class PortalConfig(AppConfig):
         # ``<id:pk>`` in every app's URLs: ids a database can hold (see query_params).
         import portal.query_params  # noqa: F401
 
+        # Publications clear the anonymous page cache; deployments are told to share it.
+        connect_page_signals()
+        checks.register(check_shared_cache, checks.Tags.caches, deploy=True)
         # Memberships change through the admin, the demo loader and scripts alike; whichever
         # way, the site's media group must follow, so this one rule lives on the model.
         from portal.models import SiteMembership

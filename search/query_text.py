@@ -32,6 +32,8 @@ class ParsedText:
 
 def words_of(text: str) -> list[str]:
     """Lower-case words with accents folded (what every engine compares on)."""
+    if text.isascii():  # nothing to fold: skip the per-character pass (indexing hot path)
+        return _WORD.findall(text.lower())
     folded = unicodedata.normalize("NFKD", text)
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     return [w.lower() for w in _WORD.findall(folded)]

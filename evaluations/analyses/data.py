@@ -2,14 +2,17 @@
 
 Kept apart from the services so that the admin form, the validation and the run all agree on
 what the data supports, and so tests can rebuild the same inputs and call the statistics
-library directly. Comparison areas are pooled into one comparison series: counts (and their
-denominators) are summed per period, continuous values averaged.
+library directly. Each comparison area stays its own series (``comparison_units``); the
+pooled series (counts and denominators summed per period, continuous values averaged) is kept
+for charts and for the older error model. Every series must use one period length (weekly
+series are keyed by the first day of each week), and the areas are compared over the months
+they all have.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,7 @@ import pandas as pd
 
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
 from evaluations.selectors import observation_series
+from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from portal.models import GranteeSite
 
 DESIGNS_NEEDING_COMPARISON = (Analysis.Design.DID, Analysis.Design.ITS_WITH_COMPARISON)
@@ -59,6 +63,8 @@ class AnalysisInputs:
     has_exposure: bool
     rows: list[dict[str, Any]]
     spec: dict[str, Any]
+    comparison_units: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def metric_kind(metric: OutcomeMetric) -> str:
@@ -95,12 +101,54 @@ def area_options(
     return options
 
 
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+
+
+def _length_class(days: int) -> str:
+    if days <= 7:
+        return "W"
+    if days <= 31:
+        return "M"
+    return "Q" if days <= 92 else "Y"
+
+
+def check_one_frequency(frame: pd.DataFrame) -> None:
+    """Refuse a series (one area) whose rows mix period lengths, naming the rows."""
+    if frame.empty:
+        return
+    days = (frame["period_end"] - frame["period_start"]).dt.days + 1
+    classes = days.map(_length_class)
+    for area, part in classes.groupby(frame["area"], sort=True):
+        kinds = list(dict.fromkeys(part.tolist()))
+        if len(kinds) < 2:
+            continue
+        starts = frame.loc[part.index, "period_start"]
+        described = []
+        for kind in kinds:
+            these = starts[part == kind]
+            described.append(
+                f"{these.size} {_LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
+                f"{these.max():%Y-%m-%d}"
+            )
+        raise IrregularTimeIndexError(
+            f"The {area} series mixes period lengths: {'; '.join(described)}. One series must "
+            f"use one period length. Re-aggregate the shorter periods (for example sum the "
+            f"months into quarters) or upload them as a separate metric."
+        )
+
+
 def _freq(frame: pd.DataFrame) -> str:
-    """Monthly unless the periods are clearly quarters or years."""
+    """The pandas frequency of the series: monthly, quarterly, yearly, or weekly anchored so
+    that each week starts on the day its rows start."""
     if frame.empty:
         return "M"
     days = int((frame["period_end"] - frame["period_start"]).dt.days.median()) + 1
-    return "M" if days <= 31 else ("Q" if days <= 92 else "Y")
+    kind = _length_class(days)
+    if kind == "W":
+        start_day = int(frame["period_start"].iloc[0].day_of_week)
+        return f"W-{_WEEKDAYS[(start_day + 6) % 7]}"
+    return kind
 
 
 def analysis_spec(analysis: Analysis) -> dict[str, Any]:
@@ -172,26 +220,83 @@ def _rows(frame: pd.DataFrame, treatment_area: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build_inputs(analysis: Analysis) -> AnalysisInputs:
-    """Select, pool and align the series for the analysis's design.
+def _month_list(periods: list[pd.Period]) -> str:
+    shown = ", ".join(str(p) for p in periods[:6])
+    return shown + (f" and {len(periods) - 6} more" if len(periods) > 6 else "")
 
-    With a comparison, only periods both series have are kept, so the groups are compared
-    over the same months.
+
+def _align_areas(
+    series: dict[str, pd.DataFrame],
+) -> tuple[pd.PeriodIndex, list[str]]:
+    """The periods every area has. Periods missing inside the shared span refuse the run
+    (naming the area and periods); periods only some areas have at the ends are dropped with
+    a note naming them."""
+    indexes = {area: frame.index for area, frame in series.items()}
+    common = None
+    for index in indexes.values():
+        common = index if common is None else common.intersection(index)
+    if common is None or len(common) == 0:
+        raise MissingValueError(
+            "The treatment and comparison areas have no periods in common; choose areas that "
+            "cover the same months."
+        )
+    span = pd.period_range(common.min(), common.max(), freq=common.freq)
+    notes = []
+    for area, index in indexes.items():
+        missing = [p for p in span if p not in index]
+        if missing:
+            raise MissingValueError(
+                f"{area} has no data for {_month_list(missing)}, inside the period the other "
+                f"areas cover. Upload those periods for {area} (0 if there were no events), "
+                f"leave {area} out, or narrow the window so that every chosen area has every "
+                f"period."
+            )
+        extra = [p for p in index if p not in common]
+        if extra:
+            notes.append(
+                f"{_month_list(extra)} {'was' if len(extra) == 1 else 'were'} left out because "
+                f"not every chosen area has data then ({area} does)."
+            )
+    return common, notes
+
+
+def build_inputs(analysis: Analysis) -> AnalysisInputs:
+    """Select, check and align the series for the analysis's design.
+
+    Every series must have one period length. With comparison areas, each area is its own
+    series and only the periods all of them have are used (see :func:`_align_areas`).
     """
     kind = metric_kind(analysis.metric)
     frame = analysis_observations(analysis)
+    check_one_frequency(frame)
     freq = _freq(frame)
     treated_rows = frame.loc[frame["area"] == analysis.treatment_area]
     treatment = pool_series(treated_rows, kind=kind, freq=freq)
     comparison = None
+    units: dict[str, pd.DataFrame] = {}
+    notes: list[str] = []
     has_exposure = bool(treated_rows["denominator"].notna().all()) and not treated_rows.empty
     if analysis.design in DESIGNS_NEEDING_COMPARISON:
-        comp_rows = frame.loc[frame["area"].isin(analysis.comparison_areas or [])]
-        comparison = pool_series(comp_rows, kind=kind, freq=freq)
-        common = treatment.index.intersection(comparison.index)
-        treatment, comparison = treatment.loc[common], comparison.loc[common]
+        areas = [a for a in (analysis.comparison_areas or []) if a != analysis.treatment_area]
+        comp_rows = frame.loc[frame["area"].isin(areas)]
+        units = {
+            area: pool_series(comp_rows.loc[comp_rows["area"] == area], kind=kind, freq=freq)
+            for area in areas
+            if (comp_rows["area"] == area).any()
+        }
+        if units:
+            common, notes = _align_areas({analysis.treatment_area: treatment, **units})
+            treatment = treatment.loc[common]
+            units = {area: unit.loc[common] for area, unit in units.items()}
+            comparison = pool_series(
+                comp_rows.loc[comp_rows["period_start"].dt.to_period(freq).isin(common)],
+                kind=kind,
+                freq=freq,
+            )
+            frame = frame.loc[frame["period_start"].dt.to_period(freq).isin(common)]
+        else:
+            comparison = pool_series(comp_rows, kind=kind, freq=freq)
         has_exposure = has_exposure and bool(comp_rows["denominator"].notna().all())
-        frame = frame.loc[frame["period_start"].dt.to_period(freq).isin(common)]
     intervention = pd.Period(analysis.intervention_date, freq=freq)
     return AnalysisInputs(
         design=analysis.design,
@@ -203,17 +308,35 @@ def build_inputs(analysis: Analysis) -> AnalysisInputs:
         has_exposure=has_exposure,
         rows=_rows(frame, analysis.treatment_area),
         spec=analysis_spec(analysis),
+        comparison_units=units,
+        notes=tuple(notes),
     )
 
 
-def prepost_arguments(inputs: AnalysisInputs) -> dict[str, Any]:
+def _seasonality(options: dict[str, Any]) -> str | None:
+    """The stored seasonality option: "none" (or the older empty value) means none; missing
+    means the default, "auto"."""
+    value = options.get("seasonality", "auto")
+    if value in ("", "none", None):
+        return None
+    return value
+
+
+def prepost_arguments(
+    inputs: AnalysisInputs, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Keyword arguments of ``stats.pre_post``: the treatment series split at the intervention."""
+    options = options or {}
     series = inputs.treatment
     before = series.index < inputs.intervention
     args: dict[str, Any] = {
         "pre": series.loc[before, "value"].to_numpy(),
         "post": series.loc[~before, "value"].to_numpy(),
         "kind": inputs.kind,
+        "errors": options.get("errors") or "ar1",
+        "periods": series.index,
+        "seasonality": _seasonality(options),
+        "harmonics": int(options.get("harmonics") or 2),
     }
     if inputs.kind == "count" and inputs.has_exposure:
         args["pre_exposure"] = series.loc[before, "exposure"].to_numpy()
@@ -222,15 +345,18 @@ def prepost_arguments(inputs: AnalysisInputs) -> dict[str, Any]:
 
 
 def did_panel(inputs: AnalysisInputs) -> pd.DataFrame:
-    """One row per group and period: outcome, treated, post, period (months from the first
-    period, so gaps keep their spacing in the pre-trend test), exposure and area."""
+    """One row per area and period: outcome, treated, post, period (periods from the first, so
+    gaps keep their spacing), exposure and area. Each comparison area is its own unit."""
     if inputs.comparison is None:
         raise ValueError("A difference-in-differences needs a comparison series.")
     first = inputs.treatment.index.min()
+    units = inputs.comparison_units or {
+        ", ".join(inputs.spec["comparison_areas"]): inputs.comparison
+    }
     parts = []
-    for treated, series, label in (
-        (1, inputs.treatment, inputs.spec["treatment_area"]),
-        (0, inputs.comparison, ", ".join(inputs.spec["comparison_areas"])),
+    for treated, label, series in (
+        (1, inputs.spec["treatment_area"], inputs.treatment),
+        *((0, area, unit) for area, unit in units.items()),
     ):
         parts.append(
             pd.DataFrame(
@@ -250,7 +376,7 @@ def did_panel(inputs: AnalysisInputs) -> pd.DataFrame:
 
 def did_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of ``stats.difference_in_differences`` besides the data."""
-    cov = options.get("cov") or "HC1"
+    cov = options.get("cov") or "ar1"
     args: dict[str, Any] = {"kind": inputs.kind, "cov": cov, "time": "period"}
     if cov == "cluster":
         args["cluster"] = "area"
@@ -260,33 +386,49 @@ def did_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, 
 
 
 def its_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, Any]:
-    """Arguments of ``stats.interrupted_time_series``: Series on a PeriodIndex, optional
-    comparison series and exposures."""
+    """Arguments of ``stats.interrupted_time_series``: Series on a PeriodIndex, comparison
+    units (one column each) and exposures."""
+    errors = options.get("errors") or "ar1"
     args: dict[str, Any] = {
         "series": inputs.treatment["value"],
         "intervention": inputs.intervention,
         "kind": inputs.kind,
-        "seasonality": options.get("seasonality") or None,
-        "hac_lags": options.get("hac_lags"),
+        "seasonality": _seasonality(options),
+        "harmonics": int(options.get("harmonics") or 2),
+        "impact": options.get("impact") or "level_and_slope",
+        "errors": errors,
+        "hac_lags": options.get("hac_lags") if errors == "independent" else None,
     }
     if inputs.kind == "count" and inputs.has_exposure:
         args["exposure"] = inputs.treatment["exposure"]
     if inputs.design == Analysis.Design.ITS_WITH_COMPARISON and inputs.comparison is not None:
-        args["comparison"] = inputs.comparison["value"]
+        if inputs.comparison_units:
+            args["comparison"] = pd.DataFrame(
+                {area: unit["value"] for area, unit in inputs.comparison_units.items()}
+            )
+        else:
+            args["comparison"] = inputs.comparison["value"]
         if inputs.kind == "count" and inputs.has_exposure:
             args["comparison_exposure"] = inputs.comparison["exposure"]
     return args
 
 
 def run_statistics(inputs: AnalysisInputs, options: dict[str, Any] | None = None):
-    """Call the statistics library for the design; raises ``stats.AnalysisError`` on bad data."""
+    """Call the statistics library for the design; raises ``stats.AnalysisError`` on bad data.
+    Notes from aligning the areas (periods left out) are added to the result's warnings."""
     from evaluations import stats
 
     options = options or {}
     if inputs.design == Analysis.Design.PRE_POST:
-        return stats.pre_post(**prepost_arguments(inputs))
-    if inputs.design == Analysis.Design.DID:
-        return stats.difference_in_differences(did_panel(inputs), **did_arguments(inputs, options))
-    args = its_arguments(inputs, options)
-    series = args.pop("series")
-    return stats.interrupted_time_series(series, **args)
+        result = stats.pre_post(**prepost_arguments(inputs, options))
+    elif inputs.design == Analysis.Design.DID:
+        result = stats.difference_in_differences(
+            did_panel(inputs), **did_arguments(inputs, options)
+        )
+    else:
+        args = its_arguments(inputs, options)
+        series = args.pop("series")
+        result = stats.interrupted_time_series(series, **args)
+    if inputs.notes:
+        result = replace(result, warnings=tuple(result.warnings) + inputs.notes)
+    return result

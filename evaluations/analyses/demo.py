@@ -1,6 +1,7 @@
 """Demo analyses for ``load_demo_data``: for each demo scenario a difference-in-differences
-and an interrupted time series with comparison (and, for Ashford County, the naive pre/post
-that a pre-existing trend makes look like a success), run synchronously and published.
+and an interrupted time series with comparison (and, for Ashford County, the pre/post whose
+raw drop is a pre-existing trend; with the default autocorrelated error model its interval
+includes no change), all with the default options, run synchronously and published.
 
 Idempotent: analyses are found by title and re-run only when their input data changed.
 """
@@ -88,7 +89,7 @@ def load(*, stdout: TextIO, verbosity: int = 1) -> None:
                     if design == Analysis.Design.PRE_POST
                     else [scenario.comparison_area],
                     "intervention_date": scenario.intervention,
-                    "options": {"cov": "HC1"} if design == Analysis.Design.DID else {},
+                    "options": {},
                     "strategy": strategy,
                     "created_by": operator,
                 },

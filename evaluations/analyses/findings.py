@@ -89,8 +89,12 @@ def _number(value: Any) -> float | None:
 
 def effect_direction_for(result: StoredResult, desired: str) -> Direction:
     """improved / worsened / no_clear_change for the headline estimate, using the one shared
-    definition in :func:`evaluations.directions.effect_direction`."""
+    definition in :func:`evaluations.directions.effect_direction`. A result the calibration
+    benchmark labels approximate (its interval measured too narrow for a series this short)
+    never gets an improved/worsened badge."""
     est = headline(result)
+    if getattr(as_result(result), "approximate", False):
+        return "no_clear_change"
     return effect_direction(
         _number(est.estimate),
         _number(est.ci_low),

@@ -8,6 +8,7 @@ import datetime as dt
 from django import forms
 
 from evaluations.analyses import data as analysis_data
+from evaluations.analyses import options as options_module
 from evaluations.models import Analysis, OutcomeMetric
 from portal.models import GranteeSite
 
@@ -98,8 +99,9 @@ class AnalysisForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=(
-            "Similar areas without the strategy; several are pooled (counts summed, other "
-            "values averaged). Ignored by the pre/post and single-series designs."
+            "Similar areas without the strategy; each is kept as its own series and compared "
+            "over the months all of them have. Ignored by the pre/post and single-series "
+            "designs."
         ),
     )
     intervention_date = forms.ChoiceField(
@@ -113,28 +115,66 @@ class AnalysisForm(forms.Form):
     post_end = forms.ChoiceField(
         label="Window end", required=False, help_text="Leave empty to use all later data."
     )
-    seasonality = forms.ChoiceField(
-        label="Seasonality (time series only)",
+    errors = forms.ChoiceField(
+        label="Error model (pre/post and time series)",
         required=False,
-        choices=[("", "None"), ("month", "Adjust for month of year")],
-        help_text="Adds month-of-year terms; needs at least 24 months. Use for outcomes with "
-        "a summer peak, such as shootings.",
+        choices=[
+            ("ar1", "Autocorrelated (AR(1), REML), recommended"),
+            ("independent", "Independent periods (Newey-West / Welch / quasi-Poisson)"),
+            ("exact", "Exact interval for the totals (pre/post of counts only)"),
+        ],
+        initial="ar1",
+        help_text="Monthly figures follow on from each other; the recommended model allows for "
+        "that and held its stated error rates in the calibration benchmark. The independent "
+        "model is kept for comparison and gives intervals that are too narrow.",
+    )
+    seasonality = forms.ChoiceField(
+        label="Seasonality (pre/post and time series)",
+        required=False,
+        choices=[
+            ("auto", "Automatic: yearly cycle once there are two years of data"),
+            ("none", "None"),
+            ("month", "Month of year (needs 24 months)"),
+            ("quarter", "Quarter of year (quarterly data)"),
+            ("fourier", "Smooth yearly cycle (Fourier terms)"),
+        ],
+        initial="auto",
+        help_text="Use for outcomes with a summer peak, such as shootings.",
+    )
+    harmonics = forms.IntegerField(
+        label="Fourier harmonic pairs",
+        required=False,
+        min_value=options_module.BOUNDS["harmonics"][0],
+        max_value=options_module.BOUNDS["harmonics"][1],
+        help_text="How detailed the smooth yearly cycle is; leave empty for 2.",
+    )
+    impact = forms.ChoiceField(
+        label="Impact model (time series)",
+        required=False,
+        choices=[
+            ("level_and_slope", "Level and slope change, recommended"),
+            ("level", "Level change only"),
+            ("slope", "Slope change only"),
+        ],
+        initial="level_and_slope",
     )
     cov = forms.ChoiceField(
         label="Standard errors (difference-in-differences)",
+        required=False,
         choices=[
-            ("HC1", "Robust (HC1), recommended"),
+            ("ar1", "Autocorrelated periods (AR(1)), recommended"),
+            ("HC1", "Robust (HC1), treats periods as independent"),
             ("classical", "Classical"),
-            ("cluster", "Clustered by area"),
+            ("cluster", "Clustered by area (needs at least 10 areas)"),
         ],
-        initial="HC1",
-        help_text="Robust errors allow for unequal variance between groups and periods.",
+        initial="ar1",
+        help_text="The recommended errors allow for months following on from each other.",
     )
     hac_lags = forms.IntegerField(
-        label="Autocorrelation lags (time series)",
+        label="Autocorrelation lags (independent error model only)",
         required=False,
-        min_value=0,
-        max_value=24,
+        min_value=options_module.BOUNDS["hac_lags"][0],
+        max_value=options_module.BOUNDS["hac_lags"][1],
         help_text="Leave empty for the standard rule, floor(4 (n/100)^(2/9)).",
     )
     title = forms.CharField(
@@ -211,9 +251,13 @@ class AnalysisForm(forms.Form):
 
     def options(self) -> dict:
         cleaned = self.cleaned_data
-        options: dict = {"cov": cleaned["cov"]}
-        if cleaned.get("seasonality"):
-            options["seasonality"] = cleaned["seasonality"]
-        if cleaned.get("hac_lags") is not None:
-            options["hac_lags"] = cleaned["hac_lags"]
-        return options
+        options: dict = {
+            "cov": cleaned.get("cov") or "ar1",
+            "errors": cleaned.get("errors") or "ar1",
+            "impact": cleaned.get("impact") or "level_and_slope",
+            "seasonality": cleaned.get("seasonality") or "auto",
+        }
+        for name in ("hac_lags", "harmonics"):
+            if cleaned.get(name) is not None:
+                options[name] = cleaned[name]
+        return options_module.options_clean(options)

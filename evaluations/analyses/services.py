@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluations.analyses import data as analysis_data
+from evaluations.analyses.options import options_clean
 from evaluations.analyses.permissions import (
     user_can_create_analysis_for,
     user_can_publish_analysis,
@@ -33,15 +34,12 @@ from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
 from portal.audit import audit_record
 from portal.models import GranteeSite
+from portal.page_cache import public_pages_invalidate
 from strategies.models import EvidenceRating
 from strategies.services import evidence_rating_flag
 
 logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser
-VALID_OPTIONS = {
-    "seasonality": (None, "month"),
-    "cov": ("HC1", "classical", "cluster"),
-}
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels")
 
 
@@ -58,25 +56,10 @@ def _month_start(value: dt.date) -> dt.date:
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in options.items():
-        if key == "hac_lags":
-            if value in (None, ""):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise AnalysisSpecError("hac_lags must be a whole number of lags (0 or more).")
-            clean[key] = value
-        elif key in VALID_OPTIONS:
-            if value == "":
-                value = None
-            if value not in VALID_OPTIONS[key]:
-                allowed = ", ".join(str(v) for v in VALID_OPTIONS[key])
-                raise AnalysisSpecError(f"Option {key} must be one of: {allowed}.")
-            if value is not None:
-                clean[key] = value
-        else:
-            raise AnalysisSpecError(f"Unknown option {key!r}; use seasonality, cov or hac_lags.")
-    return clean
+    try:
+        return options_clean(options)
+    except ValueError as exc:
+        raise AnalysisSpecError(str(exc)) from exc
 
 
 def analysis_validate(analysis: Analysis) -> None:
@@ -351,6 +334,8 @@ def analysis_run(
         result.save()
         analysis.status = result.status
         Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+        if analysis.is_published:  # the public result page now shows the new run
+            public_pages_invalidate()
     return result
 
 
@@ -460,6 +445,7 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
         user=user,
         changes={"is_published": [was_published, True], "version": current.pk},
     )
+    public_pages_invalidate()
     return analysis
 
 
@@ -477,6 +463,7 @@ def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
         user=user,
         changes={"is_published": [was_published, False]},
     )
+    public_pages_invalidate()
     return analysis
 
 
@@ -535,6 +522,7 @@ def analysis_version_review(
             _flag_ratings_resting_on(analysis, comparison)
         # Saving the analysis tells its listeners (the search index) what the public sees.
         analysis.save(update_fields=["updated_at"])
+    public_pages_invalidate()
     return result
 
 

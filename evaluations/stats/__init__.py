@@ -2,7 +2,10 @@
 series and meta-analysis of site results.
 
 Pure functions on numpy/pandas inputs with no Django dependency, so they can run in views,
-background tasks, notebooks and the benchmark alike. Every analysis returns a frozen result
+background tasks, notebooks and the benchmark alike. The fitting kernels live in
+:mod:`evaluations.stats.fitting`; by default the time-series designs model autocorrelated
+errors (AR(1) by REML), the method the calibration benchmark (``bench/calibration_bench.py``)
+found to hold its error rates. Every analysis returns a frozen result
 object (see :mod:`evaluations.stats.results`) with the estimate, its standard error, interval,
 p-value, a ``method`` sentence and plain-language ``warnings``; ``to_dict()`` makes it
 JSON-safe. Bad input raises a subclass of :class:`AnalysisError` whose message can be shown to
@@ -27,6 +30,7 @@ from .errors import (
     MissingGroupError,
     MissingValueError,
     NegativeExposureError,
+    SingularDesignError,
     TooFewPeriodsError,
     TooFewStudiesError,
 )
@@ -63,6 +67,7 @@ __all__ = [
     "MissingValueError",
     "NegativeExposureError",
     "PrePostResult",
+    "SingularDesignError",
     "TooFewPeriodsError",
     "TooFewStudiesError",
     "confidence_label",

@@ -5,7 +5,7 @@ group changed than the comparison group. It is unbiased for the intervention's e
 without the intervention, both groups would have moved in parallel; the optional pre-trend
 check tests the observable part of that assumption.
 
-The regressions are computed directly with numpy (see :mod:`evaluations.stats.results`) rather
+The regressions are computed directly with numpy (see :mod:`evaluations.stats.fitting`) rather
 than through statsmodels' formula interface, because portfolio-wide reports run thousands of
 them; the tests check every number against ``statsmodels`` on the same data.
 """
@@ -13,10 +13,12 @@ them; the tests check every number against ``statsmodels`` on the same data.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .calibration import calibration_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -26,9 +28,9 @@ from .errors import (
     NegativeExposureError,
     TooFewPeriodsError,
 )
-from .results import (
-    DiDResult,
-    EstimateResult,
+from .fitting import (
+    ar1_glm_fit,
+    ar1_reml_fit,
     cov_classical,
     cov_cluster,
     cov_hc1,
@@ -38,12 +40,18 @@ from .results import (
     poisson_fit,
     poisson_from_mu,
     poisson_method,
-    wald_result,
 )
+from .results import DiDResult, EstimateResult, wald_result
 
 __all__ = ["difference_in_differences"]
 
-_COV_TYPES = ("classical", "HC1", "cluster")
+_COV_TYPES = ("ar1", "classical", "HC1", "cluster")
+# Cluster-robust errors with fewer clusters than this are refused: with few clusters the
+# sandwich is badly biased downwards (with two clusters it can be numerically zero), and
+# t(G - 1) does not rescue it (Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2017).
+MIN_CLUSTERS = 10
+# A standard error this small relative to the outcome's spread is a numerical zero.
+SE_RELATIVE_TOLERANCE = 1e-8
 
 
 def _upper_first(text: str) -> str:
@@ -123,6 +131,153 @@ def _time_values(col: pd.Series) -> np.ndarray:
     return codes.astype(float)
 
 
+def _period_series(
+    y: np.ndarray,
+    tr: np.ndarray,
+    po: np.ndarray,
+    time: np.ndarray,
+    expo: np.ndarray | None,
+    kind: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per period: treated and comparison outcome (means, or summed counts), their exposures and
+    the post indicator; only periods both groups have, which must be evenly spaced."""
+    times_all, codes = np.unique(time, return_inverse=True)
+    size = times_all.size
+    e = np.ones(y.size) if expo is None else expo
+    rows = {}
+    for group in (1.0, 0.0):
+        m = tr == group
+        counts = np.bincount(codes[m], minlength=size)
+        totals = np.bincount(codes[m], weights=y[m], minlength=size)
+        rows[group] = (
+            counts,
+            totals if kind == "count" else totals / np.maximum(counts, 1),
+            np.bincount(codes[m], weights=e[m], minlength=size),
+        )
+    post_max = np.zeros(size)
+    np.maximum.at(post_max, codes, po)
+    post_min = np.ones(size)
+    np.minimum.at(post_min, codes, po)
+    if (post_max != post_min).any():
+        first = times_all[int(np.flatnonzero(post_max != post_min)[0])]
+        raise InvalidInputError(
+            f"Period {first:g} has rows marked both pre and post; the serial-correlation "
+            f"model needs one intervention date for all units."
+        )
+    both = (rows[1.0][0] > 0) & (rows[0.0][0] > 0)
+    times = times_all[both]
+    steps = np.diff(times)
+    if times.size < 6:
+        raise TooFewPeriodsError(
+            f"Only {times.size} periods have data for both groups; at least 6 are needed to "
+            f"allow for autocorrelation (cov='ar1'). Use more periods, or cov='HC1'."
+        )
+    if steps.size and not np.allclose(steps, steps[0]):
+        raise InvalidInputError(
+            "The periods that both groups have are not evenly spaced (a group is missing some "
+            "periods), so autocorrelation between periods cannot be modelled. Fill the gaps "
+            "or drop those periods from the window."
+        )
+    return (
+        rows[1.0][1][both],
+        rows[0.0][1][both],
+        rows[1.0][2][both],
+        rows[0.0][2][both],
+        post_max[both],
+        times,
+    )
+
+
+def _ar1_interaction(
+    y: np.ndarray,
+    tr: np.ndarray,
+    po: np.ndarray,
+    time: np.ndarray,
+    expo: np.ndarray | None,
+    kind: str,
+) -> tuple[float, float, float, float, str]:
+    """Treated x post with serially correlated errors (Bertrand, Duflo & Mullainathan 2004).
+
+    Continuous: the per-period treated-minus-comparison difference regressed on a post
+    indicator with AR(1) errors by REML (the GLS counterpart of the two-way fixed-effects
+    panel estimate, which OLS on the same difference series reproduces). Counts: treated
+    events out of each period's treated plus comparison events (binomial logit with a log
+    exposure-ratio offset, i.e. a Poisson panel with period fixed effects), by penalised
+    quasi-likelihood with AR(1) errors.
+    Returns coefficient, SE, df, rho and a method sentence."""
+    ty, cy, te, ce, post, _ = _period_series(y, tr, po, time, expo, kind)
+    n = ty.size
+    if kind == "continuous":
+        x = np.column_stack((np.ones(n), post))
+        fit = ar1_reml_fit(x, ty - cy)
+        coef, se, j = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1])), 1
+        text = (
+            f"the per-period difference between the treated and comparison means ({n} "
+            f"periods) regressed on a post indicator with the errors modelled as AR(1) "
+            f"(estimated rho = {fit.rho:.2f}, by REML), generalised least squares; t test and "
+            f"interval with Satterthwaite degrees of freedom"
+        )
+    else:
+        trials = ty + cy
+        keep = trials > 0
+        x = np.column_stack((np.ones(n), post))[keep]
+        fit = ar1_glm_fit(x, ty[keep], np.log(te / ce)[keep], trials=trials[keep])
+        coef, se, j = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1])), 1
+        text = (
+            f"the treated area's share of each period's events (treated out of treated plus "
+            f"comparison, {int(keep.sum())} periods), a logit model with a log exposure-ratio "
+            f"offset and a post indicator, which conditions on each period's total exactly as "
+            f"period fixed effects do in a Poisson panel; fitted by penalised quasi-likelihood "
+            f"with AR(1) working errors (estimated rho = {fit.rho:.2f}, by REML) and a free "
+            f"dispersion; t test and interval on the log scale with Satterthwaite degrees of "
+            f"freedom"
+        )
+    return coef, se, fit.satterthwaite_df(j), float(fit.rho), text
+
+
+def _pre_trend_ar1(
+    kind: str,
+    y: np.ndarray,
+    tr: np.ndarray,
+    time: np.ndarray,
+    expo: np.ndarray | None,
+    alpha: float,
+) -> tuple[EstimateResult | None, str | None]:
+    """Pre-period difference in trends with AR(1) errors (the serial-correlation analogue of
+    the treated x time check)."""
+    zeros = np.zeros(y.size)
+    try:
+        ty, cy, te, ce, _, times = _period_series(y, tr, zeros, time, expo, kind)
+    except (TooFewPeriodsError, InvalidInputError) as exc:
+        return None, f"the pre period cannot support it ({exc})"
+    n = ty.size
+    t = times - times[0]
+    if kind == "continuous":
+        fit = ar1_reml_fit(np.column_stack((np.ones(n), t)), ty - cy)
+        j, scale = 1, "difference"
+    else:
+        trials = ty + cy
+        keep = trials > 0
+        x = np.column_stack((np.ones(n), t))[keep]
+        fit = ar1_glm_fit(x, ty[keep], np.log(te / ce)[keep], trials=trials[keep])
+        j, scale = 1, "ratio"
+    method = (
+        f"Pre-trend check: difference in per-period trend between the treated and comparison "
+        f"series before the intervention ({n} periods), with AR(1) errors (rho = "
+        f"{fit.rho:.2f}, REML); t test with Satterthwaite degrees of freedom."
+    )
+    result = wald_result(
+        fit.beta[j],
+        math.sqrt(float(fit.cov[j, j])),
+        df=fit.satterthwaite_df(j),
+        alpha=alpha,
+        n=int(y.size),
+        method=method,
+        scale=scale,
+    )
+    return result, None
+
+
 def _design(tr: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.column_stack((np.ones(tr.size), tr, second, tr * second))
 
@@ -178,6 +333,10 @@ def _pre_trend(
 ) -> tuple[EstimateResult | None, str | None]:
     """Treated x time interaction on the pre-period rows; ``(result, reason_if_skipped)``."""
     pre = po == 0
+    if cov == "ar1":
+        return _pre_trend_ar1(
+            kind, y[pre], tr[pre], time[pre], expo[pre] if expo is not None else None, alpha
+        )
     t_pre, tr_pre, y_pre = time[pre], tr[pre], y[pre]
     for value, label in ((1.0, "treated"), (0.0, "comparison")):
         if np.unique(t_pre[tr_pre == value]).size < 2:
@@ -223,6 +382,238 @@ def _pre_trend(
     return result, None
 
 
+@dataclass(frozen=True)
+class _DiDData:
+    """Validated inputs of one difference-in-differences."""
+
+    y: np.ndarray
+    tr: np.ndarray
+    po: np.ndarray
+    masks: dict[tuple[str, str], np.ndarray]
+    codes: np.ndarray | None
+    n_groups: int | None
+    time: np.ndarray | None
+    expo: np.ndarray | None
+    cov: str
+
+
+@dataclass(frozen=True)
+class _DiDFit:
+    coef: float
+    se: float
+    df: float | None
+    method: str
+    scale: str
+    means: dict[str, dict[str, float]]
+    dispersion: float | None = None
+    rho: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _validate(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treated: str,
+    post: str,
+    kind: str,
+    cov: str | None,
+    cluster: str | None,
+    exposure: str | None,
+    alpha: float,
+    time: str | None,
+) -> _DiDData:
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidInputError("The data must be a table (pandas DataFrame) of unit-period rows.")
+    if kind not in ("continuous", "count"):
+        raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
+    if cov is not None and cov not in _COV_TYPES:
+        raise InvalidInputError(f"cov must be one of {', '.join(_COV_TYPES)}; got {cov!r}.")
+    if not 0 < alpha < 1:
+        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha}.")
+
+    y = _numeric(data, outcome, "outcome")
+    tr = _indicator(data, treated, "treated")
+    po = _indicator(data, post, "post")
+    n = y.size
+    masks = {
+        ("treated", "pre"): (tr == 1) & (po == 0),
+        ("treated", "post"): (tr == 1) & (po == 1),
+        ("comparison", "pre"): (tr == 0) & (po == 0),
+        ("comparison", "post"): (tr == 0) & (po == 1),
+    }
+    for (group, period), mask in masks.items():
+        if not mask.any():
+            raise MissingGroupError(
+                f"There are no rows for the {group} group in the {period} period. A "
+                f"difference-in-differences needs data for both groups before and after the "
+                f"intervention; check the {treated!r} and {post!r} columns."
+            )
+    time_name = time
+    if time_name is None:
+        time_name = next((c for c in ("period", "time") if c in data.columns), None)
+    time_values = _time_values(_column(data, time_name, "time")) if time_name is not None else None
+    if cov is None:
+        cov = "ar1" if time_values is not None else "HC1"
+    if cov == "ar1" and time_values is None:
+        raise InvalidInputError(
+            "cov='ar1' models autocorrelation between periods and needs a time column (name it "
+            "in `time`, or call it 'period'); without one use cov='HC1'."
+        )
+
+    codes, n_groups = None, None
+    if cov == "cluster":
+        if cluster is None:
+            raise InvalidInputError(
+                "cov='cluster' needs the name of the cluster column (for example the site or "
+                "unit identifier) in `cluster`."
+            )
+        codes, n_groups = _codes(data, cluster, "cluster")
+        if n_groups < MIN_CLUSTERS:
+            raise TooFewPeriodsError(
+                f"Cluster-robust standard errors need at least {MIN_CLUSTERS} clusters to be "
+                f"trusted; {cluster!r} has {n_groups}. With so few clusters they can be far "
+                f"too small (with 2 clusters, close to zero). Use the default serial-correlation "
+                f"model (cov='ar1') for a few areas observed over many periods."
+            )
+
+    expo = None
+    if exposure is not None:
+        if kind == "continuous":
+            raise InvalidInputError(
+                "An exposure column only applies to counts; use kind='count' or drop it."
+            )
+        expo = _numeric(data, exposure, "exposure")
+        if (expo <= 0).any():
+            raise NegativeExposureError(
+                f"Exposure must be greater than zero, but {exposure!r} has "
+                f"{int((expo <= 0).sum())} row(s) with zero or negative values. Correct "
+                f"or drop those rows."
+            )
+    if n - 4 < 1:
+        raise TooFewPeriodsError(
+            f"The data have {n} rows; at least 5 are needed to estimate a "
+            f"difference-in-differences with its uncertainty. Add more units or periods."
+        )
+    if kind == "continuous" and np.ptp(y) == 0:
+        raise ConstantSeriesError(
+            f"The outcome {outcome!r} has the same value in every row; there is nothing to compare."
+        )
+    if kind == "count" and (y < 0).any():
+        raise InvalidInputError(
+            f"Counts cannot be negative, but {outcome!r} contains negative values. Use "
+            f"kind='continuous' for outcomes that can be negative."
+        )
+    return _DiDData(y, tr, po, masks, codes, n_groups, time_values, expo, cov)
+
+
+def _fit_continuous(d: _DiDData, outcome: str, cluster: str | None) -> _DiDFit:
+    means = {
+        g: {p: float(d.y[d.masks[(g, p)]].mean()) for p in ("pre", "post")}
+        for g in ("treated", "comparison")
+    }
+    if d.cov == "ar1":
+        assert d.time is not None
+        coef, se, df, rho, text = _ar1_interaction(d.y, d.tr, d.po, d.time, None, "continuous")
+        method = (
+            f"Difference-in-differences of {outcome!r} allowing for serial correlation: "
+            f"{text}. The estimate is the treated-minus-comparison change (difference scale)."
+        )
+        return _DiDFit(coef, se, df, method, "difference", means, rho=rho)
+    x = _design(d.tr, d.po)
+    coef, se, df = _ols_coef(x, d.y, d.cov, d.codes, d.n_groups)
+    method = (
+        f"Difference-in-differences: OLS of {outcome!r} on treated, post and treated x "
+        f"post; the estimate is the interaction coefficient (difference scale). "
+        f"{_upper_first(_cov_sentence(d.cov, cluster, d.n_groups, df))}, as statsmodels "
+        f"OLS.fit(cov_type={'nonrobust' if d.cov == 'classical' else d.cov!r}, use_t=True). "
+        f"It treats every row as independent."
+    )
+    return _DiDFit(coef, se, df, method, "difference", means)
+
+
+def _fit_count(d: _DiDData, outcome: str, cluster: str | None, exposure: str | None) -> _DiDFit:
+    expo = d.expo if d.expo is not None else np.ones(d.y.size)
+    rates = {}
+    for key, mask in d.masks.items():
+        total = float(d.y[mask].sum())
+        if total == 0:
+            raise AllZeroCountsError(
+                f"Every count for the {key[0]} group in the {key[1]} period is zero, so "
+                f"the ratio of rate ratios is not finite. Combine periods or choose a more "
+                f"common outcome."
+            )
+        rates[key] = total / float(expo[mask].sum())
+    means = {
+        g: {
+            p: rates[(g, p)] if exposure is not None else float(d.y[d.masks[(g, p)]].mean())
+            for p in ("pre", "post")
+        }
+        for g in ("treated", "comparison")
+    }
+    warnings: list[str] = []
+    if not np.all(d.y == np.round(d.y)):
+        warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
+    if d.cov == "ar1":
+        assert d.time is not None
+        coef, se, df, rho, text = _ar1_interaction(d.y, d.tr, d.po, d.time, expo, "count")
+        method = (
+            f"Difference-in-differences on the ratio scale of {outcome!r} allowing for serial "
+            f"correlation: {text}. The estimate is exp(group x post), the ratio of the treated "
+            f"and comparison rate ratios."
+        )
+        return _DiDFit(coef, se, df, method, "ratio", means, rho=rho, warnings=tuple(warnings))
+    lr = {key: math.log(r) for key, r in rates.items()}
+    beta = np.array(
+        [
+            lr[("comparison", "pre")],
+            lr[("treated", "pre")] - lr[("comparison", "pre")],
+            lr[("comparison", "post")] - lr[("comparison", "pre")],
+            lr[("treated", "post")]
+            - lr[("treated", "pre")]
+            - lr[("comparison", "post")]
+            + lr[("comparison", "pre")],
+        ]
+    )
+    mu = np.empty(d.y.size)
+    for key, mask in d.masks.items():
+        mu[mask] = expo[mask] * rates[key]
+    x = _design(d.tr, d.po)
+    fit = poisson_from_mu(x, d.y, beta, mu)
+    if d.cov == "cluster":
+        assert d.codes is not None and d.n_groups is not None
+        v = poisson_cov_cluster(x, fit, d.y, d.codes, d.n_groups)
+        se_text = (
+            f"cluster-robust standard errors by {cluster!r} ({d.n_groups} clusters, factor "
+            f"G/(G-1) x (n-1)/(n-k)); Wald tests and intervals use the normal distribution "
+            f"on the log scale"
+        )
+    else:
+        v, quasi = poisson_cov(fit)
+        se_text = poisson_method(quasi, fit.dispersion)
+    if fit.dispersion > 1.5 and d.cov != "cluster":
+        warnings.append(
+            f"Counts vary {fit.dispersion:.1f} times more than a Poisson model expects; "
+            f"standard errors were widened accordingly (quasi-Poisson)."
+        )
+    method = (
+        f"Difference-in-differences on the ratio scale: Poisson regression of {outcome!r} "
+        f"on treated, post and treated x post with a log-exposure offset; the estimate is "
+        f"exp(interaction), the ratio of the treated and comparison rate ratios. "
+        f"{_upper_first(se_text)}. It treats every row as independent."
+    )
+    return _DiDFit(
+        float(beta[3]),
+        math.sqrt(float(v[3, 3])),
+        None,
+        method,
+        "ratio",
+        means,
+        dispersion=fit.dispersion,
+        warnings=tuple(warnings),
+    )
+
+
 def difference_in_differences(
     data: pd.DataFrame,
     *,
@@ -230,7 +621,7 @@ def difference_in_differences(
     treated: str = "treated",
     post: str = "post",
     kind: str = "continuous",
-    cov: str = "HC1",
+    cov: str | None = None,
     cluster: str | None = None,
     exposure: str | None = None,
     alpha: float = 0.05,
@@ -239,14 +630,23 @@ def difference_in_differences(
     """Two-group, two-period difference-in-differences on unit-period rows.
 
     ``data`` has one row per unit and period; ``treated`` and ``post`` name 0/1 (or boolean)
-    columns. The model always contains an intercept, treated, post and treated x post, and
-    the estimate is the interaction coefficient.
+    columns. The estimate is the treated x post interaction.
 
-    ``kind="continuous"``: OLS. ``cov`` selects the standard errors, matching
+    ``cov="ar1"`` (the default when there is a time column): aggregate monthly series are
+    serially correlated, and treating their rows as independent makes intervals far too narrow
+    (Bertrand, Duflo & Mullainathan 2004). The per-period treated-minus-comparison difference
+    (means; for counts the treated share of each period's events, a logit model that conditions
+    on the period totals) is regressed on a post indicator with AR(1) errors fitted by REML,
+    with t inference on Satterthwaite degrees of freedom (see :func:`_ar1_interaction`).
+    Periods must be evenly spaced where both groups have data.
+
+    Without a time column the default is ``"HC1"``. For ``kind="continuous"`` the other
+    ``cov`` values fit OLS on the rows and select the standard errors, matching
     ``statsmodels`` ``OLS(...).fit(cov_type=..., use_t=True)`` exactly (which the tests check):
     ``"classical"`` (nonrobust, t with n - 4 df), ``"HC1"`` (White with n/(n-4), t with n - 4
     df) or ``"cluster"`` (by the ``cluster`` column, factor G/(G-1) (n-1)/(n-4), t with G - 1
-    df).
+    df; refused below 10 clusters, and the estimate is refused whenever its standard error is
+    numerically zero).
 
     ``kind="count"``: Poisson regression with offset log(exposure) (exposure column, default
     1); the estimate is exp(interaction), the ratio of the treated and comparison rate ratios.
@@ -265,191 +665,55 @@ def difference_in_differences(
     is added when it is significant at ``alpha``. Numeric time values are used as given;
     dates, periods and labels are replaced by their sorted rank (equal spacing assumed).
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInputError("The data must be a table (pandas DataFrame) of unit-period rows.")
-    if kind not in ("continuous", "count"):
-        raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
-    if cov not in _COV_TYPES:
-        raise InvalidInputError(f"cov must be one of {', '.join(_COV_TYPES)}; got {cov!r}.")
-    if not 0 < alpha < 1:
-        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha}.")
-
-    y = _numeric(data, outcome, "outcome")
-    tr = _indicator(data, treated, "treated")
-    po = _indicator(data, post, "post")
-    n = y.size
-
-    masks = {
-        ("treated", "pre"): (tr == 1) & (po == 0),
-        ("treated", "post"): (tr == 1) & (po == 1),
-        ("comparison", "pre"): (tr == 0) & (po == 0),
-        ("comparison", "post"): (tr == 0) & (po == 1),
-    }
-    for (group, period), mask in masks.items():
-        if not mask.any():
-            raise MissingGroupError(
-                f"There are no rows for the {group} group in the {period} period. A "
-                f"difference-in-differences needs data for both groups before and after the "
-                f"intervention; check the {treated!r} and {post!r} columns."
-            )
-
-    codes, n_groups = None, None
-    if cov == "cluster":
-        if cluster is None:
-            raise InvalidInputError(
-                "cov='cluster' needs the name of the cluster column (for example the site or "
-                "unit identifier) in `cluster`."
-            )
-        codes, n_groups = _codes(data, cluster, "cluster")
-        if n_groups < 2:
-            raise TooFewPeriodsError(
-                f"Cluster-robust standard errors need at least 2 clusters; {cluster!r} has "
-                f"{n_groups}. Use cov='HC1' instead."
-            )
-
-    time_name = time
-    if time_name is None:
-        time_name = next((c for c in ("period", "time") if c in data.columns), None)
-    time_values = _time_values(_column(data, time_name, "time")) if time_name is not None else None
-
-    warnings: list[str] = []
-    x = _design(tr, po)
-
-    if kind == "continuous":
-        if exposure is not None:
-            raise InvalidInputError(
-                "An exposure column only applies to counts; use kind='count' or drop it."
-            )
-        if n - 4 < 1:
-            raise TooFewPeriodsError(
-                f"The data have {n} rows; at least 5 are needed to estimate a "
-                f"difference-in-differences with its uncertainty. Add more units or periods."
-            )
-        if np.ptp(y) == 0:
-            raise ConstantSeriesError(
-                f"The outcome {outcome!r} has the same value in every row; there is nothing "
-                f"to compare."
-            )
-        coef, se, df = _ols_coef(x, y, cov, codes, n_groups)
-        if se == 0:
-            raise ConstantSeriesError(
-                "The outcome does not vary within any group and period, so no standard error "
-                "can be estimated. Check that the right column was uploaded."
-            )
-        means = {
-            g: {p: float(y[masks[(g, p)]].mean()) for p in ("pre", "post")}
-            for g in ("treated", "comparison")
-        }
-        method = (
-            f"Difference-in-differences: OLS of {outcome!r} on treated, post and treated x "
-            f"post; the estimate is the interaction coefficient (difference scale). "
-            f"{_upper_first(_cov_sentence(cov, cluster, n_groups, df))}, as statsmodels "
-            f"OLS.fit(cov_type={'nonrobust' if cov == 'classical' else cov!r}, use_t=True)."
+    d = _validate(
+        data,
+        outcome=outcome,
+        treated=treated,
+        post=post,
+        kind=kind,
+        cov=cov,
+        cluster=cluster,
+        exposure=exposure,
+        alpha=alpha,
+        time=time,
+    )
+    fit = (
+        _fit_continuous(d, outcome, cluster)
+        if kind == "continuous"
+        else _fit_count(d, outcome, cluster, exposure)
+    )
+    spread = float(np.std(d.y)) if kind == "continuous" else 1.0
+    if not math.isfinite(fit.se) or fit.se <= SE_RELATIVE_TOLERANCE * max(spread, 1e-300):
+        raise ConstantSeriesError(
+            "The standard error is numerically zero: the data leave no variation to estimate "
+            "uncertainty from (for example one unit per group with a fixed difference, or "
+            "cluster-robust errors with too few clusters). No finding can be reported."
         )
-        dist_df: float | None = df
-        scale = "difference"
-        dispersion = None
-        expo = None
-    else:
-        if (y < 0).any():
-            raise InvalidInputError(
-                f"Counts cannot be negative, but {outcome!r} contains negative values. Use "
-                f"kind='continuous' for outcomes that can be negative."
-            )
-        if exposure is not None:
-            expo = _numeric(data, exposure, "exposure")
-            if (expo <= 0).any():
-                raise NegativeExposureError(
-                    f"Exposure must be greater than zero, but {exposure!r} has "
-                    f"{int((expo <= 0).sum())} row(s) with zero or negative values. Correct "
-                    f"or drop those rows."
-                )
-        else:
-            expo = np.ones(n)
-        if n - 4 < 1:
-            raise TooFewPeriodsError(
-                f"The data have {n} rows; at least 5 are needed to estimate a "
-                f"difference-in-differences with its uncertainty. Add more units or periods."
-            )
-        rates = {}
-        for key, mask in masks.items():
-            total = float(y[mask].sum())
-            if total == 0:
-                raise AllZeroCountsError(
-                    f"Every count for the {key[0]} group in the {key[1]} period is zero, so "
-                    f"the ratio of rate ratios is not finite. Combine periods or choose a more "
-                    f"common outcome."
-                )
-            rates[key] = total / float(expo[mask].sum())
-        lr = {key: math.log(r) for key, r in rates.items()}
-        beta = np.array(
-            [
-                lr[("comparison", "pre")],
-                lr[("treated", "pre")] - lr[("comparison", "pre")],
-                lr[("comparison", "post")] - lr[("comparison", "pre")],
-                lr[("treated", "post")]
-                - lr[("treated", "pre")]
-                - lr[("comparison", "post")]
-                + lr[("comparison", "pre")],
-            ]
-        )
-        mu = np.empty(n)
-        for key, mask in masks.items():
-            mu[mask] = expo[mask] * rates[key]
-        fit = poisson_from_mu(x, y, beta, mu)
-        dispersion = fit.dispersion
-        if cov == "cluster":
-            assert codes is not None and n_groups is not None
-            v = poisson_cov_cluster(x, fit, y, codes, n_groups)
-            se_text = (
-                f"cluster-robust standard errors by {cluster!r} ({n_groups} clusters, factor "
-                f"G/(G-1) x (n-1)/(n-k)); Wald tests and intervals use the normal distribution "
-                f"on the log scale"
-            )
-        else:
-            v, quasi = poisson_cov(fit)
-            se_text = poisson_method(quasi, dispersion)
-            if dispersion > 1.5:
-                warnings.append(
-                    f"Counts vary {dispersion:.1f} times more than a Poisson model expects; "
-                    f"standard errors were widened accordingly (quasi-Poisson)."
-                )
-        coef, se = float(beta[3]), math.sqrt(float(v[3, 3]))
-        means = {
-            g: {
-                p: rates[(g, p)] if exposure is not None else float(y[masks[(g, p)]].mean())
-                for p in ("pre", "post")
-            }
-            for g in ("treated", "comparison")
-        }
-        method = (
-            f"Difference-in-differences on the ratio scale: Poisson regression of {outcome!r} "
-            f"on treated, post and treated x post with a log-exposure offset; the estimate is "
-            f"exp(interaction), the ratio of the treated and comparison rate ratios. "
-            f"{_upper_first(se_text)}."
-        )
-        dist_df = None
-        scale = "ratio"
-        if not np.all(y == np.round(y)):
-            warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
-
-    if cov == "cluster" and n_groups is not None and n_groups < 20:
+    warnings = list(fit.warnings)
+    coverage, note = (None, None)
+    if d.cov == "ar1":
+        assert d.time is not None
+        n_pre = int(np.unique(d.time[d.po == 0]).size)
+        coverage, note = calibration_note("did", kind, n_pre)
+        if note:
+            warnings.append(note)
+    if d.cov == "cluster" and d.n_groups is not None and d.n_groups < 30:
         warnings.append(
-            f"Only {n_groups} clusters: cluster-robust standard errors can be too small with "
-            f"fewer than about 20-30 clusters, so treat the p-value with caution."
+            f"Only {d.n_groups} clusters: cluster-robust standard errors can be too small with "
+            f"fewer than about 30 clusters, so treat the p-value with caution."
         )
 
     pre_trend = None
-    if time_values is not None:
+    if d.time is not None:
         pre_trend, skipped = _pre_trend(
             kind=kind,
-            y=y,
-            tr=tr,
-            po=po,
-            time=time_values,
-            expo=expo,
-            cov=cov,
-            codes=codes,
+            y=d.y,
+            tr=d.tr,
+            po=d.po,
+            time=d.time,
+            expo=d.expo if d.expo is not None else np.ones(d.y.size),
+            cov=d.cov,
+            codes=d.codes,
             cluster=cluster,
             alpha=alpha,
         )
@@ -468,19 +732,22 @@ def difference_in_differences(
         )
 
     return wald_result(
-        coef,
-        se,
-        df=dist_df,
+        fit.coef,
+        fit.se,
+        df=fit.df,
         alpha=alpha,
-        n=n,
-        method=method,
-        scale=scale,
+        n=d.y.size,
+        method=fit.method,
+        scale=fit.scale,
         warnings=warnings,
         cls=DiDResult,
         kind=kind,
-        cov_type=cov,
-        means=means,
+        cov_type=d.cov,
+        means=fit.means,
         pre_trend=pre_trend,
-        n_clusters=n_groups,
-        dispersion=dispersion,
+        n_clusters=d.n_groups,
+        dispersion=fit.dispersion,
+        ar1_rho=fit.rho,
+        approximate=note is not None,
+        calibrated_coverage=coverage,
     )

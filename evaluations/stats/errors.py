@@ -23,6 +23,7 @@ __all__ = [
     "MissingValueError",
     "NegativeExposureError",
     "TooFewPeriodsError",
+    "SingularDesignError",
     "TooFewStudiesError",
 ]
 
@@ -76,3 +77,8 @@ class InvalidInputError(AnalysisError):
 
 class ConvergenceError(AnalysisError):
     """The iterative model fit did not settle on an answer."""
+
+
+class SingularDesignError(AnalysisError):
+    """The model's terms cannot be separated in these data (a singular design or information
+    matrix), for example when a segment has a single non-zero count."""

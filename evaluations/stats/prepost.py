@@ -7,12 +7,15 @@ It is the weakest design the portal offers and is reported as such in ``warnings
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from .calibration import calibration_note
 from .effect_sizes import hedges_g, hedges_g_variance
 from .errors import (
     AllZeroCountsError,
@@ -23,9 +26,15 @@ from .errors import (
     NegativeExposureError,
     TooFewPeriodsError,
 )
+from .fitting import ar1_poisson_fit, ar1_reml_fit
 from .results import PrePostResult, wald_result
+from .seasons import seasonal_terms
 
 __all__ = ["pre_post"]
+
+ERROR_MODELS = ("ar1", "independent", "exact")
+MIN_AR1_PERIODS = 6
+SMALL_COUNT = 10
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -35,7 +44,7 @@ _DESIGN_WARNING = (
 )
 
 
-def _values(values: ArrayLike, label: str) -> np.ndarray:
+def _values(values: ArrayLike, label: str, minimum: int = 2) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError) as exc:
@@ -50,9 +59,10 @@ def _values(values: ArrayLike, label: str) -> np.ndarray:
         )
     if not np.isfinite(arr).all():
         raise InvalidInputError(f"The {label} values contain an infinite number.")
-    if arr.size < 2:
+    if arr.size < minimum:
         raise TooFewPeriodsError(
-            f"The {label} period has {arr.size} value{'s' if arr.size != 1 else ''}; at least 2 "
+            f"The {label} period has {arr.size} value{'s' if arr.size != 1 else ''}; at least "
+            f"{minimum} "
             f"are needed for a pre/post comparison. Widen the {label} window or upload more "
             f"periods."
         )
@@ -83,7 +93,34 @@ def _exposure(exposure: ArrayLike | float | None, size: int, label: str) -> np.n
     return arr
 
 
-def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float) -> PrePostResult:
+def _step_design(
+    pre: np.ndarray, post: np.ndarray, seasonal: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive periods pre then post: columns const, post and any seasonal terms; the
+    stacked values."""
+    n0, n1 = pre.size, post.size
+    x = np.column_stack((np.ones(n0 + n1), np.r_[np.zeros(n0), np.ones(n1)]))
+    if seasonal is not None:
+        x = np.hstack((x, seasonal))
+    return x, np.concatenate((pre, post))
+
+
+def _check_ar1_length(pre: np.ndarray, post: np.ndarray) -> None:
+    if pre.size + post.size < MIN_AR1_PERIODS:
+        raise TooFewPeriodsError(
+            f"The series has {pre.size + post.size} periods; at least {MIN_AR1_PERIODS} are "
+            f"needed to allow for autocorrelation between periods. Upload more periods, or "
+            f"choose errors='independent' (which assumes the periods are independent)."
+        )
+
+
+def _continuous(
+    pre: np.ndarray,
+    post: np.ndarray,
+    alpha: float,
+    errors: str,
+    seasonal: tuple[np.ndarray | None, str] = (None, ""),
+) -> PrePostResult:
     n0, n1 = pre.size, post.size
     m0, m1 = float(pre.mean()), float(post.mean())
     v0, v1 = float(pre.var(ddof=1)), float(post.var(ddof=1))
@@ -93,10 +130,32 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float) -> PrePostResul
             "there is no variation to estimate uncertainty from. Check that the right column "
             "was uploaded."
         )
-    a0, a1 = v0 / n0, v1 / n1
-    se = math.sqrt(a0 + a1)
-    df = (a0 + a1) ** 2 / (a0**2 / (n0 - 1) + a1**2 / (n1 - 1))
-    diff = m1 - m0
+    if errors == "ar1":
+        fit = ar1_reml_fit(*_step_design(pre, post, seasonal[0]))
+        diff, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
+        df = fit.satterthwaite_df(1)
+        method = (
+            "Difference in means (post minus pre) from a regression of the period values on a "
+            f"post-period indicator{seasonal[1]} with the errors modelled as a first-order "
+            "autoregressive "
+            f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
+            "squares; t test and interval with Satterthwaite degrees of freedom "
+            f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which "
+            "assume independent periods) are "
+            "reported as a standardised effect and a rank-based check."
+        )
+    else:
+        a0, a1 = v0 / n0, v1 / n1
+        se = math.sqrt(a0 + a1)
+        df = (a0 + a1) ** 2 / (a0**2 / (n0 - 1) + a1**2 / (n1 - 1))
+        diff = m1 - m0
+        method = (
+            "Difference in means (post minus pre) with Welch's unequal-variance t-test; the "
+            "confidence interval uses the t distribution with Welch-Satterthwaite degrees of "
+            f"freedom ({df:.1f}), assuming independent periods. Hedges' g and a two-sided "
+            "Mann-Whitney U test are reported as a standardised effect and a rank-based "
+            "robustness check."
+        )
 
     g = hedges_g(m1, m0, math.sqrt(v1), math.sqrt(v0), n1, n0)
     g_var = hedges_g_variance(g, n1, n0)
@@ -109,12 +168,6 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float) -> PrePostResul
             f"outcome being roughly normally distributed; compare with the Mann-Whitney "
             f"p-value."
         )
-    method = (
-        "Difference in means (post minus pre) with Welch's unequal-variance t-test; the "
-        "confidence interval uses the t distribution with Welch-Satterthwaite degrees of "
-        f"freedom ({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test are reported as a "
-        "standardised effect and a rank-based robustness check."
-    )
     return wald_result(
         diff,
         se,
@@ -133,6 +186,67 @@ def _continuous(pre: np.ndarray, post: np.ndarray, alpha: float) -> PrePostResul
         hedges_g=g,
         hedges_g_variance=g_var,
         mann_whitney_p=mw_p,
+        errors=errors,
+    )
+
+
+def _count_exact(
+    pre: np.ndarray, post: np.ndarray, e0: np.ndarray, e1: np.ndarray, alpha: float
+) -> PrePostResult:
+    """Rate ratio of the period totals with the exact conditional-binomial test and interval:
+    given N = y0 + y1 events, y1 ~ Binomial(N, p) with p = E1 RR / (E0 + E1 RR), so the
+    Clopper-Pearson interval for p maps to one for RR (Ederer & Mantel 1974)."""
+    y0, y1 = float(pre.sum()), float(post.sum())
+    big_e0, big_e1 = float(e0.sum()), float(e1.sum())
+    total = int(round(y0 + y1))
+    if y0 != round(y0) or y1 != round(y1):
+        raise InvalidInputError(
+            "The exact interval needs whole-number counts; some counts are fractional."
+        )
+    test = stats.binomtest(int(round(y1)), total, big_e1 / (big_e0 + big_e1))
+    ci = test.proportion_ci(confidence_level=1 - alpha, method="exact")
+
+    def ratio(p: float) -> float:
+        if p >= 1.0:
+            return math.inf
+        return (p / (1.0 - p)) * (big_e0 / big_e1)
+
+    log_rr = math.log(y1 / big_e1) - math.log(y0 / big_e0)
+    se = math.sqrt(1.0 / y0 + 1.0 / y1)
+    warnings = [_DESIGN_WARNING]
+    if min(y0, y1) < SMALL_COUNT:
+        warnings.append(
+            f"One period has only {min(y0, y1):g} events in total; the exact interval is valid "
+            f"but wide."
+        )
+    return PrePostResult(
+        estimate=math.exp(log_rr),
+        se=se,
+        ci_low=ratio(float(ci.low)),
+        ci_high=ratio(float(ci.high)),
+        p_value=float(test.pvalue),
+        statistic=log_rr / se,
+        df=None,
+        n=pre.size + post.size,
+        method=(
+            "Rate ratio of the period totals (post events / post exposure over pre events / "
+            "pre exposure) with the exact conditional-binomial test and Clopper-Pearson "
+            "interval given the total number of events; it treats the events as a Poisson "
+            "process, so extra-Poisson variation between periods is not allowed for. The "
+            "standard error shown is the Poisson one, sqrt(1/pre total + 1/post total), on "
+            "the log scale."
+        ),
+        scale="ratio",
+        warnings=tuple(warnings),
+        log_estimate=log_rr,
+        alpha=float(alpha),
+        kind="count",
+        pre_mean=y0 / big_e0,
+        post_mean=y1 / big_e1,
+        n_pre=pre.size,
+        n_post=post.size,
+        percent_change=100.0 * (math.exp(log_rr) - 1.0),
+        errors="exact",
     )
 
 
@@ -142,6 +256,8 @@ def _count(
     pre_exposure: ArrayLike | float | None,
     post_exposure: ArrayLike | float | None,
     alpha: float,
+    errors: str,
+    seasonal: tuple[np.ndarray | None, str] = (None, ""),
 ) -> PrePostResult:
     for arr, label in ((pre, "pre"), (post, "post")):
         if (arr < 0).any():
@@ -160,46 +276,65 @@ def _count(
             )
     rate0, rate1 = y0 / float(e0.sum()), y1 / float(e1.sum())
     log_rr = math.log(rate1) - math.log(rate0)
+    if errors == "exact":
+        return _count_exact(pre, post, e0, e1, alpha)
 
     # Pearson dispersion of the two-parameter Poisson fit (fitted mean = exposure x group rate).
     mu0, mu1 = e0 * rate0, e1 * rate1
     chi2 = float(np.sum((pre - mu0) ** 2 / mu0) + np.sum((post - mu1) ** 2 / mu1))
     n = pre.size + post.size
     dispersion = chi2 / (n - 2)
-    se = math.sqrt(1.0 / y0 + 1.0 / y1)
-    quasi = dispersion > 1.0
-    if quasi:
-        se *= math.sqrt(dispersion)
+    df: float | None = None
+    if errors == "ar1":
+        x, y = _step_design(pre, post, seasonal[0])
+        fit = ar1_poisson_fit(x, y, np.log(np.concatenate((e0, e1))))
+        log_rr, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
+        df = fit.satterthwaite_df(1)
+        dispersion = fit.marginal_variance
+        method = (
+            "Rate ratio (post rate / pre rate) from a log-linear regression of the period "
+            f"counts on a post-period indicator{seasonal[1]} with a log-exposure offset, "
+            "fitted by penalised "
+            "quasi-likelihood with the working errors modelled as AR(1) (estimated rho = "
+            f"{fit.rho:.2f}, by REML) and a free dispersion ({dispersion:.3g}); t test and "
+            f"interval on the log scale with Satterthwaite degrees of freedom ({df:.1f})."
+        )
+    else:
+        se = math.sqrt(1.0 / y0 + 1.0 / y1)
+        quasi = dispersion > 1.0
+        if quasi:
+            se *= math.sqrt(dispersion)
+        se_part = (
+            f"quasi-Poisson standard error (Poisson SE scaled by the square root of the "
+            f"Pearson dispersion {dispersion:.3g})"
+            if quasi
+            else f"Poisson standard error (Pearson dispersion {dispersion:.3g} is not above 1)"
+        )
+        method = (
+            "Rate ratio (post rate / pre rate) from a Poisson regression of the period counts "
+            "on a post-period indicator with a log-exposure offset (closed-form maximum "
+            f"likelihood), with a {se_part}; Wald test and interval on the log scale using "
+            "the normal distribution, assuming independent periods."
+        )
 
     warnings = [_DESIGN_WARNING]
-    if min(y0, y1) < 10:
+    if min(y0, y1) < SMALL_COUNT:
         warnings.append(
             f"One period has only {min(y0, y1):g} events in total; the rate ratio is imprecise "
-            f"and the normal approximation behind its interval is rough."
+            f"and the approximation behind its interval is rough. The exact interval "
+            f"(errors='exact') is safer for so few events."
         )
     if not (np.all(pre == np.round(pre)) and np.all(post == np.round(post))):
         warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
     if dispersion > 1.5:
         warnings.append(
             f"Counts vary {dispersion:.1f} times more than a Poisson model expects; standard "
-            f"errors were widened accordingly (quasi-Poisson)."
+            f"errors were widened accordingly."
         )
-    se_part = (
-        f"quasi-Poisson standard error (Poisson SE scaled by the square root of the Pearson "
-        f"dispersion {dispersion:.3g})"
-        if quasi
-        else f"Poisson standard error (Pearson dispersion {dispersion:.3g} is not above 1)"
-    )
-    method = (
-        "Rate ratio (post rate / pre rate) from a Poisson regression of the period counts on a "
-        "post-period indicator with a log-exposure offset (closed-form maximum likelihood), "
-        f"with a {se_part}; Wald test and interval on the log scale using the normal "
-        "distribution."
-    )
     return wald_result(
         log_rr,
         se,
-        df=None,
+        df=df,
         alpha=alpha,
         n=n,
         method=method,
@@ -213,6 +348,7 @@ def _count(
         n_post=post.size,
         percent_change=100.0 * (math.exp(log_rr) - 1.0),
         dispersion=dispersion,
+        errors=errors,
     )
 
 
@@ -224,6 +360,10 @@ def pre_post(
     pre_exposure: ArrayLike | float | None = None,
     post_exposure: ArrayLike | float | None = None,
     alpha: float = 0.05,
+    errors: str = "ar1",
+    periods: pd.PeriodIndex | None = None,
+    seasonality: str | None = "auto",
+    harmonics: int = 2,
 ) -> PrePostResult:
     """Compare an outcome before and after an intervention at one site.
 
@@ -246,20 +386,55 @@ def pre_post(
     interval on the log scale with the normal distribution, exponentiated; ``se`` and
     ``log_estimate`` are on the log scale.
 
+    ``errors`` selects the error model. ``"ar1"`` (the default, at least 6 periods): the values
+    (pre then post, consecutive periods) are regressed on a post indicator with AR(1) errors by
+    REML and Satterthwaite t inference; counts use the same error model on a log-linear model
+    (penalised quasi-likelihood). With ``periods`` (one per value) ``seasonality`` adds seasonal
+    terms as in :func:`interrupted_time_series` (``"auto"``: Fourier pairs from two years of
+    data). ``"independent"`` is the former default described above (Welch / quasi-Poisson),
+    which assumes independent periods. ``"exact"`` (counts): the rate ratio of the totals with
+    the exact conditional-binomial test and Clopper-Pearson interval (as R's ``poisson.test``).
+
     Raises an :class:`~evaluations.stats.errors.AnalysisError` subclass when either period has
     fewer than 2 values, values are missing, counts are negative or all zero, exposures are not
     positive, or a continuous outcome is constant.
     """
     if not 0 < alpha < 1:
         raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha}.")
-    pre_arr = _values(pre, "pre")
-    post_arr = _values(post, "post")
+    if errors not in ERROR_MODELS:
+        raise InvalidInputError(
+            f"errors must be one of {', '.join(map(repr, ERROR_MODELS))}; got {errors!r}."
+        )
+    pre_arr = _values(pre, "pre", 1 if errors == "exact" else 2)
+    post_arr = _values(post, "post", 1 if errors == "exact" else 2)
+    seasonal: tuple[np.ndarray | None, str] = (None, "")
+    if errors == "ar1":
+        _check_ar1_length(pre_arr, post_arr)
+        if periods is not None:
+            if len(periods) != pre_arr.size + post_arr.size:
+                raise MismatchedLengthsError(
+                    f"periods has {len(periods)} entries but there are "
+                    f"{pre_arr.size + post_arr.size} values; give one period per value."
+                )
+            seasonal = seasonal_terms(periods, seasonality, int(harmonics))
     if kind == "continuous":
         if pre_exposure is not None or post_exposure is not None:
             raise InvalidInputError(
                 "Exposures only apply to counts; use kind='count' or leave the exposures out."
             )
-        return _continuous(pre_arr, post_arr, alpha)
-    if kind == "count":
-        return _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha)
-    raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
+        if errors == "exact":
+            raise InvalidInputError("errors='exact' applies to counts only.")
+        result = _continuous(pre_arr, post_arr, alpha, errors, seasonal)
+    elif kind == "count":
+        result = _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
+    else:
+        raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
+    if errors != "ar1":
+        return result
+    coverage, note = calibration_note("pre_post", kind, pre_arr.size)
+    return dataclasses.replace(
+        result,
+        warnings=result.warnings + ((note,) if note else ()),
+        approximate=note is not None,
+        calibrated_coverage=coverage,
+    )

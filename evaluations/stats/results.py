@@ -1,4 +1,4 @@
-"""Result objects returned by every analysis, and the small numeric kernels behind them.
+"""Result objects returned by every analysis, and the Wald inference that fills them.
 
 Every public analysis returns a frozen dataclass derived from :class:`EstimateResult`. The base
 carries one estimate with its standard error, confidence interval, test statistic and p-value,
@@ -17,12 +17,8 @@ Scales
 coefficient**, which is what a meta-analysis of ratios pools. ``statistic`` and ``p_value``
 test ``log_estimate == 0`` (ratio == 1).
 
-The fitting kernels (ordinary least squares with classical / HC1 / cluster / Newey-West
-sandwiches, and a Poisson maximum-likelihood fit) live here because both the
-difference-in-differences and the interrupted-time-series modules use them. They work on plain
-numpy arrays: the analyses are run in bulk and formula parsing or pandas overhead would dominate.
-Each kernel reproduces one statsmodels computation exactly (same small-sample factors, same
-reference distribution); the tests compare them to statsmodels on the same data.
+The numeric fitting kernels that produce the coefficients live in
+:mod:`evaluations.stats.fitting`.
 """
 
 from __future__ import annotations
@@ -39,8 +35,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .errors import ConvergenceError
-
 __all__ = [
     "DEFAULT_ALPHA",
     "RESULT_SCHEMA_VERSION",
@@ -56,7 +50,10 @@ __all__ = [
 # The layout ``to_dict()`` writes. Bump it when a stored field changes meaning or shape, and
 # teach ``_upgrade`` how to read the older layout. Results stored before the version was
 # recorded read as version 0, whose layout is the same as version 1.
-RESULT_SCHEMA_VERSION = 1
+# Version 2 added the error model and calibration fields (``errors``, ``impact``, ``ar1_rho``,
+# ``comparison_units``, ``approximate``, ``calibrated_coverage``); their defaults describe how
+# version-1 results were computed, so those read unchanged.
+RESULT_SCHEMA_VERSION = 2
 
 # The significance level every analysis uses unless told otherwise (a 95% interval).
 DEFAULT_ALPHA = 0.05
@@ -177,6 +174,9 @@ class PrePostResult(EstimateResult):
     hedges_g_variance: float | None = None
     mann_whitney_p: float | None = None
     dispersion: float | None = None
+    errors: str = "independent"
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +197,9 @@ class DiDResult(EstimateResult):
     pre_trend: EstimateResult | None = None
     n_clusters: int | None = None
     dispersion: float | None = None
+    ar1_rho: float | None = None
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +219,11 @@ class ITSResult(EstimateResult):
     With a comparison series, ``level_change_difference`` and ``slope_change_difference`` are
     the treatment-minus-comparison differences (ratios for counts) from the stacked
     comparative model; otherwise they are ``None``.
+
+    ``errors`` is the error model (``"ar1"``: AR(1) errors by REML; ``"independent"``: the older
+    Newey-West / quasi-Poisson fit), ``ar1_rho`` its estimated autocorrelation, ``impact`` the
+    impact model and ``comparison_units`` the number of comparison series. Results stored before
+    these fields existed read with the defaults, which describe how they were computed.
     """
 
     result_type: ClassVar[str] = "its"
@@ -234,6 +242,12 @@ class ITSResult(EstimateResult):
     dispersion: float | None = None
     level_change_difference: EstimateResult | None = None
     slope_change_difference: EstimateResult | None = None
+    errors: str = "independent"
+    impact: str = "level_and_slope"
+    ar1_rho: float | None = None
+    comparison_units: int = 0
+    approximate: bool = False
+    calibrated_coverage: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,9 +335,9 @@ def _result_types() -> dict[str, type[EstimateResult]]:
 
 
 def _upgrade(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``data`` in the current layout. Version 0 (no ``schema_version`` stored) has the same
-    fields as version 1, so it reads unchanged; a newer version than this code knows is an
-    error rather than a silent misreading."""
+    """``data`` in the current layout. Versions 0 (no ``schema_version`` stored) and 1 lack
+    only fields that have defaults, so they read unchanged; a newer version than this code
+    knows is an error rather than a silent misreading."""
     version = data.get("schema_version", 0)
     if not isinstance(version, int) or version > RESULT_SCHEMA_VERSION:
         raise ValueError(
@@ -453,210 +467,3 @@ def wald_result(
 def copy_estimate_fields(result: EstimateResult) -> dict[str, Any]:
     """The base-class fields of ``result`` as keyword arguments (to lift into a subclass)."""
     return {f.name: getattr(result, f.name) for f in dataclasses.fields(EstimateResult) if f.init}
-
-
-# --------------------------------------------------------------------------------------------
-# Least squares kernels
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LinearFit:
-    """An OLS fit: coefficients, residuals and the inverse cross-product ``(X'X)^-1``."""
-
-    beta: np.ndarray
-    resid: np.ndarray
-    xtx_inv: np.ndarray
-    n: int
-    k: int
-
-    @property
-    def df_resid(self) -> int:
-        return self.n - self.k
-
-
-def ols_fit(x: np.ndarray, y: np.ndarray) -> LinearFit:
-    """Ordinary least squares by the normal equations (designs here have at most ~25 columns)."""
-    xtx_inv = np.linalg.inv(x.T @ x)
-    beta = xtx_inv @ (x.T @ y)
-    resid = y - x @ beta
-    n, k = x.shape
-    return LinearFit(beta=beta, resid=resid, xtx_inv=xtx_inv, n=n, k=k)
-
-
-def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
-    return bread @ meat @ bread
-
-
-def cov_classical(fit: LinearFit) -> np.ndarray:
-    """s^2 (X'X)^-1 with s^2 = RSS / (n - k): statsmodels' ``nonrobust``."""
-    s2 = float(fit.resid @ fit.resid) / fit.df_resid
-    return s2 * fit.xtx_inv
-
-
-def cov_hc1(x: np.ndarray, fit: LinearFit) -> np.ndarray:
-    """White sandwich times n / (n - k): statsmodels' ``HC1``."""
-    xu = x * fit.resid[:, None]
-    return _sandwich(fit.xtx_inv, xu.T @ xu) * (fit.n / fit.df_resid)
-
-
-def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum of outer products of per-cluster score sums."""
-    k = scores.shape[1]
-    sums = np.empty((n_groups, k))
-    for j in range(k):
-        sums[:, j] = np.bincount(codes, weights=scores[:, j], minlength=n_groups)
-    return sums.T @ sums
-
-
-def cov_cluster(
-    bread: np.ndarray, scores: np.ndarray, codes: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Cluster sandwich with statsmodels' default factor G/(G-1) * (n-1)/(n-k)."""
-    n, k = scores.shape
-    cov = _sandwich(bread, cluster_meat(scores, codes, n_groups))
-    return cov * (n_groups / (n_groups - 1.0) * ((n - 1.0) / (n - k)))
-
-
-def newey_west_meat(scores: np.ndarray, lags: int) -> np.ndarray:
-    """Bartlett-kernel HAC meat: sum over lags of (1 - l/(L+1)) (G_l + G_l')."""
-    meat = scores.T @ scores
-    for lag in range(1, lags + 1):
-        gamma = scores[lag:].T @ scores[:-lag]
-        meat += (1.0 - lag / (lags + 1.0)) * (gamma + gamma.T)
-    return meat
-
-
-def cov_hac(x: np.ndarray, fit: LinearFit, lags: int) -> np.ndarray:
-    """Newey-West covariance as statsmodels ``cov_type="HAC"`` (Bartlett, no correction)."""
-    return _sandwich(fit.xtx_inv, newey_west_meat(x * fit.resid[:, None], lags))
-
-
-def cov_hac_panel(x: np.ndarray, fit: LinearFit, lags: int, blocks: Sequence[slice]) -> np.ndarray:
-    """Newey-West within each contiguous block (series), summed, times n / (n - k).
-
-    This is statsmodels ``cov_type="hac-panel"`` with its default ``use_correction="hac"``.
-    """
-    xu = x * fit.resid[:, None]
-    meat = sum(newey_west_meat(xu[b], lags) for b in blocks)
-    return _sandwich(fit.xtx_inv, meat) * (fit.n / fit.df_resid)
-
-
-def durbin_watson(resid: np.ndarray) -> float:
-    """Durbin-Watson statistic: sum of squared successive differences over sum of squares."""
-    diff = np.diff(resid)
-    return float(diff @ diff / (resid @ resid))
-
-
-# --------------------------------------------------------------------------------------------
-# Poisson kernel
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PoissonFit:
-    """A Poisson (log link) maximum-likelihood fit with an offset."""
-
-    beta: np.ndarray
-    mu: np.ndarray
-    hessian_inv: np.ndarray  # (X' diag(mu) X)^-1
-    pearson_chi2: float
-    n: int
-    k: int
-
-    @property
-    def df_resid(self) -> int:
-        return self.n - self.k
-
-    @property
-    def dispersion(self) -> float:
-        """Pearson chi2 / residual df (statsmodels' ``scale="X2"``); NaN without residual df."""
-        return self.pearson_chi2 / self.df_resid if self.df_resid > 0 else math.nan
-
-
-def poisson_from_mu(x: np.ndarray, y: np.ndarray, beta: np.ndarray, mu: np.ndarray) -> PoissonFit:
-    """Package a Poisson fit whose fitted means are already known (closed-form cases)."""
-    hessian_inv = np.linalg.inv(x.T @ (x * mu[:, None]))
-    pearson = float(np.sum((y - mu) ** 2 / mu))
-    n, k = x.shape
-    return PoissonFit(beta, mu, hessian_inv, pearson, n, k)
-
-
-def poisson_fit(
-    x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, tol: float = 1e-12, maxiter: int = 100
-) -> PoissonFit:
-    """Poisson regression by Newton-Raphson with step halving (log link, ``offset`` added).
-
-    Starts from a weighted least-squares fit of log((y + mean y) / 2) - offset, as
-    statsmodels' IRLS does, and iterates until the largest coefficient change is below
-    ``tol`` (relative). The log-likelihood is concave, so this reaches the same maximum as
-    statsmodels' GLM; the tests check agreement to 1e-6 relative.
-    """
-    mu = (y + y.mean()) / 2.0
-    z = np.log(mu) - offset
-    w = mu
-    xw = x * w[:, None]
-    beta = np.linalg.solve(x.T @ xw, xw.T @ z)
-    eta = x @ beta + offset
-    mu = np.exp(eta)
-    loglik = float(y @ eta - mu.sum())
-    for _ in range(maxiter):
-        hessian = x.T @ (x * mu[:, None])
-        step = np.linalg.solve(hessian, x.T @ (y - mu))
-        scale = 1.0
-        for _halving in range(30):
-            new_beta = beta + scale * step
-            new_eta = x @ new_beta + offset
-            new_mu = np.exp(new_eta)
-            new_loglik = float(y @ new_eta - new_mu.sum())
-            if new_loglik >= loglik - 1e-12 * abs(loglik):
-                break
-            scale /= 2.0
-        beta, eta, mu, loglik = new_beta, new_eta, new_mu, new_loglik
-        if np.max(np.abs(scale * step)) <= tol * (1.0 + np.max(np.abs(beta))):
-            break
-    else:
-        raise ConvergenceError(
-            "The count model did not converge. This usually means one group or period has "
-            "(almost) no events; check for long runs of zero counts."
-        )
-    if not np.all(np.isfinite(beta)):
-        raise ConvergenceError(
-            "The count model produced infinite estimates. Check for a group or period whose "
-            "counts are all zero."
-        )
-    return poisson_from_mu(x, y, beta, mu)
-
-
-def poisson_cov(fit: PoissonFit, *, quasi: bool = True) -> tuple[np.ndarray, bool]:
-    """Model-based covariance, scaled by the Pearson dispersion when that exceeds 1.
-
-    Returns ``(cov, used_quasi)``. Scaling matches statsmodels ``GLM(...).fit(scale="X2")``.
-    """
-    disp = fit.dispersion
-    if quasi and math.isfinite(disp) and disp > 1.0:
-        return fit.hessian_inv * disp, True
-    return fit.hessian_inv, False
-
-
-def poisson_cov_cluster(
-    x: np.ndarray, fit: PoissonFit, y: np.ndarray, codes: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Cluster-robust Poisson covariance as statsmodels ``GLM.fit(cov_type="cluster")``."""
-    scores = x * (y - fit.mu)[:, None]
-    return cov_cluster(fit.hessian_inv, scores, codes, n_groups)
-
-
-def poisson_method(used_quasi: bool, dispersion: float) -> str:
-    """The standard-error half of a ``method`` sentence for a Poisson fit."""
-    if used_quasi:
-        return (
-            f"quasi-Poisson standard errors (model-based, scaled by the square root of the "
-            f"Pearson dispersion {dispersion:.3g}); Wald tests and intervals use the normal "
-            f"distribution on the log scale"
-        )
-    disp = "not estimable" if not math.isfinite(dispersion) else f"{dispersion:.3g}"
-    return (
-        f"Poisson model-based standard errors (Pearson dispersion {disp}, not above 1, so no "
-        f"scaling); Wald tests and intervals use the normal distribution on the log scale"
-    )

@@ -982,6 +982,8 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
             )
         )
 
+    problems.extend(_mixed_lengths(data, grouped))
+
     units = {m.id: (m.unit_kind, m.aggregation) for m in catalogue.metrics.values()}
     summable = data["metric_id"].map(lambda m: units.get(m, ("", ""))[1] == "sum")
     period_key = ["metric_id", "area", "group", "period_start", "period_end"]
@@ -1010,6 +1012,39 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
                     "warning",
                 )
             )
+    return problems
+
+
+def _length_name(days: int) -> str:
+    if days <= 7:
+        return "weekly"
+    if days <= 31:
+        return "monthly"
+    return "quarterly" if days <= 92 else "yearly or longer"
+
+
+def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
+    """One warning per series whose rows mix period lengths (months then quarters, say),
+    on the first row whose length differs from the series' first row, naming the rows."""
+    lengths = ((data["period_end"] - data["period_start"]).dt.days + 1).map(_length_name)
+    first = lengths.groupby([data[c] for c in SERIES_COLUMNS], observed=True, sort=False)
+    first_length = first.transform("first")
+    problems = []
+    for _, part in data.loc[lengths != first_length].groupby(grouped.ngroup(), sort=False):
+        rows = part["row"].astype(int)
+        problems.append(
+            Problem(
+                int(rows.iloc[0]),
+                "period_end",
+                "",
+                f"This series mixes period lengths: it starts {first_length[part.index[0]]} but "
+                f"rows {rows.min()} to {rows.max()} are {lengths[part.index[0]]}. Analyses "
+                f"refuse a mixed series.",
+                "Upload one period length per series: re-aggregate (for example sum the months "
+                "into quarters) or load the other periods as a separate metric.",
+                "warning",
+            )
+        )
     return problems
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from csp.constants import NONCE
 
 from portal.settings.env import (
+    cache_from_url,
     database_from_url,
     elasticsearch_url,
     env_bool,
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "portal.middleware.AdminContentSecurityPolicyMiddleware",
     "portal.middleware.AdminObjectScopeMiddleware",
+    # After authentication, messages and CSP: it needs the user and fills in the nonce.
+    "portal.page_cache.PublicPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -107,6 +110,22 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache: Redis when REDIS_URL is set (shared by every worker), else per-process memory ----
+CACHES = {"default": cache_from_url(os.environ.get("REDIS_URL"))}
+# Anonymous public pages are kept this long at most (0 turns the page cache off); publication
+# and withdrawal invalidate them at once (portal.page_cache.public_pages_invalidate).
+PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
+PORTAL_PAGE_CACHE_EXCLUDED_PREFIXES = (
+    "/admin/",
+    "/django-admin/",
+    "/documents/",
+    "/healthz",
+    "/static/",
+    "/media/",
+    "/api/v1/docs",
+    "/api/v1/openapi.json",
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

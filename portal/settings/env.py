@@ -90,3 +90,26 @@ def elasticsearch_url(raw: str | None) -> str | None:
             "use for example http://127.0.0.1:9200 or leave it unset to search the database."
         )
     return raw.strip()
+
+
+def cache_from_url(raw: str | None) -> dict:
+    """``CACHES['default']`` from ``REDIS_URL``: Django's Redis backend when it is set, this
+    process's local memory when it is unset or blank."""
+    if raw is None or not raw.strip():
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "ips-portal",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    url = raw.strip()
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"REDIS_URL={raw!r} is not a Redis URL; use for example redis://127.0.0.1:6379/0 "
+            "or leave it unset to cache in each process's memory."
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # Several portals (or a bench beside a developer's server) may share one Redis.
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ips"),
+    }

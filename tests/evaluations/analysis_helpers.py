@@ -72,15 +72,29 @@ def _pooled(rows: list[dict[str, Any]], kind: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _units(rows: list[dict[str, Any]], kind: str) -> dict[str, pd.DataFrame]:
+    """Each comparison area as its own series, as the portal keeps them."""
+    frame = pd.DataFrame(rows)
+    frame = frame.loc[frame["group"] == "comparison"]
+    frame["period"] = pd.to_datetime(frame["period_start"]).dt.to_period("M")
+    return {
+        area: part.set_index("period")["value"].astype(float)
+        for area, part in frame.groupby("area", sort=True)
+    }
+
+
 def compute(
     design: str, kind: str, rows: list[dict[str, Any]], options: dict | None = None
 ) -> dict[str, Any]:
-    """Run the statistics library on ``rows`` the way the portal pools them."""
+    """Run the statistics library on ``rows`` the way the portal does, with its defaults
+    (comparison areas as units, AR(1) errors, automatic seasonality)."""
     options = options or {}
     pooled = _pooled(rows, kind)
     has_exposure = pooled.pop("has_exposure")
     t = pooled["treatment"]
     start = pd.Period(INTERVENTION, freq="M")
+    seasonality = options.get("seasonality", "auto")
+    seasonality = None if seasonality == "none" else seasonality
     if design == "pre_post":
         before = t.index < start
         kwargs = {}
@@ -93,25 +107,29 @@ def compute(
             t.loc[before, "value"].to_numpy(),
             t.loc[~before, "value"].to_numpy(),
             kind=kind,
+            errors=options.get("errors", "ar1"),
+            periods=t.index,
+            seasonality=seasonality,
             **kwargs,
         )
     elif design == "did":
-        c = pooled["comparison"]
+        units = {"Zone 3": t["value"], **_units(rows, kind)}
         parts = []
-        for treated, s in ((1, t), (0, c)):
+        for area, s in units.items():
+            expo = t["exposure"] if area == "Zone 3" else pooled["comparison"]["exposure"]
             parts.append(
                 pd.DataFrame(
                     {
-                        "outcome": s["value"].to_numpy(),
-                        "treated": treated,
+                        "outcome": s.to_numpy(),
+                        "treated": int(area == "Zone 3"),
                         "post": (s.index >= start).astype(int),
                         "period": np.arange(len(s), dtype=float),
-                        "exposure": s["exposure"].to_numpy(),
-                        "area": "t" if treated else "c",
+                        "exposure": expo.to_numpy() / (1 if area == "Zone 3" else len(units) - 1),
+                        "area": area,
                     }
                 )
             )
-        cov = options.get("cov", "HC1")
+        cov = options.get("cov", "ar1")
         kwargs = {"exposure": "exposure"} if kind == "count" and has_exposure else {}
         if cov == "cluster":
             kwargs["cluster"] = "area"
@@ -123,15 +141,17 @@ def compute(
         if kind == "count" and has_exposure:
             kwargs["exposure"] = t["exposure"]
         if design == "its_with_comparison":
-            kwargs["comparison"] = pooled["comparison"]["value"]
+            kwargs["comparison"] = pd.DataFrame(_units(rows, kind))
             if kind == "count" and has_exposure:
                 kwargs["comparison_exposure"] = pooled["comparison"]["exposure"]
         res = stats.interrupted_time_series(
             t["value"],
             intervention=start,
             kind=kind,
-            seasonality=options.get("seasonality"),
+            seasonality=seasonality,
             hac_lags=options.get("hac_lags"),
+            errors=options.get("errors", "ar1"),
+            impact=options.get("impact", "level_and_slope"),
             **kwargs,
         )
     return res.to_dict()

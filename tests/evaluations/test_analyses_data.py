@@ -11,6 +11,7 @@ import pytest
 
 from evaluations.analyses import data
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
+from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from tests.evaluations.analyses_backend_helpers import (
     INTERVENTION,
     series_rows,
@@ -101,27 +102,40 @@ def test_window_limits_periods(site_a):
     assert args["seasonality"] == "month" and args["intervention"] == pd.Period("2022-01", "M")
 
 
-def test_did_panel_has_one_row_per_group_period(site_a):
+def test_did_panel_keeps_each_comparison_area_as_a_unit(site_a):
     upload_standard(site_a)
     inputs = data.build_inputs(spec(site_a))
     panel = data.did_panel(inputs)
-    assert len(panel) == 96
+    assert len(panel) == 144  # 48 periods x (treatment + two comparison areas)
     assert panel.groupby(["treated", "post"]).size().to_dict() == {
-        (0, 0): 24,
-        (0, 1): 24,
+        (0, 0): 48,
+        (0, 1): 48,
         (1, 0): 24,
         (1, 1): 24,
     }
+    assert sorted(panel.loc[panel["treated"] == 0, "area"].unique()) == ["Zone 1", "Zone 2"]
     assert panel["period"].min() == 0 and panel["period"].max() == 47
 
 
-def test_only_common_periods_are_compared(site_a):
+def test_a_comparison_area_missing_inner_months_refuses_by_name(site_a):
     upload_standard(site_a)
     OutcomeObservation.objects.filter(
-        site=site_a, area="Zone 1", period_start=dt.date(2020, 3, 1)
+        site=site_a, area="Zone 2", period_start__in=[dt.date(2021, 3, 1), dt.date(2021, 4, 1)]
+    ).delete()
+    with pytest.raises(MissingValueError) as caught:
+        data.build_inputs(spec(site_a))
+    message = str(caught.value)
+    assert "Zone 2" in message and "2021-03" in message and "2021-04" in message
+
+
+def test_months_outside_the_shared_span_are_dropped_with_a_note(site_a):
+    upload_standard(site_a)
+    OutcomeObservation.objects.filter(
+        site=site_a, area="Zone 1", period_start=dt.date(2020, 1, 1)
     ).delete()
     inputs = data.build_inputs(spec(site_a, comparison_areas=["Zone 1"]))
     assert len(inputs.treatment) == len(inputs.comparison) == 47
+    assert any("2020-01" in note for note in inputs.notes)
 
 
 def test_choices_reflect_the_data(site_a, site_b):
@@ -136,3 +150,41 @@ def test_choices_reflect_the_data(site_a, site_b):
         ("Zone 3", "treatment", 48),
     ]
     assert options[0].first == dt.date(2020, 1, 1) and options[0].last == dt.date(2023, 12, 1)
+
+
+def test_a_series_mixing_months_and_quarters_is_refused_with_the_fix(site_a):
+    rows = series_rows("nonfatal_shootings", "Mixed T", "treatment", [31.0] * 24)
+    rows += [
+        'nonfatal_shootings,"Mixed T",treatment,2022-01-01,2022-03-31,83,,,,',
+        'nonfatal_shootings,"Mixed T",treatment,2022-04-01,2022-06-30,106,,,,',
+    ]
+    upload_rows(site_a, rows)
+    analysis = spec(site_a, design="pre_post", treatment_area="Mixed T", comparison_areas=[])
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Mixed T" in message and "mixes period lengths" in message
+    assert "2 quarterly row(s) from 2022-01-01 to 2022-04-01" in message
+    assert "Re-aggregate" in message
+
+
+def test_weekly_rows_dated_by_monday_are_weeks_starting_that_monday(site_a):
+    rows = []
+    start = dt.date(2024, 1, 1)  # a Monday
+    for w in range(20):
+        first = start + dt.timedelta(weeks=w)
+        rows.append(
+            f'nonfatal_shootings,"Week T",treatment,{first},{first + dt.timedelta(days=6)},'
+            f"{5 + w % 3},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="its",
+        treatment_area="Week T",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 3, 4),
+    )
+    inputs = data.build_inputs(analysis)
+    assert str(inputs.intervention).startswith("2024-03-04")
+    assert str(inputs.treatment.index[0]).startswith("2024-01-01")

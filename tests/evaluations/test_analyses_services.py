@@ -62,18 +62,20 @@ def test_did_run_stores_the_library_estimate(loaded, bja_user):
     result = analysis_run(analysis=analysis)
     assert result.status == "succeeded" and result.is_current
     treated = orm_series(loaded, "Zone 3")
-    comparison = orm_series(loaded, "Zone 1") + orm_series(loaded, "Zone 2")
+    zone1, zone2 = orm_series(loaded, "Zone 1"), orm_series(loaded, "Zone 2")
     n = len(treated)
     post = (treated.index >= pd.Period(INTERVENTION, "M")).astype(int)
     panel = pd.DataFrame(
         {
-            "outcome": np.r_[treated.to_numpy(), comparison.to_numpy()],
-            "treated": np.r_[np.ones(n), np.zeros(n)],
-            "post": np.r_[post, post],
-            "period": np.r_[np.arange(n), np.arange(n)].astype(float),
+            "outcome": np.r_[treated.to_numpy(), zone1.to_numpy(), zone2.to_numpy()],
+            "treated": np.r_[np.ones(n), np.zeros(2 * n)],
+            "post": np.r_[post, post, post],
+            "period": np.tile(np.arange(n), 3).astype(float),
         }
     )
-    direct = stats.difference_in_differences(panel, kind="count", cov="HC1", time="period")
+    direct = stats.difference_in_differences(
+        panel, kind="count", cov=analysis.options.get("cov") or "ar1", time="period"
+    )
     assert result.result["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
     assert result.result["se"] == pytest.approx(direct.se, rel=1e-12)
     assert result.result["pre_trend"]["estimate"] == pytest.approx(direct.pre_trend.estimate)
@@ -100,7 +102,10 @@ def test_its_with_comparison_and_pre_post_match_the_library(loaded, research_use
     pre_post = create(research_user, loaded, design="pre_post", comparison_areas=[])
     stored = analysis_run(analysis=pre_post).result
     direct = stats.pre_post(
-        treated.iloc[:24].to_numpy(), treated.iloc[24:].to_numpy(), kind="count"
+        treated.iloc[:24].to_numpy(),
+        treated.iloc[24:].to_numpy(),
+        kind="count",
+        periods=treated.index,
     )
     assert stored["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
     assert stored["p_value"] == pytest.approx(direct.p_value, rel=1e-9)

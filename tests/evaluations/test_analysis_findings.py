@@ -150,3 +150,16 @@ def test_caveats_pre_trend():
     assert result["pre_trend"]["p_value"] < 0.05
     notes = caveats(SimpleNamespace(design="did", metric=None), result)
     assert any("trend" in n.lower() for n in notes[1:])
+
+
+def test_an_approximate_result_gets_no_confident_badge():
+    rows = make_rows(design="its", kind="continuous", effect=-8.0, months=20, post_from=10)
+    result = compute("its", "continuous", rows)
+    assert result["approximate"] is True
+    assert any("Approximate interval" in w for w in result["warnings"])
+    assert effect_direction_for(result, "decrease") == "no_clear_change"
+    result_long = compute(
+        "its", "continuous", make_rows(design="its", kind="continuous", effect=-8.0)
+    )
+    assert result_long["approximate"] is False
+    assert effect_direction_for(result_long, "decrease") == "improved"

@@ -15,12 +15,21 @@ CASES = [
     ("did", "count", {}, {"exposure": True}),
     ("did", "continuous", {}, {"effect": -3.0}),
     ("did", "continuous", {"cov": "classical"}, {"effect": -3.0}),
+    ("did", "count", {"cov": "HC1"}, {}),
     ("its", "continuous", {}, {"effect": -3.0}),
-    ("its", "continuous", {"hac_lags": 2, "seasonality": "month"}, {"effect": -3.0}),
+    ("its", "continuous", {"seasonality": "month", "impact": "level"}, {"effect": -3.0}),
+    (
+        "its",
+        "continuous",
+        {"hac_lags": 2, "seasonality": "month", "errors": "independent"},
+        {"effect": -3.0},
+    ),
+    ("its", "count", {"errors": "independent", "seasonality": "none"}, {}),
     ("its", "count", {}, {}),
     ("pre_post", "count", {}, {}),
     ("pre_post", "count", {}, {"exposure": True}),
     ("pre_post", "continuous", {}, {"effect": 2.0}),
+    ("pre_post", "count", {"errors": "exact"}, {"exposure": True}),
     ("its_with_comparison", "continuous", {}, {"effect": -3.0}),
     ("its_with_comparison", "count", {}, {}),
 ]
@@ -75,8 +84,8 @@ def test_methods_text_names_model_errors_versions_and_hash():
         input_hash="b" * 64,
     )
     assert methods.model == result["method"]
-    assert f"{result['hac_lags']} lag" in methods.standard_errors
+    assert "first-order autoregressive" in methods.standard_errors
     assert ("pandas", VERSIONS["pandas"]) in methods.versions
     assert methods.input_hash == "b" * 64
     assert 'pd.read_csv("analysis-3-data.csv"' in methods.snippet
-    assert 'cov_type="HAC"' in methods.snippet
+    assert "ar1_gls(X" in methods.snippet

@@ -22,11 +22,18 @@ from evaluations.stats import (
     MissingValueError,
     NegativeExposureError,
     TooFewPeriodsError,
-    difference_in_differences,
 )
+from evaluations.stats import difference_in_differences as _difference_in_differences
 
 REL = 1e-6
 SM_COV = {"classical": "nonrobust", "HC1": "HC1", "cluster": "cluster"}
+
+
+def difference_in_differences(*args, **kwargs):
+    """The function with its former default (cov="HC1"), which these tests check against
+    statsmodels/scipy; the calibrated default has its own tests in test_stats_calibrated.py."""
+    kwargs.setdefault("cov", "HC1")
+    return _difference_in_differences(*args, **kwargs)
 
 
 def _panel(seed=0, units=12, periods=8, effect=3.0, counts=False, pre_gap=0.0):

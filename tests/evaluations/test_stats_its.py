@@ -24,12 +24,20 @@ from evaluations.stats import (
     NegativeExposureError,
     TooFewPeriodsError,
     default_hac_lags,
-    interrupted_time_series,
 )
+from evaluations.stats import interrupted_time_series as _interrupted_time_series
 
 REL = 1e-6
 START = "2018-01-01"
 INTERVENTION = "2021-01-01"
+
+
+def interrupted_time_series(*args, **kwargs):
+    """The function with its former default (errors="independent"), which these tests check against
+    statsmodels/scipy; the calibrated default has its own tests in test_stats_calibrated.py."""
+    kwargs.setdefault("errors", "independent")
+    kwargs.setdefault("seasonality", None)
+    return _interrupted_time_series(*args, **kwargs)
 
 
 def _series(seed=0, n=60, t0=36, counts=False, level=-8.0, slope=-0.3, season=0.0, phi=0.5):

@@ -222,3 +222,17 @@ def test_100k_rows_validate_quickly(site_a):
     assert result.ok
     assert len(result.new) == 100_000
     assert elapsed < 20, elapsed
+
+
+def test_a_series_mixing_months_and_quarters_is_warned_by_rows(site_a):
+    rows = month_rows("homicides", "Mixed T", "treatment", [31] * 12)
+    rows += [
+        "homicides,Mixed T,treatment,2024-01-01,2024-03-31,83,,,,",
+        "homicides,Mixed T,treatment,2024-04-01,2024-06-30,106,,,,",
+    ]
+    result = plan(site_a, csv_bytes(*rows))
+    assert result.ok, result.result.errors
+    mixed = [p for p in result.result.warnings if "mixes period lengths" in p.message]
+    assert len(mixed) == 1
+    assert mixed[0].row == 14 and "rows 14 to 15 are quarterly" in mixed[0].message
+    assert "starts monthly" in mixed[0].message

@@ -68,3 +68,14 @@ def test_worker_command_exists():
     from django.core.management import get_commands
 
     assert "db_worker" in get_commands()
+
+
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_app_services_share_the_redis_cache(compose, service):
+    cache = compose["services"]["cache"]
+    assert cache["image"].startswith("redis:")
+    assert cache["healthcheck"]["test"]
+    assert "allkeys-lru" in cache["command"]
+    url = urlsplit(compose["services"][service]["environment"]["REDIS_URL"])
+    assert (url.scheme, url.hostname) == ("redis", "cache")
+    assert compose["services"][service]["depends_on"]["cache"]["condition"] == "service_healthy"

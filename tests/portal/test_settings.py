@@ -105,6 +105,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
     "SECRET_KEY": "k" * 20 + "production-grade-random-secret-for-tests-0123456789",
     "ALLOWED_HOSTS": "ips.example.gov",
+    "REDIS_URL": "redis://cache:6379/0",  # as in the compose stack (not contacted by checks)
 }
 
 

@@ -1,0 +1,70 @@
+"""What the calibration benchmark measured for the default methods, so that a result can say
+how far its interval can be trusted for a series of its length.
+
+``bench/calibration_bench.py`` simulates site-like series (AR(1) rho 0 to 0.6, with and
+without seasonality, normal outcomes and overdispersed counts, 1 to 8 comparison areas) and
+records, for each default method, how often its 95% interval covered the truth. ``LOWEST``
+keeps the lowest coverage over those cells for each design, outcome kind and number of
+pre-intervention periods (12, 24, 36, 60); the table in ``docs/methods.md`` is the same run
+(``REPLICATES`` replicates a cell). A result is labelled approximate, quoting that figure,
+when its length bucket fell below the 93% band by more than two Monte Carlo standard errors
+(so a cell is not condemned by simulation noise alone); series shorter than 12 periods a side
+were not measured and are labelled approximate too.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["APPROXIMATE_BELOW", "BAND_LOW", "LOWEST", "calibration_note"]
+
+BAND_LOW = 0.93
+BUCKETS = (12, 24, 36, 60)
+REPLICATES = 100
+# Below the band by more than two Monte Carlo standard errors of a 95% coverage estimate.
+APPROXIMATE_BELOW = BAND_LOW - 2 * math.sqrt(0.95 * 0.05 / REPLICATES)
+
+# design -> kind -> pre-periods -> lowest measured coverage of the default 95% interval.
+LOWEST: dict[str, dict[str, dict[int, float]]] = {
+    "pre_post": {
+        "continuous": {12: 0.82, 24: 0.88, 36: 0.93, 60: 0.94},
+        "count": {12: 0.92, 24: 0.89, 36: 0.90, 60: 0.92},
+    },
+    "its": {
+        "continuous": {12: 0.89, 24: 0.92, 36: 0.93, 60: 0.92},
+        "count": {12: 0.89, 24: 0.89, 36: 0.89, 60: 0.89},
+    },
+    "did": {
+        "continuous": {12: 0.92, 24: 0.89, 36: 0.93, 60: 0.89},
+        "count": {12: 0.90, 24: 0.89, 36: 0.89, 60: 0.87},
+    },
+    "its_with_comparison": {
+        "continuous": {12: 0.91, 24: 0.86, 36: 0.91, 60: 0.88},
+        "count": {12: 0.86, 24: 0.90, 36: 0.89, 60: 0.91},
+    },
+}
+
+
+def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, str | None]:
+    """``(lowest measured coverage, warning)`` for a default-method result with ``n_pre``
+    pre-intervention periods; the warning is ``None`` when the benchmark held the band."""
+    table = LOWEST.get(design, {}).get(kind)
+    if table is None:
+        return None, None
+    if n_pre < BUCKETS[0]:
+        return None, (
+            f"Approximate interval: with only {n_pre} periods before the start, the "
+            f"autocorrelation cannot be estimated well and the calibration benchmark (which "
+            f"starts at {BUCKETS[0]}) cannot vouch for the 95% interval; expect it to be too "
+            f"narrow. Treat the finding as indicative only."
+        )
+    bucket = max(b for b in BUCKETS if b <= n_pre)
+    coverage = table[bucket]
+    if coverage >= APPROXIMATE_BELOW:
+        return coverage, None
+    return coverage, (
+        f"Approximate interval: for series with about {bucket} periods before the start, the "
+        f"calibration benchmark measured this method's 95% intervals covering the truth in "
+        f"only {100 * coverage:.0f}% of simulated series with strong autocorrelation, so the "
+        f"interval may be too narrow. More periods before the start would make it reliable."
+    )

@@ -1,0 +1,600 @@
+"""Numeric fitting kernels shared by the analyses: least squares with its sandwich covariances,
+Poisson maximum likelihood, and regression with AR(1) errors fitted by REML.
+
+They work on plain numpy arrays: the analyses run in bulk (and in the calibration benchmark
+thousands of times), so formula parsing or pandas overhead would dominate. Each kernel
+reproduces one statsmodels computation exactly (same small-sample factors, same reference
+distribution); the tests compare them to statsmodels on the same data. A singular design raises
+:class:`~evaluations.stats.errors.SingularDesignError`, never a raw ``LinAlgError``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConvergenceError, SingularDesignError
+
+# --------------------------------------------------------------------------------------------
+# Least squares kernels
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinearFit:
+    """An OLS fit: coefficients, residuals and the inverse cross-product ``(X'X)^-1``."""
+
+    beta: np.ndarray
+    resid: np.ndarray
+    xtx_inv: np.ndarray
+    n: int
+    k: int
+
+    @property
+    def df_resid(self) -> int:
+        return self.n - self.k
+
+
+def checked_inverse(matrix: np.ndarray, what: str = "model") -> np.ndarray:
+    """Inverse of a symmetric cross-product matrix, or a :class:`SingularDesignError` when it is
+    singular or so ill-conditioned (relative to its own scale) that the inverse is noise."""
+    if not np.all(np.isfinite(matrix)):
+        raise SingularDesignError(
+            f"The {what} could not be fitted: the data produced non-finite values."
+        )
+    scale = np.sqrt(np.abs(np.diag(matrix)))
+    scale[scale == 0] = 1.0
+    normalised = matrix / np.outer(scale, scale)
+    if np.linalg.cond(normalised) > 1e12:
+        raise SingularDesignError(
+            f"The {what} cannot separate its terms with these data (for example a segment "
+            f"with a single non-zero value, or a term that never varies). Use a longer "
+            f"window, a simpler impact model, or a pre/post comparison of totals."
+        )
+    return np.linalg.inv(normalised) / np.outer(scale, scale)
+
+
+def ols_fit(x: np.ndarray, y: np.ndarray) -> LinearFit:
+    """Ordinary least squares by the normal equations (designs here have at most ~25 columns)."""
+    xtx_inv = checked_inverse(x.T @ x, "regression")
+    beta = xtx_inv @ (x.T @ y)
+    resid = y - x @ beta
+    n, k = x.shape
+    return LinearFit(beta=beta, resid=resid, xtx_inv=xtx_inv, n=n, k=k)
+
+
+def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
+    return bread @ meat @ bread
+
+
+def cov_classical(fit: LinearFit) -> np.ndarray:
+    """s^2 (X'X)^-1 with s^2 = RSS / (n - k): statsmodels' ``nonrobust``."""
+    s2 = float(fit.resid @ fit.resid) / fit.df_resid
+    return s2 * fit.xtx_inv
+
+
+def cov_hc1(x: np.ndarray, fit: LinearFit) -> np.ndarray:
+    """White sandwich times n / (n - k): statsmodels' ``HC1``."""
+    xu = x * fit.resid[:, None]
+    return _sandwich(fit.xtx_inv, xu.T @ xu) * (fit.n / fit.df_resid)
+
+
+def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of outer products of per-cluster score sums."""
+    k = scores.shape[1]
+    sums = np.empty((n_groups, k))
+    for j in range(k):
+        sums[:, j] = np.bincount(codes, weights=scores[:, j], minlength=n_groups)
+    return sums.T @ sums
+
+
+def cov_cluster(
+    bread: np.ndarray, scores: np.ndarray, codes: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Cluster sandwich with statsmodels' default factor G/(G-1) * (n-1)/(n-k)."""
+    n, k = scores.shape
+    cov = _sandwich(bread, cluster_meat(scores, codes, n_groups))
+    return cov * (n_groups / (n_groups - 1.0) * ((n - 1.0) / (n - k)))
+
+
+def newey_west_meat(scores: np.ndarray, lags: int) -> np.ndarray:
+    """Bartlett-kernel HAC meat: sum over lags of (1 - l/(L+1)) (G_l + G_l')."""
+    meat = scores.T @ scores
+    for lag in range(1, lags + 1):
+        gamma = scores[lag:].T @ scores[:-lag]
+        meat += (1.0 - lag / (lags + 1.0)) * (gamma + gamma.T)
+    return meat
+
+
+def cov_hac(x: np.ndarray, fit: LinearFit, lags: int) -> np.ndarray:
+    """Newey-West covariance as statsmodels ``cov_type="HAC"`` (Bartlett, no correction)."""
+    return _sandwich(fit.xtx_inv, newey_west_meat(x * fit.resid[:, None], lags))
+
+
+def cov_hac_panel(x: np.ndarray, fit: LinearFit, lags: int, blocks: Sequence[slice]) -> np.ndarray:
+    """Newey-West within each contiguous block (series), summed, times n / (n - k).
+
+    This is statsmodels ``cov_type="hac-panel"`` with its default ``use_correction="hac"``.
+    """
+    xu = x * fit.resid[:, None]
+    meat = sum(newey_west_meat(xu[b], lags) for b in blocks)
+    return _sandwich(fit.xtx_inv, meat) * (fit.n / fit.df_resid)
+
+
+def durbin_watson(resid: np.ndarray) -> float:
+    """Durbin-Watson statistic: sum of squared successive differences over sum of squares."""
+    diff = np.diff(resid)
+    return float(diff @ diff / (resid @ resid))
+
+
+# --------------------------------------------------------------------------------------------
+# Poisson kernel
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PoissonFit:
+    """A Poisson (log link) maximum-likelihood fit with an offset."""
+
+    beta: np.ndarray
+    mu: np.ndarray
+    hessian_inv: np.ndarray  # (X' diag(mu) X)^-1
+    pearson_chi2: float
+    n: int
+    k: int
+
+    @property
+    def df_resid(self) -> int:
+        return self.n - self.k
+
+    @property
+    def dispersion(self) -> float:
+        """Pearson chi2 / residual df (statsmodels' ``scale="X2"``); NaN without residual df."""
+        return self.pearson_chi2 / self.df_resid if self.df_resid > 0 else math.nan
+
+
+def poisson_from_mu(x: np.ndarray, y: np.ndarray, beta: np.ndarray, mu: np.ndarray) -> PoissonFit:
+    """Package a Poisson fit whose fitted means are already known (closed-form cases)."""
+    hessian_inv = checked_inverse(x.T @ (x * mu[:, None]), "count model")
+    pearson = float(np.sum((y - mu) ** 2 / mu))
+    n, k = x.shape
+    return PoissonFit(beta, mu, hessian_inv, pearson, n, k)
+
+
+def poisson_fit(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, tol: float = 1e-12, maxiter: int = 100
+) -> PoissonFit:
+    """Poisson regression (see :func:`_poisson_newton`); a singular step becomes a
+    :class:`SingularDesignError` with a plain message."""
+    try:
+        return _poisson_newton(x, y, offset, tol=tol, maxiter=maxiter)
+    except np.linalg.LinAlgError as exc:
+        raise SingularDesignError(
+            "The count model cannot separate its terms with these data (typically a segment "
+            "whose only events fall in one period). Use a longer window, a simpler impact "
+            "model, or a pre/post comparison of totals."
+        ) from exc
+
+
+def _poisson_newton(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, *, tol: float, maxiter: int
+) -> PoissonFit:
+    """Poisson regression by Newton-Raphson with step halving (log link, ``offset`` added).
+
+    Starts from a weighted least-squares fit of log((y + mean y) / 2) - offset, as
+    statsmodels' IRLS does, and iterates until the largest coefficient change is below
+    ``tol`` (relative). The log-likelihood is concave, so this reaches the same maximum as
+    statsmodels' GLM; the tests check agreement to 1e-6 relative.
+    """
+    mu = (y + y.mean()) / 2.0
+    z = np.log(mu) - offset
+    w = mu
+    xw = x * w[:, None]
+    beta = np.linalg.solve(x.T @ xw, xw.T @ z)
+    eta = x @ beta + offset
+    mu = np.exp(eta)
+    loglik = float(y @ eta - mu.sum())
+    for _ in range(maxiter):
+        hessian = x.T @ (x * mu[:, None])
+        step = np.linalg.solve(hessian, x.T @ (y - mu))
+        scale = 1.0
+        for _halving in range(30):
+            new_beta = beta + scale * step
+            new_eta = x @ new_beta + offset
+            new_mu = np.exp(new_eta)
+            new_loglik = float(y @ new_eta - new_mu.sum())
+            if new_loglik >= loglik - 1e-12 * abs(loglik):
+                break
+            scale /= 2.0
+        beta, eta, mu, loglik = new_beta, new_eta, new_mu, new_loglik
+        if np.max(np.abs(scale * step)) <= tol * (1.0 + np.max(np.abs(beta))):
+            break
+    else:
+        raise ConvergenceError(
+            "The count model did not converge. This usually means one group or period has "
+            "(almost) no events; check for long runs of zero counts."
+        )
+    if not np.all(np.isfinite(beta)):
+        raise ConvergenceError(
+            "The count model produced infinite estimates. Check for a group or period whose "
+            "counts are all zero."
+        )
+    return poisson_from_mu(x, y, beta, mu)
+
+
+def poisson_cov(fit: PoissonFit, *, quasi: bool = True) -> tuple[np.ndarray, bool]:
+    """Model-based covariance, scaled by the Pearson dispersion when that exceeds 1.
+
+    Returns ``(cov, used_quasi)``. Scaling matches statsmodels ``GLM(...).fit(scale="X2")``.
+    """
+    disp = fit.dispersion
+    if quasi and math.isfinite(disp) and disp > 1.0:
+        return fit.hessian_inv * disp, True
+    return fit.hessian_inv, False
+
+
+def poisson_cov_cluster(
+    x: np.ndarray, fit: PoissonFit, y: np.ndarray, codes: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Cluster-robust Poisson covariance as statsmodels ``GLM.fit(cov_type="cluster")``."""
+    scores = x * (y - fit.mu)[:, None]
+    return cov_cluster(fit.hessian_inv, scores, codes, n_groups)
+
+
+def poisson_method(used_quasi: bool, dispersion: float) -> str:
+    """The standard-error half of a ``method`` sentence for a Poisson fit."""
+    if used_quasi:
+        return (
+            f"quasi-Poisson standard errors (model-based, scaled by the square root of the "
+            f"Pearson dispersion {dispersion:.3g}); Wald tests and intervals use the normal "
+            f"distribution on the log scale"
+        )
+    disp = "not estimable" if not math.isfinite(dispersion) else f"{dispersion:.3g}"
+    return (
+        f"Poisson model-based standard errors (Pearson dispersion {disp}, not above 1, so no "
+        f"scaling); Wald tests and intervals use the normal distribution on the log scale"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Regression with AR(1) errors (REML)
+# --------------------------------------------------------------------------------------------
+
+RHO_BOUND = 0.98
+
+
+@dataclass
+class AR1Fit:
+    """GLS fit of ``y = X b + u`` with stationary AR(1) errors at the REML estimate of rho.
+
+    ``blocks`` are the lengths of independent series stacked in ``y`` (one AR(1) process each,
+    sharing rho and sigma^2). ``cov`` is sigma^2 (X' Omega^-1 X)^-1 with
+    sigma^2 = RSS* / (n - k) from the whitened regression; ``df`` = n - k - 1 is used for t
+    inference (one degree of freedom is spent on rho).
+    """
+
+    beta: np.ndarray
+    cov: np.ndarray
+    rho: float
+    sigma2: float
+    resid: np.ndarray
+    n: int
+    k: int
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    blocks: Sequence[int] | None = None
+
+    @property
+    def df(self) -> int:
+        return self.n - self.k - 1
+
+    def satterthwaite_df(self, j: int) -> float:
+        """Satterthwaite degrees of freedom for coefficient ``j``: 2 v^2 / Var(v), where v is its
+        variance as a function of (rho, log sigma^2) and Var(v) comes from the inverse Hessian
+        of the REML criterion by the delta method (the approach of Satterthwaite 1946 as used
+        for REML fits by lmerTest and by Turner et al. 2021 for interrupted time series).
+
+        Falls back to n - k - 1 when the Hessian is not positive definite (rho on its bound).
+        """
+        if self.x is None or self.y is None:
+            return float(self.df)
+        try:
+            return self._satterthwaite(j)
+        except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
+            return float(self.df)
+
+    def _satterthwaite(self, j: int) -> float:
+        assert self.x is not None and self.y is not None
+        x, y, blocks = self.x, self.y, self.blocks
+        theta = np.array([self.rho, math.log(self.sigma2)])
+        h = np.array([1e-4, 1e-4])
+        if abs(self.rho) + 2 * h[0] >= 1.0:
+            return float(self.df)
+
+        def crit(t: np.ndarray) -> float:
+            return _neg_reml_full(float(t[0]), float(t[1]), x, y, blocks)
+
+        hess = np.empty((2, 2))
+        for a in range(2):
+            for b in range(2):
+                ea, eb = np.eye(2)[a] * h[a], np.eye(2)[b] * h[b]
+                hess[a, b] = (
+                    crit(theta + ea + eb)
+                    - crit(theta + ea - eb)
+                    - crit(theta - ea + eb)
+                    + crit(theta - ea - eb)
+                ) / (4 * h[a] * h[b])
+        if not np.all(np.isfinite(hess)) or np.linalg.det(hess) <= 0 or hess[0, 0] <= 0:
+            return float(self.df)
+
+        def var(t: np.ndarray) -> float:
+            xs = prais_winsten(x, float(t[0]), blocks)
+            return math.exp(float(t[1])) * float(np.linalg.inv(xs.T @ xs)[j, j])
+
+        v = var(theta)
+        grad = np.array(
+            [
+                (var(theta + np.eye(2)[a] * h[a]) - var(theta - np.eye(2)[a] * h[a])) / (2 * h[a])
+                for a in range(2)
+            ]
+        )
+        spread = float(grad @ np.linalg.solve(hess, grad))
+        if spread <= 0:
+            return float(self.df)
+        return float(min(max(2.0 * v * v / spread, 1.0), self.n - self.k))
+
+    @property
+    def marginal_variance(self) -> float:
+        """Variance of the error process itself, sigma^2 / (1 - rho^2)."""
+        return self.sigma2 / (1.0 - self.rho**2)
+
+
+def prais_winsten(a: np.ndarray, rho: float, blocks: Sequence[int] | None = None) -> np.ndarray:
+    """The AR(1) whitening transform P a, block by block: sqrt(1 - rho^2) a_0 at the start of
+    each block, then a_t - rho a_(t-1). With Omega the AR(1) correlation matrix divided by
+    (1 - rho^2), P Omega P' = I."""
+    out = np.empty_like(a, dtype=float)
+    out[1:] = a[1:] - rho * a[:-1]
+    start = 0
+    for length in blocks or (a.shape[0],):
+        out[start] = math.sqrt(1.0 - rho * rho) * a[start]
+        start += length
+    return out
+
+
+def ar1_neg_reml(
+    rho: float, x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None = None
+) -> float:
+    """Minus the profiled REML log-likelihood of rho (constants dropped):
+
+    1/2 [(n - k) log RSS*(rho) + log|Omega| + log|X' Omega^-1 X|], with
+    log|Omega| = -B log(1 - rho^2) for B blocks and RSS* the residual sum of squares of the
+    whitened regression (Harville 1977, sigma^2 profiled out).
+    """
+    n, k = x.shape
+    xs, ys = prais_winsten(x, rho, blocks), prais_winsten(y, rho, blocks)
+    q, r = np.linalg.qr(xs)
+    diag = np.abs(np.diag(r))
+    if diag.min() <= 1e-12 * max(diag.max(), 1e-300):
+        return math.inf  # a singular design at this rho: never the optimum
+    resid = ys - q @ (q.T @ ys)
+    rss = float(resid @ resid)
+    if rss <= 0:
+        return -math.inf
+    logdet = 2.0 * float(np.sum(np.log(np.abs(np.diag(r)))))
+    n_blocks = len(blocks) if blocks else 1
+    return 0.5 * ((n - k) * math.log(rss) - n_blocks * math.log(1.0 - rho * rho) + logdet)
+
+
+def _neg_reml_full(
+    rho: float, log_sigma2: float, x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None
+) -> float:
+    """Minus the REML log-likelihood in (rho, log sigma^2), sigma^2 not profiled out."""
+    n, k = x.shape
+    xs, ys = prais_winsten(x, rho, blocks), prais_winsten(y, rho, blocks)
+    xtx = xs.T @ xs
+    beta = np.linalg.solve(xtx, xs.T @ ys)
+    resid = ys - xs @ beta
+    n_blocks = len(blocks) if blocks else 1
+    return 0.5 * (
+        (n - k) * log_sigma2
+        - n_blocks * math.log(1.0 - rho * rho)
+        + float(np.linalg.slogdet(xtx)[1])
+        + float(resid @ resid) / math.exp(log_sigma2)
+    )
+
+
+def _neg_reml_grid(
+    grid: np.ndarray, x: np.ndarray, y: np.ndarray, blocks: Sequence[int] | None
+) -> np.ndarray:
+    """:func:`ar1_neg_reml` at every rho of ``grid`` at once (normal equations, batched)."""
+    n, k = x.shape
+    starts = np.cumsum([0, *(blocks or (n,))])[:-1]
+    rho = grid[:, None, None]
+    xy = np.hstack((x, y[:, None]))[None, :, :]
+    whitened = np.empty((grid.size, n, k + 1))
+    whitened[:, 1:, :] = xy[:, 1:, :] - rho * xy[:, :-1, :]
+    whitened[:, starts, :] = np.sqrt(1.0 - rho**2) * xy[:, starts, :]
+    cross = np.einsum("gni,gnj->gij", whitened, whitened)
+    xtx, xty, yty = cross[:, :k, :k], cross[:, :k, k], cross[:, k, k]
+    try:
+        beta = np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return np.array([ar1_neg_reml(float(r), x, y, blocks) for r in grid])
+    rss = np.maximum(yty - np.einsum("gi,gi->g", xty, beta), 1e-300)
+    logdet = np.linalg.slogdet(xtx)[1]
+    n_blocks = starts.size
+    return 0.5 * ((n - k) * np.log(rss) - n_blocks * np.log(1.0 - grid**2) + logdet)
+
+
+def ar1_reml_rho(
+    x: np.ndarray,
+    y: np.ndarray,
+    blocks: Sequence[int] | None = None,
+    near: float | None = None,
+) -> float:
+    """REML estimate of the AR(1) coefficient in [-0.98, 0.98]: a grid (the criterion can have
+    more than one local minimum), then Brent's method between the best point's neighbours.
+    ``near`` (a previous estimate, as in the iterations of :func:`ar1_poisson_fit`) narrows the
+    grid to +-0.1 around it."""
+    if near is None:
+        grid = np.linspace(-RHO_BOUND, RHO_BOUND, 41)
+    else:
+        grid = np.linspace(max(near - 0.1, -RHO_BOUND), min(near + 0.1, RHO_BOUND), 5)
+    values = _neg_reml_grid(grid, x, y, blocks)
+    best = int(np.argmin(values))
+    # Zoom in: nine points between the best point's neighbours, six times (the spacing shrinks
+    # fourfold each time), then a parabola through the last three.
+    for _ in range(6):
+        lo = grid[max(best - 1, 0)]
+        hi = grid[min(best + 1, grid.size - 1)]
+        grid = np.linspace(lo, hi, 9)
+        values = _neg_reml_grid(grid, x, y, blocks)
+        best = int(np.argmin(values))
+    rho = float(grid[best])
+    if 0 < best < grid.size - 1:
+        f0, f1, f2 = values[best - 1], values[best], values[best + 1]
+        h = float(grid[1] - grid[0])
+        curvature = f0 - 2 * f1 + f2
+        if curvature > 0:
+            rho += 0.5 * h * float(f0 - f2) / float(curvature)
+    return float(np.clip(rho, -RHO_BOUND, RHO_BOUND))
+
+
+def ar1_gls(
+    x: np.ndarray, y: np.ndarray, rho: float, blocks: Sequence[int] | None = None
+) -> AR1Fit:
+    """GLS with AR(1) errors at a given rho: OLS of P y on P X. Equal to statsmodels
+    ``GLS(y, X, sigma=Omega(rho)).fit()`` (the tests compare them)."""
+    n, k = x.shape
+    xs, ys = prais_winsten(x, rho, blocks), prais_winsten(y, rho, blocks)
+    xtx_inv = checked_inverse(xs.T @ xs, "regression")
+    beta = xtx_inv @ (xs.T @ ys)
+    wresid = ys - xs @ beta
+    sigma2 = float(wresid @ wresid) / (n - k)
+    return AR1Fit(
+        beta=beta,
+        cov=sigma2 * xtx_inv,
+        rho=rho,
+        sigma2=sigma2,
+        resid=y - x @ beta,
+        n=n,
+        k=k,
+        x=x,
+        y=y,
+        blocks=blocks,
+    )
+
+
+def ar1_reml_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    blocks: Sequence[int] | None = None,
+    near: float | None = None,
+) -> AR1Fit:
+    """Linear regression with AR(1) errors: rho by REML, then GLS at that rho."""
+    if x.shape[0] - x.shape[1] < 3:
+        raise SingularDesignError(
+            f"The series has {x.shape[0]} periods, too few for {x.shape[1]} model terms plus "
+            f"the autocorrelation; use a longer series or fewer terms."
+        )
+    try:
+        return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
+    except np.linalg.LinAlgError as exc:
+        raise SingularDesignError(
+            "The model with autocorrelated errors cannot separate its terms with these data. "
+            "Use a longer window, fewer seasonal terms or a simpler impact model."
+        ) from exc
+
+
+def _logistic_start(
+    x: np.ndarray, y: np.ndarray, trials: np.ndarray, offset: np.ndarray, maxiter: int = 50
+) -> np.ndarray:
+    """Binomial logit maximum likelihood by Newton-Raphson (the PQL starting values)."""
+    p0 = np.clip((y + 0.5) / (trials + 1.0), 1e-6, 1 - 1e-6)
+    xw = x * (trials * p0 * (1 - p0))[:, None]
+    beta = np.linalg.lstsq(x.T @ xw, xw.T @ (np.log(p0 / (1 - p0)) - offset), rcond=None)[0]
+    for _ in range(maxiter):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
+        w = trials * p * (1 - p)
+        step = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (y - trials * p))
+        beta = beta + step
+        if np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(beta))):
+            return beta
+    raise ConvergenceError(
+        "The comparison model did not converge: the treated share of events is (almost) "
+        "always 0 or 1. Check that both areas have events in most periods."
+    )
+
+
+def ar1_glm_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    blocks: Sequence[int] | None = None,
+    *,
+    trials: np.ndarray | None = None,
+    tol: float = 1e-8,
+    maxiter: int = 50,
+) -> AR1Fit:
+    """Log-linear (``trials is None``) or logit (binomial with ``trials``) count regression with
+    overdispersion and AR(1) correlation, by penalised quasi-likelihood: iteratively reweighted
+    GLS of the working response z = eta - offset + (y - mu) / v on X, both weighted by sqrt(v)
+    (v the variance function: mu, or trials p (1 - p)), with AR(1) errors whose rho is
+    re-estimated by REML at each step (Breslow & Clayton 1993; the approach of
+    MASS::glmmPQL with corAR1). sigma^2 / (1 - rho^2) is the dispersion; ``cov`` is on the
+    link scale; ``resid`` are raw residuals y - mu.
+
+    The binomial form models treated events out of the period's treated + comparison events:
+    conditioning on the period total removes anything shared by both areas in that period,
+    exactly as period fixed effects do in a Poisson panel."""
+    try:
+        if trials is None:
+            beta = poisson_fit(x, y, offset).beta
+        else:
+            beta = _logistic_start(x, y, trials, offset)
+    except np.linalg.LinAlgError as exc:
+        raise SingularDesignError(
+            "The count model cannot separate its terms with these data (typically a segment "
+            "whose only events fall in one period). Use a longer window, a simpler impact "
+            "model, or a pre/post comparison of totals."
+        ) from exc
+    fit = None
+    for _ in range(maxiter):
+        eta = x @ beta + offset
+        if trials is None:
+            mu = np.exp(eta)
+            v = mu
+        else:
+            p = 1.0 / (1.0 + np.exp(-eta))
+            mu = trials * p
+            v = np.maximum(trials * p * (1 - p), 1e-10)
+        w = np.sqrt(v)
+        z = eta - offset + (y - mu) / v
+        fit = ar1_reml_fit(x * w[:, None], z * w, blocks, None if fit is None else fit.rho)
+        change = float(np.max(np.abs(fit.beta - beta)))
+        beta = fit.beta
+        if change <= tol * (1.0 + float(np.max(np.abs(beta)))):
+            break
+    else:
+        raise ConvergenceError(
+            "The count model with autocorrelated errors did not converge. This usually means "
+            "long runs of zero counts; use a longer window or a pre/post comparison of totals."
+        )
+    assert fit is not None
+    eta = x @ beta + offset
+    fit.resid = y - (np.exp(eta) if trials is None else trials / (1.0 + np.exp(-eta)))
+    return fit
+
+
+def ar1_poisson_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    blocks: Sequence[int] | None = None,
+) -> AR1Fit:
+    """:func:`ar1_glm_fit` for a log-linear model of counts with a log-exposure offset."""
+    return ar1_glm_fit(x, y, offset, blocks)

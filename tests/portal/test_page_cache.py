@@ -1,0 +1,196 @@
+"""The anonymous page cache: served from the cache, invalidated by publication and withdrawal,
+never used for signed-in visitors or API callers, and a fresh CSP nonce on every hit."""
+
+from __future__ import annotations
+
+import re
+import socket
+import uuid
+
+import pytest
+from csp.middleware import CSPMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+
+from evaluations.analyses.services import analysis_unpublish
+from portal.api_auth import api_token_create
+from portal.page_cache import (
+    GENERATION_KEY,
+    PRIVATE,
+    PublicPageCacheMiddleware,
+    public_pages_invalidate,
+)
+from portal.settings.env import cache_from_url
+from tests import factories
+from tests.evaluations.analysis_helpers import make_analysis
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on():
+    caches["default"].clear()
+    with override_settings(PORTAL_PAGE_CACHE_SECONDS=300):
+        yield
+    caches["default"].clear()
+
+
+def test_second_anonymous_request_is_a_hit_with_the_same_page(client, strategy_index, site_a):
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution pilot")
+    first = client.get("/strategies/")
+    second = client.get("/strategies/")
+    assert first["X-Page-Cache"] == "miss" and second["X-Page-Cache"] == "hit"
+    assert "Zone prosecution pilot" in second.content.decode()
+    assert "Cookie" in second["Vary"]
+
+
+def test_publishing_a_strategy_shows_on_the_next_anonymous_request(
+    client, strategy_index, site_a, django_capture_on_commit_callbacks
+):
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution pilot")
+    assert client.get("/strategies/")["X-Page-Cache"] == "miss"
+    assert client.get("/strategies/")["X-Page-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.strategy_page_for(site_a, parent=strategy_index, title="GunStat weekly review")
+
+    response = client.get("/strategies/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "GunStat weekly review" in response.content.decode()
+
+
+def test_unpublishing_a_strategy_removes_it_from_cached_pages(
+    client, strategy_index, site_a, django_capture_on_commit_callbacks
+):
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Witness unit")
+    client.get(page.url)
+    assert client.get(page.url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        page.unpublish()
+    assert client.get(page.url).status_code == 404
+
+
+def test_withdrawing_an_analysis_takes_its_cached_page_down(
+    client, site_a, bja_user, django_capture_on_commit_callbacks
+):
+    analysis = make_analysis(site=site_a, design="did")
+    url = f"/evaluations/analyses/{analysis.pk}/"
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_unpublish(user=bja_user, analysis=analysis)
+    assert client.get(url).status_code == 404
+
+
+def test_invalidation_waits_for_the_commit(client, strategy_index, site_a):
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution pilot")
+    client.get("/strategies/")
+    public_pages_invalidate()  # inside the test's transaction: not committed yet
+    assert client.get("/strategies/")["X-Page-Cache"] == "hit"
+
+
+def test_signed_in_pages_are_private_and_never_cached(client, strategy_index, contributor_a):
+    client.get("/strategies/")  # an anonymous copy exists
+    client.force_login(contributor_a)
+    for _ in range(2):
+        response = client.get("/strategies/")
+        assert response["Cache-Control"] == PRIVATE
+        assert "X-Page-Cache" not in response
+
+
+def test_signed_in_api_callers_get_private_no_store(client, strategy_index, contributor_a):
+    anonymous = client.get("/api/v1/strategies/")
+    assert anonymous.status_code == 200
+    assert client.get("/api/v1/strategies/")["X-Page-Cache"] == "hit"
+    _token, plaintext = api_token_create(user=contributor_a, name="script")
+    response = client.get("/api/v1/strategies/", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == PRIVATE
+    assert "X-Page-Cache" not in response
+
+
+def _nonce_page(request):
+    return HttpResponse(f'<script nonce="{request.csp_nonce}" src="/static/x.js"></script>')
+
+
+def _served(path: str):
+    """One request through the CSP middleware and the page cache to a page with a nonce."""
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    response = CSPMiddleware(PublicPageCacheMiddleware(_nonce_page))(request)
+    in_page = set(re.findall(r'nonce="([^"]+)"', response.content.decode()))
+    header = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])
+    return response, in_page, header.group(1)
+
+
+def test_each_hit_gets_a_fresh_nonce_matching_its_header():
+    miss, miss_page, miss_header = _served("/nonce-page/")
+    hit, hit_page, hit_header = _served("/nonce-page/")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert miss_page == {miss_header} and hit_page == {hit_header}
+    assert hit_header != miss_header
+
+
+def test_pages_that_set_cookies_or_carry_a_csrf_token_are_not_stored(client, home_page):
+    client.get("/admin/login/")  # excluded prefix, and it carries a CSRF token
+    assert "X-Page-Cache" not in client.get("/admin/login/")
+
+
+def test_redis_url_selects_djangos_redis_backend():
+    config = cache_from_url("redis://127.0.0.1:6379/3")
+    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache_from_url(None)["BACKEND"].endswith("LocMemCache")
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        cache_from_url("http://127.0.0.1:6379")
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_invalidation_through_redis(
+    client, strategy_index, site_a, django_capture_on_commit_callbacks
+):
+    # A prefix of its own: the Redis server is shared, so never flush it.
+    redis_cache = {
+        **cache_from_url("redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": f"ips-test-{uuid.uuid4().hex}",
+        "TIMEOUT": 60,
+    }
+    with override_settings(CACHES={"default": redis_cache}):
+        try:
+            factories.strategy_page_for(site_a, parent=strategy_index, title="Zone pilot")
+            client.get("/strategies/")
+            assert client.get("/strategies/")["X-Page-Cache"] == "hit"
+            with django_capture_on_commit_callbacks(execute=True):
+                factories.strategy_page_for(site_a, parent=strategy_index, title="GunStat review")
+            response = client.get("/strategies/")
+            assert "GunStat review" in response.content.decode()
+        finally:
+            caches["default"].delete(GENERATION_KEY)
+
+
+def test_deploy_check_warns_about_a_per_process_cache():
+    from portal.page_cache import check_shared_cache
+
+    assert [w.id for w in check_shared_cache()] == ["portal.W001"]
+    with override_settings(CACHES={"default": cache_from_url("redis://127.0.0.1:6379/0")}):
+        assert check_shared_cache() == []
+    with override_settings(PORTAL_PAGE_CACHE_SECONDS=0):
+        assert check_shared_cache() == []
+
+
+def test_a_lost_generation_never_brings_back_older_pages(client, strategy_index, site_a):
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution pilot")
+    client.get("/strategies/")
+    caches["default"].delete(GENERATION_KEY)  # evicted, say, by the memory limit
+    assert client.get("/strategies/")["X-Page-Cache"] == "miss"
