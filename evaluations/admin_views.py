@@ -175,6 +175,8 @@ def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request, pk)
+    if not user_can_rollback(request.user, batch):
+        raise PermissionDenied("You may not roll back this site's outcome data.")
     try:
         upload_batch_rollback(batch=batch, user=request.user)
     except RollbackRefused as exc:

@@ -407,7 +407,9 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
 
     analysis = get_object_or_404(analyses_visible_to(request.user), pk=analysis_id)
     out = _analysis_out(analysis)
-    current = analysis.current_result
+    from evaluations.analyses.selectors import current_result
+
+    current = current_result(analysis)
     if current is not None:
         # an unreadable stored result reads as no result, for everyone
         result = current.result if _stored_result_out(current.result) is not None else None
@@ -450,13 +452,20 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         AnalysisSpecError,
         analysis_create,
         analysis_enqueue,
+        strategy_site_mismatch_message,
     )
     from strategies.models import StrategyPage
 
     site = get_object_or_404(GranteeSite, slug=payload.site)
     strategy = None
     if payload.strategy_id is not None:
-        strategy = get_object_or_404(StrategyPage, pk=payload.strategy_id)
+        # Only the analysis's own site's strategies: another site's id gets the same answer
+        # whether or not it exists, so the API never confirms other sites' drafts.
+        strategy = StrategyPage.objects.filter(pk=payload.strategy_id, grantee_site=site).first()
+        if strategy is None:
+            return Status(
+                400, {"detail": strategy_site_mismatch_message(payload.strategy_id, site)}
+            )
     try:
         with transaction.atomic():
             analysis = analysis_create(

@@ -22,6 +22,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from evaluations.models import UploadBatch
+from portal.audit import audit_record
 
 Status = UploadBatch.Status
 
@@ -45,11 +46,22 @@ def _label(status: str | None) -> str:
     return Status(status).label.lower() if status in Status.values else "gone"
 
 
-def batch_transition(batch: UploadBatch, to: str, *, message: str = "", **fields) -> UploadBatch:
+def batch_transition(
+    batch: UploadBatch,
+    to: str,
+    *,
+    message: str = "",
+    actor=None,
+    audit: dict | None = None,
+    **fields,
+) -> UploadBatch:
     """Move ``batch`` to status ``to`` if its stored status allows it; else BatchStateError.
 
-    ``fields`` are saved in the same UPDATE; ``batch`` is refreshed from it.
+    ``fields`` are saved in the same UPDATE; ``batch`` is refreshed from it. Every move is
+    appended to the audit log (``actor``, else the admin request's user, else the system;
+    ``audit`` adds to the entry's JSON), so a batch's history survives later cycles.
     """
+    previous = batch.status
     allowed_from = [status for status, targets in TRANSITIONS.items() if to in targets]
     now = timezone.now()
     values = {"status": to, "heartbeat_at": now, **fields}
@@ -64,7 +76,36 @@ def batch_transition(batch: UploadBatch, to: str, *, message: str = "", **fields
         )
     for name, value in values.items():
         setattr(batch, name, value)
+    _audit_move(batch, previous, to, actor, audit or {})
     return batch
+
+
+AUDIT_ACTIONS = {
+    Status.VALIDATED: "ips.upload.validate",
+    Status.IMPORTED: "ips.upload.import",
+    Status.FAILED: "ips.upload.fail",
+    Status.ROLLED_BACK: "ips.upload.rollback",
+}
+
+
+def _audit_move(batch: UploadBatch, previous: str, to: str, actor, extra: dict) -> None:
+    audit_record(
+        instance=batch,
+        action=AUDIT_ACTIONS.get(to, "ips.upload.status"),
+        user=actor,
+        changes={
+            "site_id": batch.site_id,
+            "file_name": batch.file_name,
+            "sha256": batch.sha256,
+            "status": [previous, to],
+            "message": batch.progress_message,
+            "rows": {
+                name: getattr(batch, f"rows_{name}")
+                for name in ("total", "new", "updated", "unchanged", "rejected")
+            },
+            **extra,
+        },
+    )
 
 
 def _hint(current: str | None, to: str) -> str | None:

@@ -12,6 +12,8 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
+from evaluations.storage import private_upload_storage
+
 # --- (1) Metric catalogue ------------------------------------------------------------------
 
 
@@ -162,7 +164,9 @@ class UploadBatch(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     file_format = models.CharField(max_length=8, choices=Format.choices)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
-    stored_file = models.FileField(upload_to="outcome_uploads/%Y/%m/", blank=True)
+    stored_file = models.FileField(
+        upload_to="outcome_uploads/%Y/%m/", blank=True, storage=private_upload_storage
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(default=0)
     rows_new = models.PositiveIntegerField(default=0)
@@ -405,9 +409,32 @@ class Analysis(models.Model):
 
 
 class AnalysisResult(models.Model):
-    """One run of an analysis: the full result, the exact data it used, and provenance."""
+    """One run of an analysis, i.e. one *version* of its findings: the full result, the exact
+    data it used, provenance, and BJA's review.
+
+    ``is_current`` marks the latest run (what the analysis's editors see). The public (page,
+    API, CSVs, search, strategy pages) sees the latest version with ``review_status``
+    approved: publishing approves the current version, and every later run of a published
+    analysis waits as ``pending`` until BJA staff approve or reject it.
+    """
+
+    class Review(models.TextChoices):
+        DRAFT = "draft", "Not public (no review needed)"
+        PENDING = "pending", "Awaiting BJA review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded by a later run"
 
     analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="results")
+    version = models.PositiveIntegerField(default=0, help_text="1 for the first run, and so on.")
+    review_status = models.CharField(
+        max_length=12, choices=Review.choices, default=Review.DRAFT, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
     status = models.CharField(
         max_length=12, choices=Analysis.Status.choices, default=Analysis.Status.QUEUED
     )
@@ -430,7 +457,10 @@ class AnalysisResult(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.analysis} ({self.get_status_display()}, {self.created_at:%Y-%m-%d})"
+        return (
+            f"{self.analysis}, version {self.version} ({self.get_status_display()}, "
+            f"{self.created_at:%Y-%m-%d})"
+        )
 
 
 class PublicAnalysisVersion(models.Model):

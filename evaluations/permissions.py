@@ -30,6 +30,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "evaluations.add_uploadbatch",
         "evaluations.change_uploadbatch",
         "evaluations.view_uploadbatch",
+        # Analyses are governed object by object; this only lets the site history report
+        # list their audit entries.
+        "evaluations.view_analysis",
     },
     RESEARCH_PARTNER: {
         "evaluations.view_outcomemetric",

@@ -54,6 +54,7 @@ from evaluations.uploads.validation import (
     ValidationResult,
     upload_validate,
 )
+from portal.audit import audit_record
 from portal.models import GranteeSite
 from portal.page_cache import public_pages_invalidate
 
@@ -473,6 +474,7 @@ def _batch_write(batch: UploadBatch, plan: UploadPlan, user, progress: Progress)
             batch_transition(
                 batch,
                 UploadBatch.Status.IMPORTED,
+                actor=user,
                 message="Imported",
                 progress_percent=100,
                 rows_new=len(plan.new),
@@ -508,6 +510,7 @@ def _batch_apply_plan(
         return batch_transition(
             batch,
             UploadBatch.Status.FAILED,
+            actor=user,
             message="The file has errors",
             failure_reason="The file has errors; nothing was written.",
             progress_percent=100,
@@ -518,6 +521,7 @@ def _batch_apply_plan(
         return batch_transition(
             batch,
             UploadBatch.Status.VALIDATED,
+            actor=user,
             message="Imported before; nothing changed",
             progress_percent=100,
         )
@@ -673,7 +677,11 @@ def outcome_upload_confirm(*, batch: UploadBatch, user: AbstractBaseUser) -> Upl
     if batch.status == UploadBatch.Status.VALIDATED and (batch.report or {}).get("previous_import"):
         raise BatchStateError("This identical file was imported before; there is nothing to do.")
     return batch_transition(
-        batch, UploadBatch.Status.IMPORTING, progress_percent=0, message="Waiting to import"
+        batch,
+        UploadBatch.Status.IMPORTING,
+        actor=user,
+        progress_percent=0,
+        message="Waiting to import",
     )
 
 
@@ -715,6 +723,7 @@ def upload_batch_retry(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadB
     return batch_transition(
         batch,
         UploadBatch.Status.QUEUED,
+        actor=user,
         progress_percent=0,
         message="Queued again after the work stopped",
     )
@@ -791,11 +800,16 @@ def upload_batch_rollback(
             batch_size=1000,
         )
         ObservationHistory.objects.bulk_create(undo)
+        # Rows the batch created go, with their history; the audit entry below keeps the
+        # record of how many, so the rollback itself stays traceable.
+        deleted_rows = created.count()
         ObservationHistory.objects.filter(observation__created_batch=batch).delete()
         created.delete()
         batch_transition(
             batch,
             UploadBatch.Status.ROLLED_BACK,
+            actor=user,
+            audit={"rows_restored": len(restored), "rows_deleted": deleted_rows},
             message="Rolled back",
             rolled_back_at=timezone.now(),
             rolled_back_by=user if user.is_authenticated else None,
@@ -824,6 +838,12 @@ def observations_publish(
         queryset = queryset.filter(metric=metric)
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=True, published_at=timezone.now())
+    audit_record(
+        instance=site,
+        action="ips.data.publish",
+        user=user,
+        changes={"metric": metric.code if metric else None, "observations": count},
+    )
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "published")
     public_pages_invalidate()
     return count
@@ -843,6 +863,12 @@ def observations_unpublish(
         queryset = queryset.filter(metric=metric)
     scope = list(queryset.values_list("metric__code", "area").distinct())
     count = queryset.update(is_published=False, published_at=None)
+    audit_record(
+        instance=site,
+        action="ips.data.withdraw",
+        user=user,
+        changes={"metric": metric.code if metric else None, "observations": count},
+    )
     public_pages_invalidate()
     # Published analyses of this data are re-run on what is still published.
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "unpublished")

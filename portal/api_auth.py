@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
+from portal.audit import audit_record
 from portal.models import ApiToken
 from portal.roles import user_is_bja_staff
 
@@ -33,6 +34,12 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     token = ApiToken.objects.create(
         user=user, name=name[:100], key_prefix=plaintext[:8], key_hash=token_hash(plaintext)
     )
+    audit_record(
+        instance=token,
+        action="ips.token.create",
+        user=user,
+        changes={"owner": user.get_username(), "name": token.name, "prefix": token.key_prefix},
+    )
     return token, plaintext
 
 
@@ -43,6 +50,12 @@ def api_token_revoke(*, token: ApiToken, by: AbstractBaseUser | AnonymousUser) -
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_record(
+            instance=token,
+            action="ips.token.revoke",
+            user=by,
+            changes={"owner_id": token.user_id, "prefix": token.key_prefix},
+        )
     return token
 
 

@@ -66,6 +66,14 @@ class DemoUser:
     superuser: bool = False
 
 
+def demo_bja_user():
+    """The demo's BJA staff member, who signs the demo's governance actions (ratings,
+    approvals) so the audit log shows them; None before the users exist."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username="bja").first()
+
+
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", None, "demo-admin-2026", superuser=True),
     DemoUser("bja", BJA_STAFF, "demo-bja-2026"),

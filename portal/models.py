@@ -148,6 +148,15 @@ class GranteeSite(ClusterableModel):
     is_demo = models.BooleanField(
         default=False, help_text="Fictional site created by load_demo_data."
     )
+    media_collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="grantee_site",
+        help_text="The site's own documents and images (see portal.services.site_media_sync).",
+    )
 
     panels = [
         FieldPanel("name"),

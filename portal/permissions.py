@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "portal.change_sitemembership",
         "portal.delete_sitemembership",
         "portal.view_sitemembership",
+        # Lets the site history report list token entries of the audit log.
+        "portal.view_apitoken",
     },
     RESEARCH_PARTNER: {
         "wagtailadmin.access_admin",

@@ -1,9 +1,13 @@
-"""Admin screens for the shared models: jurisdictions and grantee sites as snippets."""
+"""Admin screens for the shared models: jurisdictions and grantee sites as snippets; the
+portal's audit log actions."""
 
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from portal.audit import IPS_LOG_ACTIONS
 from portal.models import GranteeSite, Jurisdiction
+from portal.roles import user_is_bja_staff
 
 
 class JurisdictionViewSet(SnippetViewSet):
@@ -34,3 +38,45 @@ class SitesGroup(SnippetViewSetGroup):
 
 
 register_snippet(SitesGroup)
+
+
+@hooks.register("register_log_actions")
+def register_portal_log_actions(actions) -> None:
+    """The portal's governance actions, so site history lists and filters them by name."""
+    for name, (label, message) in IPS_LOG_ACTIONS.items():
+        actions.register_action(name, label, message)
+
+
+def _member_ids(site: GranteeSite) -> set[int]:
+    return set(site.memberships.values_list("user_id", flat=True))
+
+
+@hooks.register("before_edit_snippet")
+def remember_site_members(request, instance) -> None:
+    if isinstance(instance, GranteeSite):
+        request._portal_members_before = _member_ids(instance)
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+def log_site_membership_change(request, instance) -> None:
+    """Who joined or left a grantee site goes on the audit log."""
+    if not isinstance(instance, GranteeSite):
+        return
+    from portal.services import site_media_sync, site_membership_changed
+
+    site_media_sync(instance)
+
+    site_membership_changed(
+        site=instance,
+        user=request.user,
+        before=getattr(request, "_portal_members_before", set()),
+        after=_member_ids(instance),
+    )
+
+
+@hooks.register("construct_reports_menu")
+def reports_for_bja_only(request, menu_items) -> None:
+    """Reports (site history, page types, workflows...) span every site: BJA staff only."""
+    if not user_is_bja_staff(request.user):
+        menu_items[:] = []

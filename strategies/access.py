@@ -128,3 +128,41 @@ class SiteScopedPagePermissionPolicy(PagePermissionPolicy):
         if user.is_superuser:
             return True
         return not strategy_pages_hidden_in_admin(user).filter(pk=instance.pk).exists()
+
+
+def document_on_a_live_page(document) -> bool:
+    """True when a live, unrestricted page shows ``document``: the reference index names the
+    candidates, and a strategy's *live* body (not a pending draft) must really contain it."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, ReferenceIndex
+
+    from strategies.models import StrategyPage
+    from strategies.selectors import strategy_documents
+
+    page_type = ContentType.objects.get_for_model(Page)
+    page_ids = [
+        int(object_id)
+        for object_id in ReferenceIndex.get_references_to(document)
+        .filter(base_content_type=page_type)
+        .values_list("object_id", flat=True)
+        if str(object_id).isdigit()
+    ]
+    for page in Page.objects.live().public().filter(pk__in=page_ids).specific():
+        if not isinstance(page, StrategyPage):
+            return True
+        if any(item["document"].pk == document.pk for item in strategy_documents(page)):
+            return True
+    return False
+
+
+def document_visible_to(user: AbstractBaseUser | AnonymousUser, document) -> bool:
+    """Who may download ``document``: anyone when a live page shows it; otherwise only those
+    with a permission on its collection (its site's members, BJA staff, superusers)."""
+    from wagtail.permissions import policy_registry
+
+    permission_policy = policy_registry.get_by_type(type(document))
+    if user.is_authenticated and permission_policy.user_has_any_permission_for_instance(
+        user, ["choose", "change", "add"], document
+    ):
+        return True
+    return document_on_a_live_page(document)

@@ -15,18 +15,17 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from wagtail.documents import get_document_model
 
-from portal.demo import home_page_ensure
+from portal.demo import demo_bja_user, home_page_ensure
 from portal.models import GranteeSite
 from strategies.demo_content import DEMO_STRATEGIES, DemoDocument, DemoStrategy
 from strategies.models import (
-    EvidenceRating,
     PartnerAgency,
     RelatedStrategy,
     StrategyIndexPage,
     StrategyPage,
     StrategyType,
 )
-from strategies.services import strategy_index_ensure
+from strategies.services import evidence_rating_set, strategy_index_ensure
 
 
 def _document_bytes(spec: DemoDocument) -> bytes:
@@ -120,19 +119,20 @@ def demo_strategy_ensure(spec: DemoStrategy, index_page: StrategyIndexPage) -> b
         PartnerAgency(name=name, kind=kind, contribution=contribution)
         for name, kind, contribution in spec.partners
     ]
-    page.evidence_ratings = [
-        EvidenceRating(
+    index_page.add_child(instance=page)
+    page.tags.add(*spec.tags)
+    page.save_revision().publish()
+    # Ratings are BJA's own action, outside the page's revisions, as in real use.
+    for r in spec.ratings:
+        evidence_rating_set(
+            user=demo_bja_user(),
+            page=page,
             outcome=r.outcome,
             metric_code=r.metric_code,
             rating=r.rating,
             reason=r.reason,
             rated_on=r.rated_on,
         )
-        for r in spec.ratings
-    ]
-    index_page.add_child(instance=page)
-    page.tags.add(*spec.tags)
-    page.save_revision().publish()
     published = timezone.make_aware(datetime.datetime.combine(spec.published, datetime.time(10)))
     StrategyPage.objects.filter(pk=page.pk).update(
         first_published_at=published, last_published_at=published

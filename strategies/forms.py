@@ -14,7 +14,7 @@ EVIDENCE_RATING_PERMISSION = "strategies.change_evidencerating"
 
 
 class StrategyPageForm(WagtailAdminPageForm):
-    """Limits the grantee site to the editor's own sites and records who set each rating.
+    """Limits the grantee site to the editor's own sites.
 
     Wagtail's page permissions are per subtree, and all strategies share one parent, so the
     per-site boundary has to be drawn here (and in the permission tester) rather than in the
@@ -23,10 +23,6 @@ class StrategyPageForm(WagtailAdminPageForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.for_user is not None and not self.for_user.has_perm(EVIDENCE_RATING_PERMISSION):
-            # Ratings are BJA staff's call: without the formset, a contributor's save neither
-            # shows nor changes them.
-            self.formsets.pop("evidence_ratings", None)
         if self.for_user is not None and "grantee_site" in self.fields:
             field = self.fields["grantee_site"]
             field.queryset = sites_user_can_edit(self.for_user).order_by("name")
@@ -34,14 +30,6 @@ class StrategyPageForm(WagtailAdminPageForm):
                 only_site = list(field.queryset[:2])
                 if len(only_site) == 1:
                     self.initial["grantee_site"] = only_site[0].pk
-
-    def save(self, commit: bool = True):
-        ratings = self.formsets.get("evidence_ratings")
-        if ratings is not None and self.for_user is not None:
-            for form in ratings.forms:
-                if form.has_changed():
-                    form.instance.rated_by = self.for_user
-        return super().save(commit=commit)
 
 
 class OptionalMultipleChoiceField(forms.MultipleChoiceField):
@@ -94,3 +82,26 @@ class StrategyFilterForm(forms.Form):
         if low is not None and high is not None and low > high:
             raise forms.ValidationError("'Started in or after' is later than 'in or before'.")
         return data
+
+
+class EvidenceRatingForm(forms.Form):
+    """BJA staff's rating of a strategy on one outcome; the reason is required."""
+
+    outcome = forms.CharField(max_length=150, help_text="e.g. 'Non-fatal shootings'.")
+    metric_code = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="The outcome metric's code, so a changed finding flags this rating.",
+    )
+    rating = forms.ChoiceField(choices=Rating.choices)
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why, in one sentence; it is shown with the rating and kept in the audit log.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the strategy gets this rating.")
+        return reason

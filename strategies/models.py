@@ -32,8 +32,7 @@ from wagtail.search import index
 
 from strategies.blocks import StrategyBodyBlock
 from strategies.choices import RATING_RANK, Rating, StrategyStatus
-from strategies.forms import EVIDENCE_RATING_PERMISSION, StrategyPageForm
-from strategies.panels import PermissionInlinePanel
+from strategies.forms import StrategyPageForm
 
 
 class StrategyType(models.Model):
@@ -151,11 +150,8 @@ class StrategyPage(Page):
         FieldPanel("body"),
         InlinePanel("partner_agencies", label="Partner agencies"),
         InlinePanel("related_links", label="Related strategies (chosen by hand)"),
-        PermissionInlinePanel(
-            "evidence_ratings",
-            label="Evidence ratings (set by BJA staff)",
-            permission=EVIDENCE_RATING_PERMISSION,
-        ),
+        # Evidence ratings are not edited here: BJA staff set them with their own action
+        # (``strategies.services.evidence_rating_set``), outside the page's revisions.
     ]
 
     search_fields = [
@@ -182,6 +178,20 @@ class StrategyPage(Page):
         from strategies.access import StrategyPagePermissionTester
 
         return StrategyPagePermissionTester(user, self)
+
+    # Evidence ratings are BJA's decisions, not page content: they are kept out of revisions,
+    # and loading any revision (to preview, revert or publish it) takes the ratings as they
+    # stand now, so no revert, save or approval by anyone restores an old rating.
+    RATINGS_RELATION = "evidence_ratings"
+
+    def serializable_data(self) -> dict:
+        data = super().serializable_data()
+        data.pop(self.RATINGS_RELATION, None)
+        return data
+
+    def with_content_json(self, content: dict):
+        content = {k: v for k, v in content.items() if k != self.RATINGS_RELATION}
+        return super().with_content_json(content)
 
     @cached_property
     def ratings(self) -> list[EvidenceRating]:
@@ -272,6 +282,12 @@ class EvidenceRating(Orderable):
         editable=False,
         related_name="+",
     )
+    needs_review = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set when a finding the rating rests on changed; cleared when BJA rates again.",
+    )
+    review_note = models.TextField(blank=True, editable=False)
 
     panels = [
         FieldRowPanel([FieldPanel("outcome"), FieldPanel("metric_code")]),

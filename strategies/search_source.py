@@ -29,7 +29,7 @@ from portal.indexing import (
     schedule_delete,
     schedule_update,
 )
-from strategies.models import StrategyIndexPage, StrategyPage
+from strategies.models import EvidenceRating, StrategyIndexPage, StrategyPage
 
 logger = logging.getLogger("strategies")
 
@@ -149,6 +149,8 @@ class StrategySource(SearchSource):
 
     def connect(self) -> None:
         page_published.connect(_strategy_changed, sender=StrategyPage, weak=False)
+        # BJA's ratings change outside page revisions, so a rating is its own trigger.
+        post_save.connect(_rating_changed, sender=EvidenceRating, weak=False)
         page_unpublished.connect(_strategy_changed, sender=StrategyPage, weak=False)
         post_delete.connect(_strategy_deleted, sender=StrategyPage, weak=False)
         # A move or a renamed index changes every URL below it.
@@ -163,6 +165,10 @@ def _strategy_changed(sender, instance, **kwargs) -> None:
     schedule_update("strategy", instance.pk)
     for pk in strategy_document_ids(instance):
         schedule_update("document", pk)
+
+
+def _rating_changed(sender, instance, **kwargs) -> None:
+    schedule_update("strategy", instance.page_id)
 
 
 def _strategy_deleted(sender, instance, **kwargs) -> None:

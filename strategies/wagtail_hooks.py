@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseNotFound
+from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.admin.widgets import Button
 from wagtail.models import Page
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from portal.selectors import sites_user_can_edit
-from strategies.access import SiteScopedPagePermissionPolicy, strategy_pages_hidden_in_admin
+from strategies import admin_views
+from strategies.access import (
+    SiteScopedPagePermissionPolicy,
+    document_visible_to,
+    strategy_pages_hidden_in_admin,
+)
+from strategies.forms import EVIDENCE_RATING_PERMISSION
 from strategies.models import StrategyIndexPage, StrategyPage, StrategyType
 
 # Registered for Page (more specific than Wagtail's AbstractPage default), before any admin
@@ -41,8 +51,13 @@ def strategy_needs_a_site(request, parent_page, page_class):
 
 @hooks.register("construct_page_chooser_queryset")
 def hide_other_sites_drafts_from_chooser(pages, request):
-    """Choosing a related strategy may show other sites' live pages, never their drafts."""
-    return pages.exclude(pk__in=strategy_pages_hidden_in_admin(request.user).filter(live=False))
+    """Choosing a related strategy may show other sites' live pages, never their drafts.
+
+    The chooser prints the latest revision's title, so a live page with a pending draft is
+    left out too until that draft is published or discarded.
+    """
+    hidden = strategy_pages_hidden_in_admin(request.user)
+    return pages.exclude(pk__in=hidden.filter(Q(live=False) | Q(has_unpublished_changes=True)))
 
 
 @hooks.register("after_create_page")
@@ -52,3 +67,40 @@ def strategy_index_moderation(request, page):
         from strategies.services import strategy_moderation_sync
 
         strategy_moderation_sync(page)
+
+
+ratings_urlpatterns = [
+    path("<int:page_id>/", admin_views.rating_index, name="index"),
+    path("<int:page_id>/add/", admin_views.rating_edit, name="add"),
+    path("<int:page_id>/<int:rating_id>/", admin_views.rating_edit, name="edit"),
+]
+
+
+@hooks.register("register_admin_urls")
+def evidence_rating_urls():
+    return [
+        path(
+            "strategy-ratings/",
+            include((ratings_urlpatterns, "strategies_ratings"), namespace="strategies_ratings"),
+        )
+    ]
+
+
+@hooks.register("register_page_header_buttons")
+def evidence_ratings_button(page, user, view_name, next_url=None):
+    """BJA staff reach a strategy's ratings from its page header."""
+    if page.specific_class is StrategyPage and user.has_perm(EVIDENCE_RATING_PERMISSION):
+        yield Button(
+            "Evidence ratings",
+            reverse("strategies_ratings:index", args=[page.pk]),
+            icon_name="tick-inverse",
+            priority=40,
+        )
+
+
+@hooks.register("before_serve_document")
+def serve_only_public_or_own_documents(document, request):
+    """A draft's attachment is not public: 404 (not 403, which would confirm it exists)."""
+    if not document_visible_to(request.user, document):
+        return HttpResponseNotFound("No such document.")
+    return None

@@ -21,11 +21,15 @@ from evaluations.analyses.permissions import (
 )
 from evaluations.analyses.services import (
     AnalysisSpecError,
+    VersionReviewRefused,
     analysis_create,
     analysis_enqueue,
     analysis_publish,
     analysis_unpublish,
+    analysis_version_review,
 )
+from evaluations.analyses.versions import pending_versions, public_version, version_comparison
+from evaluations.models import AnalysisResult
 
 
 def _public_url(analysis) -> str:
@@ -107,6 +111,40 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_run": user_can_run_analysis(request.user, analysis),
             "can_publish": user_can_publish_analysis(request.user),
             "public_url": _public_url(analysis),
+            "public_version": public_version(analysis),
+            "pending": pending_versions(analysis).first(),
+        },
+    )
+
+
+def analysis_version_review_view(request: HttpRequest, pk: int, result_pk: int) -> HttpResponse:
+    """BJA's review of a new version: old and new side by side, approve or reject."""
+    if not user_can_publish_analysis(request.user):
+        raise PermissionDenied("Only BJA staff review new versions of analyses.")
+    analysis = get_object_or_404(analyses_visible_to(request.user), pk=pk)
+    candidate = get_object_or_404(AnalysisResult, pk=result_pk, analysis=analysis)
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        try:
+            analysis_version_review(
+                user=request.user,
+                result=candidate,
+                approve=approve,
+                note=request.POST.get("note", ""),
+            )
+        except VersionReviewRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("analyses_admin:review", pk=pk, result_pk=result_pk)
+        verb = "approved; the public now sees it" if approve else "rejected"
+        messages.success(request, f"Version {candidate.version} {verb}.")
+        return redirect("analyses_admin:detail", pk=pk)
+    return render(
+        request,
+        "evaluations/admin/analysis_review.html",
+        {
+            "analysis": analysis,
+            "candidate": candidate,
+            "comparison": version_comparison(analysis, candidate),
         },
     )
 

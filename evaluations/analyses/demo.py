@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from evaluations.models import Analysis, OutcomeMetric
+from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 
 PRE_POST_SCENARIOS = ("ashford-county-ga",)
 
@@ -39,6 +39,23 @@ def _operator():
         users.filter(is_superuser=True).order_by("pk").first()
         or users.filter(groups__name=BJA_STAFF).order_by("pk").first()
     )
+
+
+def _demo_review(analysis: Analysis, result: AnalysisResult) -> None:
+    """Publish a first good run, and approve a later one, as the demo's BJA staff member, so
+    the audit log shows the demo's publications and reviews like real ones."""
+    from evaluations.analyses.services import analysis_publish, analysis_version_review
+    from portal.demo import demo_bja_user
+
+    reviewer = demo_bja_user() or _operator()
+    if reviewer is None or result.status != Analysis.Status.SUCCEEDED:
+        return
+    if not analysis.is_published:
+        analysis_publish(user=reviewer, analysis=analysis)
+    elif result.review_status == AnalysisResult.Review.PENDING:
+        analysis_version_review(
+            user=reviewer, result=result, approve=True, note="Demo data reloaded."
+        )
 
 
 def load(*, stdout: TextIO, verbosity: int = 1) -> None:
@@ -87,13 +104,7 @@ def load(*, stdout: TextIO, verbosity: int = 1) -> None:
                 and current.input_hash == analysis_input_hash(analysis)
             )
             result = current if unchanged else analysis_run(analysis=analysis)
-            if result.status == Analysis.Status.SUCCEEDED and not analysis.is_published:
-                from django.utils import timezone
-
-                # Published as the operator, like the demo data itself.
-                Analysis.objects.filter(pk=analysis.pk).update(
-                    is_published=True, published_at=timezone.now()
-                )
+            _demo_review(analysis, result)
             if verbosity > 1:
                 stdout.write(f"  {title}: {result.status}")
     if verbosity:

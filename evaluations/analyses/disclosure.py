@@ -182,11 +182,13 @@ def public_analysis(analysis: Any, stored: Any) -> PublicAnalysis:
 
 
 def public_versions_prepare(analyses: Any) -> int:
-    """Work out the public version of each published analysis's current result now, so no
+    """Work out the public version of each published analysis's shown (approved) result now, so no
     visitor waits for a model fit; returns how many were prepared."""
+    from evaluations.analyses.selectors import current_result
+
     done = 0
     for analysis in analyses:
-        stored = analysis.current_result
+        stored = current_result(analysis)
         if analysis.is_published and stored is not None and stored.status == "succeeded":
             public_analysis(analysis, stored)
             done += 1

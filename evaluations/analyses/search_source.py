@@ -34,7 +34,7 @@ class AnalysisSource(SearchSource):
     def queryset(self) -> QuerySet:
         return (
             selectors.published_analyses()
-            .filter(results__is_current=True, results__status=Analysis.Status.SUCCEEDED)
+            .filter(results__review_status=AnalysisResult.Review.APPROVED)
             .distinct()
         )
 

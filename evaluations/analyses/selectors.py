@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from evaluations.analyses import findings, presentation
 from evaluations.analyses.disclosure import PublicAnalysis, public_analysis
@@ -19,12 +19,15 @@ from portal.selectors import sites_for_user
 SUCCEEDED = Analysis.Status.SUCCEEDED
 
 
+SHOWN = Q(is_current=True) | Q(review_status=AnalysisResult.Review.APPROVED)
+
+
 def _with_current(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("site__jurisdiction", "metric", "strategy").prefetch_related(
         Prefetch(
             "results",
-            queryset=AnalysisResult.objects.filter(is_current=True).defer("data"),
-            to_attr="current_results",
+            queryset=AnalysisResult.objects.filter(SHOWN).defer("data").order_by("-version", "-pk"),
+            to_attr="shown_results",
         )
     )
 
@@ -40,10 +43,28 @@ def analysis_for_page(user: AbstractBaseUser | AnonymousUser, pk: int) -> Analys
 
 
 def current_result(analysis: Analysis) -> AnalysisResult | None:
-    prefetched = getattr(analysis, "current_results", None)
-    if prefetched is not None:
-        return prefetched[0] if prefetched else None
-    return analysis.results.filter(is_current=True).first()
+    """The version the portal shows: for a published analysis the latest one BJA approved
+    (a newer run waits for review without changing the page, API, CSVs or search); for an
+    unpublished one, seen only by its editors, the latest run."""
+    candidates = getattr(analysis, "shown_results", None)
+    if candidates is None:
+        candidates = list(analysis.results.filter(SHOWN).order_by("-version", "-pk"))
+    if analysis.is_published:
+        wanted = (r for r in candidates if r.review_status == AnalysisResult.Review.APPROVED)
+    else:
+        wanted = (r for r in candidates if r.is_current)
+    return next(wanted, None)
+
+
+def has_estimates(stored: AnalysisResult | None) -> bool:
+    """True when ``stored`` holds a finished result to show. A stale one still does: the
+    data changed after it ran, and it stays the public version until BJA approves the
+    re-run."""
+    return (
+        stored is not None
+        and stored.status in (SUCCEEDED, Analysis.Status.STALE)
+        and bool(stored.result)
+    )
 
 
 def public_version(
@@ -84,7 +105,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     landing page, strategy pages, /compare/): its public version, or None when that is
     withdrawn or its estimates are withheld."""
     stored = current_result(analysis)
-    if stored is None or stored.status != SUCCEEDED or not stored.result:
+    if not has_estimates(stored):
         return None
     if findings.read_stored(stored.result) is None:
         return None

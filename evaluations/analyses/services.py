@@ -30,10 +30,14 @@ from evaluations.analyses.permissions import (
     user_can_publish_analysis,
     user_can_run_analysis,
 )
+from evaluations.analyses.versions import VersionComparison, version_comparison
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
+from portal.audit import audit_record
 from portal.models import GranteeSite
 from portal.page_cache import public_pages_invalidate
+from strategies.models import EvidenceRating
+from strategies.services import evidence_rating_flag
 
 logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser
@@ -128,6 +132,15 @@ def analysis_validate(analysis: Analysis) -> None:
         )
 
 
+def strategy_site_mismatch_message(strategy_id: int, site: GranteeSite) -> str:
+    """Why a strategy cannot be linked: it is not one of the analysis's own site's."""
+    return (
+        f"strategy_id {strategy_id} is not a strategy of {site.name}; an analysis can only be "
+        f"linked to a strategy of its own site. Leave strategy_id empty or use one of "
+        f"{site.name}'s strategies."
+    )
+
+
 def analysis_create(
     *,
     user: User,
@@ -148,6 +161,8 @@ def analysis_create(
     """Create a validated draft analysis; raises PermissionDenied or AnalysisSpecError."""
     if not user_can_create_analysis_for(user, site):
         raise PermissionDenied(f"You may not create analyses for {site}.")
+    if strategy is not None and strategy.grantee_site_id != site.pk:
+        raise AnalysisSpecError(strategy_site_mismatch_message(strategy.pk, site))
     if isinstance(metric, str):
         found = OutcomeMetric.objects.filter(code=metric).first()
         if found is None:
@@ -182,15 +197,32 @@ def analysis_create(
 # --- Run -----------------------------------------------------------------------------------
 
 
+def _next_version(analysis: Analysis) -> int:
+    latest = analysis.results.order_by("-version").values_list("version", flat=True).first()
+    return (latest or 0) + 1
+
+
 def analysis_enqueue(*, analysis: Analysis, user: User | None = None) -> AnalysisResult:
     """Queue a run: a queued result row now, the task once the transaction commits (so the
-    worker sees the row)."""
+    worker sees the row).
+
+    A run already waiting in the queue reads the data as it is when it starts, so a second
+    request returns that queued run instead of queueing another.
+    """
     if user is not None and not user_can_run_analysis(user, analysis):
         raise PermissionDenied("You may not run this analysis.")
     from evaluations.analyses.tasks import analysis_run_task
 
+    # Lock the analysis row so two requests cannot both find no queued run and add one each.
+    Analysis.objects.select_for_update().filter(pk=analysis.pk).first()
+    waiting = analysis.results.filter(status=Analysis.Status.QUEUED).order_by("-pk").first()
+    if waiting is not None:
+        return waiting
     result = AnalysisResult.objects.create(
-        analysis=analysis, status=Analysis.Status.QUEUED, is_current=False
+        analysis=analysis,
+        status=Analysis.Status.QUEUED,
+        is_current=False,
+        version=_next_version(analysis),
     )
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.QUEUED)
     analysis.status = Analysis.Status.QUEUED
@@ -257,7 +289,9 @@ def analysis_run(
         .first()
     )
     if result is None:
-        result = AnalysisResult(analysis=analysis, is_current=False)
+        result = AnalysisResult(
+            analysis=analysis, is_current=False, version=_next_version(analysis)
+        )
     started = time.perf_counter()
     result.status = Analysis.Status.RUNNING
     result.started_at = timezone.now()
@@ -292,6 +326,12 @@ def analysis_run(
     with transaction.atomic():
         analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
         result.is_current = True
+        result.review_status = _review_status_for_new_run(analysis, result)
+        if result.review_status == AnalysisResult.Review.PENDING:
+            # Only the newest run waits for review; older waiting ones are out of date.
+            analysis.results.filter(review_status=AnalysisResult.Review.PENDING).exclude(
+                pk=result.pk
+            ).update(review_status=AnalysisResult.Review.SUPERSEDED)
         result.save()
         analysis.status = result.status
         Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
@@ -299,6 +339,16 @@ def analysis_run(
             public_pages_invalidate()
     public_versions_prepare([analysis])
     return result
+
+
+def _review_status_for_new_run(analysis: Analysis, result: AnalysisResult) -> str:
+    """A succeeded run of a published analysis waits for BJA; anything else needs no review
+    (an unpublished analysis is reviewed when it is published; a failed run changes nothing
+    the public sees)."""
+    published = Analysis.objects.filter(pk=analysis.pk, is_published=True).exists()
+    if published and result.status == Analysis.Status.SUCCEEDED:
+        return AnalysisResult.Review.PENDING
+    return AnalysisResult.Review.DRAFT
 
 
 # --- Stale on new data ---------------------------------------------------------------------
@@ -321,13 +371,20 @@ def analyses_mark_stale(
         used = {analysis.treatment_area, *(analysis.comparison_areas or [])}
         if areas and not used & areas:
             continue
+        if analysis.results.filter(status=Analysis.Status.QUEUED).exists():
+            continue  # the queued run will read the data as it is now
         current = analysis.current_result
-        if current is not None and current.status == Analysis.Status.SUCCEEDED:
+        if current is not None and current.input_hash:
             try:
                 unchanged = current.input_hash == analysis_input_hash(analysis)
             except AnalysisError:
                 unchanged = False  # the data no longer supports it: re-run to record why
             if unchanged:
+                # Identical inputs never run twice; data changed and changed back is current
+                # again.
+                if current.status == Analysis.Status.STALE:
+                    analysis.results.filter(pk=current.pk).update(status=Analysis.Status.SUCCEEDED)
+                    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
                 continue
         analysis.results.filter(is_current=True).update(status=Analysis.Status.STALE)
         Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.STALE)
@@ -370,9 +427,31 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
             "This analysis used figures the site has not published (or has since changed). "
             "Publish the site's data, re-run the analysis, then publish it."
         )
-    analysis.is_published = True
-    analysis.published_at = analysis.published_at or timezone.now()
-    analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    if analysis.is_published and current.review_status == AnalysisResult.Review.PENDING:
+        raise AnalysisSpecError(
+            "This analysis is public and its latest version waits for review: approve or "
+            "reject that version instead."
+        )
+    was_published = analysis.is_published
+    with transaction.atomic():
+        analysis.is_published = True
+        analysis.published_at = analysis.published_at or timezone.now()
+        analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+        if current.review_status != AnalysisResult.Review.APPROVED:
+            # Publishing is BJA's review of the version it makes public.
+            current.review_status = AnalysisResult.Review.APPROVED
+            current.reviewed_by = user if user.is_authenticated else None
+            current.reviewed_at = timezone.now()
+            current.review_note = "Approved by publishing the analysis."
+            current.save(
+                update_fields=["review_status", "reviewed_by", "reviewed_at", "review_note"]
+            )
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.publish",
+        user=user,
+        changes={"is_published": [was_published, True], "version": current.pk},
+    )
     public_versions_prepare([analysis])
     public_pages_invalidate()
     return analysis
@@ -382,8 +461,90 @@ def analysis_unpublish(*, user: User, analysis: Analysis) -> Analysis:
     """Withdraw an analysis from the public site; BJA staff only."""
     if not user_can_publish_analysis(user):
         raise PermissionDenied("Only BJA staff unpublish analyses.")
+    was_published = analysis.is_published
     analysis.is_published = False
     analysis.published_at = None
     analysis.save(update_fields=["is_published", "published_at", "updated_at"])
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.unpublish",
+        user=user,
+        changes={"is_published": [was_published, False]},
+    )
     public_pages_invalidate()
     return analysis
+
+
+# --- Review of new versions ----------------------------------------------------------------
+
+
+class VersionReviewRefused(ValueError):
+    """The version cannot be reviewed as asked (not waiting for review, or no reason given)."""
+
+
+def analysis_version_review(
+    *, user: User, result: AnalysisResult, approve: bool, note: str = ""
+) -> AnalysisResult:
+    """BJA staff approve or reject a version waiting for review.
+
+    Approving makes it what the public sees (page, API, CSVs, search, strategy pages); when
+    its finding reads differently from the version it replaces, the evidence ratings on the
+    linked strategy that rest on this metric are flagged for BJA. Rejecting keeps the
+    approved version public and needs a reason. Both go on the audit log.
+    """
+    if not user_can_publish_analysis(user):
+        raise PermissionDenied("Only BJA staff review new versions of analyses.")
+    with transaction.atomic():
+        result = AnalysisResult.objects.select_for_update().get(pk=result.pk)
+        if result.review_status != AnalysisResult.Review.PENDING:
+            raise VersionReviewRefused(
+                f"Version {result.version} is {result.get_review_status_display().lower()}, "
+                "not waiting for review."
+            )
+        if not approve and not note.strip():
+            raise VersionReviewRefused("Say why the version is rejected.")
+        analysis = result.analysis
+        comparison = version_comparison(analysis, result)
+        result.review_status = (
+            AnalysisResult.Review.APPROVED if approve else AnalysisResult.Review.REJECTED
+        )
+        result.reviewed_by = user if user.is_authenticated else None
+        result.reviewed_at = timezone.now()
+        result.review_note = note.strip()
+        result.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_note"])
+        old, new = comparison.old, comparison.new
+        audit_record(
+            instance=analysis,
+            action="ips.analysis.version_approve" if approve else "ips.analysis.version_reject",
+            user=user,
+            changes={
+                "version": result.version,
+                "replaces_version": old.version if old else None,
+                "estimate": [old.estimate if old else None, new.estimate],
+                "finding": [old.finding if old else None, new.finding],
+                "input_hash": result.input_hash,
+                "note": result.review_note,
+            },
+        )
+        if approve and comparison.finding_changed:
+            _flag_ratings_resting_on(analysis, comparison)
+        # Saving the analysis tells its listeners (the search index) what the public sees.
+        analysis.save(update_fields=["updated_at"])
+    public_pages_invalidate()
+    return result
+
+
+def _flag_ratings_resting_on(analysis: Analysis, comparison: VersionComparison) -> int:
+    """Flag the linked strategy's ratings on this analysis's metric for BJA's attention."""
+    if analysis.strategy_id is None:
+        return 0
+    note = (
+        f"The finding of “{analysis.title}” changed in version {comparison.new.version}: "
+        f"was “{comparison.old.finding}”, now “{comparison.new.finding}”."
+    )
+    ratings = EvidenceRating.objects.filter(
+        page_id=analysis.strategy_id, metric_code=analysis.metric.code
+    )
+    for rating in ratings:
+        evidence_rating_flag(rating=rating, note=note)
+    return len(ratings)

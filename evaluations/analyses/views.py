@@ -11,6 +11,7 @@ from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
+from evaluations.analyses.versions import approved_versions
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
 from evaluations.stats import DEFAULT_ALPHA, confidence_label
@@ -134,7 +135,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = None
     withheld = ""
     unreadable = False
-    if stored is not None and stored.status == Analysis.Status.SUCCEEDED and stored.result:
+    if selectors.has_estimates(stored):
         if read_stored(stored.result) is None:
             unreadable = True
         else:
@@ -155,6 +156,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "withheld": withheld,
         "unreadable": unreadable,
         "csv_name": csv_filename(analysis.pk),
+        "versions": list(approved_versions(analysis).defer("data", "result")),
     }
     return render(request, "evaluations/analyses/detail.html", context)
 
@@ -179,7 +181,7 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     """One chart's table as CSV (the same rows the chart draws)."""
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
-    if stored is None or stored.status != Analysis.Status.SUCCEEDED or not stored.result:
+    if not selectors.has_estimates(stored):
         raise Http404("This analysis has no result yet.")
     result = read_stored(stored.result)
     if result is None:

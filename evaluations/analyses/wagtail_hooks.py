@@ -16,6 +16,11 @@ admin_urlpatterns = [
     path("<id:pk>/", admin_views.analysis_detail, name="detail"),
     path("<id:pk>/run/", admin_views.analysis_run_view, name="run"),
     path("<id:pk>/publish/", admin_views.analysis_publish_view, name="publish"),
+    path(
+        "<id:pk>/versions/<id:result_pk>/review/",
+        admin_views.analysis_version_review_view,
+        name="review",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 # Uploaded documents and images from tests (and demo data loaded by tests) go to a throwaway
 # folder, never the developer's media/.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-media-"))
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-private-"))
 # The anonymous page cache stays off so tests that change data between requests see it;
 # tests of the cache turn it on with override_settings.
 PORTAL_PAGE_CACHE_SECONDS = 0

@@ -235,6 +235,8 @@ def make_analysis(
             data=rows,
             input_hash="a" * 64,
             library_versions=VERSIONS,
+            version=1,
+            review_status="approved" if published else "draft",
         )
         if published:
             from evaluations.analyses.disclosure import public_versions_prepare

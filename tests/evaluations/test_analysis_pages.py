@@ -96,12 +96,14 @@ def test_csv_escapes_formulas(client, site_a):
     assert data[1][1] == "'=HYPERLINK(1)"
 
 
-def test_status_notices(client, site_a):
+def test_status_notices(client, site_a, bja_user):
     stale = make_analysis(site=site_a, status="stale")
     Analysis.objects.filter(pk=stale.pk).update(status="stale")
     html = client.get(f"/evaluations/analyses/{stale.pk}/").content.decode()
     assert "Stale:" in html and "fell" in html
-    failed = make_analysis(site=site_a, status="failed")
+    # A failed run is never public (only approved versions are); its editors see why.
+    client.force_login(bja_user)
+    failed = make_analysis(site=site_a, status="failed", published=False)
     html = client.get(f"/evaluations/analyses/{failed.pk}/").content.decode()
     assert "The last run failed." in html and "at least 3 are needed" in html
     queued = make_analysis(site=site_a, status="queued")

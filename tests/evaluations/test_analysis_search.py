@@ -33,6 +33,8 @@ def test_published_found_unpublished_not(
     # a public analysis rests on published data only: the site publishes it first
     publish_rows(site_b, hidden.metric, hidden.current_result.data)
     with django_capture_on_commit_callbacks(execute=True):
+        # Publishing approves the version it makes public (as ``analysis_publish`` does).
+        hidden.results.update(review_status="approved")
         hidden.is_published = True
         hidden.save()
         shown.is_published = False
@@ -49,7 +51,11 @@ def test_new_result_reindexes(client, site_a, django_capture_on_commit_callbacks
     rows = make_rows(design="did", kind="count")
     with django_capture_on_commit_callbacks(execute=True):
         analysis.results.create(
-            status="succeeded", is_current=True, result=compute("did", "count", rows), data=rows
+            status="succeeded",
+            is_current=True,
+            result=compute("did", "count", rows),
+            data=rows,
+            review_status="approved",
         )
         Analysis.objects.filter(pk=analysis.pk).update(status="succeeded")
     assert [r["id"] for r in search(client, metric="nonfatal_shootings")] == [str(analysis.pk)]

@@ -53,7 +53,9 @@ def test_each_role_has_a_demo_user_in_the_right_group(settings):
         if spec.superuser:
             assert user.is_superuser
         else:
-            assert list(user.groups.values_list("name", flat=True)) == [spec.role]
+            # The role's group, plus the media group of each site the user belongs to.
+            groups = set(user.groups.values_list("name", flat=True))
+            assert groups == {spec.role, *(f"Site media: {slug}" for slug in spec.sites)}
             assert set(user.site_memberships.values_list("site__slug", flat=True)) == set(
                 spec.sites
             )

@@ -59,8 +59,9 @@ def allowed(response) -> bool:
 
 
 def denied(response) -> bool:
-    """Wagtail answers a refused admin view with 403, or a redirect to the dashboard/login."""
-    if response.status_code == 403:
+    """Wagtail answers a refused admin view with 403, or a redirect to the dashboard/login; the
+    portal answers 404 for another site's page, so the answer does not confirm it exists."""
+    if response.status_code in (403, 404):
         return True
     return response.status_code == 302 and (
         response["Location"].startswith("/admin/login/") or response["Location"] == "/admin/"
@@ -288,51 +289,6 @@ def test_contributor_edits_of_live_page_stay_drafts(client, strategy_index, site
     assert page.draft_title == "Alpha live, revised"
     assert page.has_unpublished_changes
     assert page.revisions.count() == 2
-
-
-def test_only_bja_staff_set_evidence_ratings(client, drafts, contributor_a, bja_user):
-    draft_a, _ = drafts
-    edit_url = f"/admin/pages/{draft_a.pk}/edit/"
-    html = login(client, contributor_a).get(edit_url).content.decode()
-    assert "evidence_ratings-TOTAL_FORMS" not in html
-    # A contributor posting a ratings formset anyway changes nothing.
-    data = form_data(client, edit_url, "page-edit-form")
-    data.update(
-        {
-            "evidence_ratings-TOTAL_FORMS": "1",
-            "evidence_ratings-INITIAL_FORMS": "0",
-            "evidence_ratings-MIN_NUM_FORMS": "0",
-            "evidence_ratings-MAX_NUM_FORMS": "1000",
-            "evidence_ratings-0-outcome": "Shootings",
-            "evidence_ratings-0-rating": "effective",
-            "evidence_ratings-0-reason": "Self-rated.",
-            "evidence_ratings-0-rated_on": "2025-01-01",
-            "evidence_ratings-0-ORDER": "1",
-        }
-    )
-    client.post(edit_url, data)
-    assert not draft_a.get_latest_revision_as_object().evidence_ratings.all()
-
-    login(client, bja_user)
-    data = form_data(client, edit_url, "page-edit-form")
-    assert "evidence_ratings-TOTAL_FORMS" in data
-    data.update(
-        {
-            "evidence_ratings-TOTAL_FORMS": "1",
-            "evidence_ratings-0-outcome": "Non-fatal shootings",
-            "evidence_ratings-0-metric_code": "nonfatal_shootings",
-            "evidence_ratings-0-rating": "promising",
-            "evidence_ratings-0-reason": "Fewer shootings against comparison districts.",
-            "evidence_ratings-0-rated_on": "2025-01-01",
-            "evidence_ratings-0-ORDER": "1",
-            "action-publish": "action-publish",
-        }
-    )
-    client.post(edit_url, data)
-    draft_a.refresh_from_db()
-    rating = draft_a.evidence_ratings.get()
-    assert (rating.rating, rating.rated_by) == ("promising", bja_user)
-    assert draft_a.overall_rating == "promising"
 
 
 def test_scheduled_publishing_goes_live_with_publish_scheduled(client, drafts, bja_user):

@@ -1,0 +1,191 @@
+"""Versioned findings: a re-run of a published analysis waits for BJA's review, the public
+keeps the approved version, ratings resting on a changed finding are flagged, and identical
+inputs never queue a second run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from wagtail.log_actions import registry as log_registry
+
+from evaluations.analyses import selectors
+from evaluations.analyses.services import (
+    VersionReviewRefused,
+    analyses_mark_stale,
+    analysis_create,
+    analysis_publish,
+    analysis_run,
+    analysis_version_review,
+)
+from evaluations.analyses.versions import version_comparison, version_summary
+from evaluations.models import AnalysisResult
+from strategies.services import evidence_rating_set
+from tests import factories
+from tests.evaluations.helpers import csv_bytes, month_rows, upload
+
+pytestmark = pytest.mark.django_db
+
+METRIC = "nonfatal_shootings"
+
+
+TREATMENT_2022 = [20, 22, 19, 21, 20, 23, 22, 20, 21, 19, 22, 21]
+COMPARISON_2022 = [18, 19, 20, 18, 21, 19, 20, 18, 19, 20, 21, 19]
+COMPARISON_2023 = [19, 18, 20, 19, 18, 20, 19, 21, 18, 19, 20, 18]
+
+
+def _series(treatment_2023: list[int]) -> bytes:
+    rows = [
+        *month_rows(METRIC, "Zone 3", "treatment", TREATMENT_2022, 2022),
+        *month_rows(METRIC, "Zone 3", "treatment", treatment_2023, 2023),
+        *month_rows(METRIC, "Zone 1", "comparison", COMPARISON_2022, 2022),
+        *month_rows(METRIC, "Zone 1", "comparison", COMPARISON_2023, 2023),
+    ]
+    return csv_bytes(*rows)
+
+
+FIRST = [13, 14, 12, 15, 13, 14, 12, 13, 14, 13, 12, 14]  # about a third fewer
+CORRECTED = [19, 21, 20, 22, 19, 20, 21, 20, 14, 13, 12, 14]  # eight months corrected
+
+
+@pytest.fixture
+def published(strategy_index, site_a, contributor_a, bja_user, django_capture_on_commit_callbacks):
+    """A published DiD on real uploaded data, linked to a strategy BJA rated on its metric."""
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Zone 3 plan")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(site_a, _series(FIRST), user=contributor_a)
+    analysis = analysis_create(
+        user=contributor_a,
+        site=site_a,
+        design="did",
+        metric=METRIC,
+        treatment_area="Zone 3",
+        comparison_areas=["Zone 1"],
+        intervention_date=dt.date(2023, 1, 1),
+        strategy=page,
+    )
+    analysis_run(analysis=analysis)
+    analysis_publish(user=bja_user, analysis=analysis)
+    rating = evidence_rating_set(
+        user=bja_user,
+        page=page,
+        outcome="Non-fatal shootings",
+        metric_code=METRIC,
+        rating="effective",
+        reason="About 30 percent fewer shootings than the comparison zone.",
+    )
+    return analysis, rating
+
+
+def _correct(site, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(site, _series(CORRECTED), user=user, name="corrected.csv")
+
+
+def test_a_rerun_waits_for_review_and_the_public_keeps_the_approved_version(
+    client, published, site_a, contributor_a, bja_user, django_capture_on_commit_callbacks
+):
+    analysis, rating = published
+    (v1,) = analysis.results.all()
+    assert (v1.version, v1.review_status, v1.reviewed_by) == (1, "approved", bja_user)
+    v1_finding = version_summary(analysis, v1).finding
+
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+
+    # Exactly one new run, however many signals the upload sent; it waits for review.
+    assert analysis.results.count() == 2
+    v2 = analysis.results.get(version=2)
+    assert (v2.status, v2.review_status, v2.is_current) == ("succeeded", "pending", True)
+    v2_finding = version_summary(analysis, v2).finding
+    assert v1_finding != v2_finding
+
+    # The page, the API and the data CSV still show version 1.
+    html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
+    assert v1_finding in html and v2_finding not in html
+    api = client.get(f"/api/v1/analyses/{analysis.pk}/").json()
+    assert api["input_hash"] == v1.input_hash
+    assert selectors.current_result(analysis).pk == v1.pk
+
+    # BJA compares the versions side by side, then approves.
+    client.force_login(bja_user)
+    review_url = f"/admin/analyses/{analysis.pk}/versions/{v2.pk}/review/"
+    review = client.get(review_url).content.decode()
+    assert v1_finding in review and v2_finding in review and "95% CI" in review
+    assert client.post(review_url, {"decision": "approve"}).status_code == 302
+    client.logout()
+    html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
+    assert v2_finding in html and v1_finding not in html
+    assert "Versions of this finding" in html  # past versions listed with dates
+
+    # The rating's reason rested on the old finding: flagged for BJA, not changed.
+    rating.refresh_from_db()
+    assert rating.needs_review and rating.rating == "effective"
+    assert v2_finding in rating.review_note
+    entry = log_registry.get_logs_for_instance(analysis).get(action="ips.analysis.version_approve")
+    assert entry.user_id == bja_user.pk and entry.data["version"] == 2
+
+
+def test_rejecting_keeps_the_approved_version_and_needs_a_reason(
+    published, site_a, contributor_a, bja_user, django_capture_on_commit_callbacks
+):
+    analysis, rating = published
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+    v2 = analysis.results.get(version=2)
+    with pytest.raises(VersionReviewRefused, match="Say why"):
+        analysis_version_review(user=bja_user, result=v2, approve=False)
+    analysis_version_review(user=bja_user, result=v2, approve=False, note="Correction disputed.")
+    assert selectors.current_result(analysis).version == 1
+    rating.refresh_from_db()
+    assert not rating.needs_review
+    with pytest.raises(VersionReviewRefused):
+        analysis_version_review(user=bja_user, result=v2, approve=True)
+
+
+def test_only_bja_staff_review_versions(
+    client, published, site_a, contributor_a, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import PermissionDenied
+
+    analysis, _rating = published
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+    v2 = analysis.results.get(version=2)
+    with pytest.raises(PermissionDenied):
+        analysis_version_review(user=contributor_a, result=v2, approve=True)
+    client.force_login(contributor_a)
+    client.post(f"/admin/analyses/{analysis.pk}/versions/{v2.pk}/review/", {"decision": "approve"})
+    v2.refresh_from_db()
+    assert v2.review_status == "pending"
+
+
+def test_identical_inputs_never_queue_a_second_run(
+    published, site_a, contributor_a, django_capture_on_commit_callbacks
+):
+    analysis, _rating = published
+    # The same file again, and three stale checks for the same change: no new run.
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(site_a, _series(FIRST), user=contributor_a, name="again.csv")
+    for _ in range(3):
+        assert analyses_mark_stale(site=site_a, metric_codes={METRIC}, areas={"Zone 3"}) == []
+    assert analysis.results.count() == 1
+    # A real change queued three times in one go makes one queued run, not three.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        upload(site_a, _series(CORRECTED), user=contributor_a, name="corrected.csv")
+        for _ in range(3):
+            analyses_mark_stale(site=site_a, metric_codes={METRIC}, areas={"Zone 3"})
+    queued = analysis.results.filter(status="queued")
+    assert queued.count() == 1
+    assert AnalysisResult.objects.filter(analysis=analysis).count() == 2
+    assert len(callbacks) >= 1
+
+
+def test_side_by_side_comparison_has_estimate_ci_finding_and_caveats(
+    published, site_a, contributor_a, django_capture_on_commit_callbacks
+):
+    analysis, _rating = published
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+    comparison = version_comparison(analysis, analysis.results.get(version=2))
+    assert comparison.old.version == 1 and comparison.new.version == 2
+    for side in (comparison.old, comparison.new):
+        assert side.estimate is not None and side.ci_low < side.ci_high
+        assert side.finding and side.caveats and side.data_as_of == "2023-12"
+    assert comparison.finding_changed
