@@ -120,7 +120,12 @@ def analysis_validate(analysis: Analysis) -> None:
             f"The intervention date ({start:%B %Y}) must fall after the first month with data "
             f"and no later than the last ({first:%B %Y} to {last:%B %Y})."
         )
-    inputs = analysis_data.build_inputs(analysis)
+    try:
+        inputs = analysis_data.build_inputs(analysis)
+    except AnalysisError as exc:
+        # A mixed-frequency series or a comparison area with missing periods is a refusal
+        # the user can act on (400 / form error), not a server error.
+        raise AnalysisSpecError(str(exc)) from exc
     minimum = analysis_data.MIN_PERIODS_EACH_SIDE[analysis.design]
     before = int((inputs.treatment.index < inputs.intervention).sum())
     after = len(inputs.treatment) - before

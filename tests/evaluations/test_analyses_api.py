@@ -128,3 +128,25 @@ def test_openapi_lists_the_endpoints(db):
     paths = schema["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/analyses/"])
     assert "get" in paths["/api/v1/analyses/{analysis_id}/"]
+
+
+def test_post_refuses_a_comparison_area_with_missing_months_with_400_not_500(
+    analyses, site_a, research_user
+):
+    """The data checks behind an analysis (a comparison area lacking months, a mixed series)
+    raise the statistics library's errors; the API answers them with 400 and the message."""
+    from tests.evaluations.analyses_backend_helpers import counts, series_rows, upload_rows
+
+    values = counts(20, seed=9)
+    rows = series_rows("nonfatal_shootings", "Gap zone", "comparison", values)
+    del rows[26:28]  # 2022-03 and 2022-04 missing
+    upload_rows(site_a, rows, name="gap.csv")
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(comparison_areas=["Zone 1", "Gap zone"], options={}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    assert "Gap zone" in response.json()["detail"]
+    assert "2022-03" in response.json()["detail"]
