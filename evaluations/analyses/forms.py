@@ -247,6 +247,11 @@ class AnalysisForm(forms.Form):
         for name in ("intervention_date", "pre_start", "post_end"):
             value = cleaned.get(name)
             cleaned[name] = dt.date.fromisoformat(value) if value else None
+        if not self.errors:
+            try:
+                self.options()
+            except ValueError as exc:
+                self.add_error("hac_lags" if "hac_lags" in str(exc) else None, str(exc))
         return cleaned
 
     def options(self) -> dict:

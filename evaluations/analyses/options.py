@@ -42,4 +42,11 @@ def options_clean(options: dict[str, Any]) -> dict[str, Any]:
         else:
             known = ", ".join([*CHOICES, *BOUNDS])
             raise ValueError(f"Unknown option {key!r}; the options are {known}.")
+    if "hac_lags" in clean and clean.get("errors") != "independent":
+        # Newey-West lags only mean something for the independent-errors model; accepting
+        # them with the AR(1) default would silently ignore what the user asked for.
+        raise ValueError(
+            'Option hac_lags applies only with errors "independent" (Newey-West standard '
+            "errors); leave it out for the default AR(1) error model."
+        )
     return clean

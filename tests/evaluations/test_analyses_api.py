@@ -73,7 +73,7 @@ def payload(**fields) -> dict:
         "treatment_area": "Zone 3",
         "comparison_areas": ["Zone 1"],
         "intervention_date": "2022-01-01",
-        "options": {"hac_lags": 2},
+        "options": {"errors": "independent", "hac_lags": 2},
     } | fields
 
 
@@ -85,7 +85,10 @@ def test_post_creates_and_queues(analyses, research_user):
     body = response.json()
     assert body["status"] in ("queued", "succeeded")
     analysis = Analysis.objects.get(pk=body["id"])
-    assert analysis.created_by == research_user and analysis.options == {"hac_lags": 2}
+    assert analysis.created_by == research_user and analysis.options == {
+        "errors": "independent",
+        "hac_lags": 2,
+    }
 
 
 def test_post_runs_the_queued_task(analyses, research_user, django_capture_on_commit_callbacks):
@@ -150,3 +153,16 @@ def test_post_refuses_a_comparison_area_with_missing_months_with_400_not_500(
     assert response.status_code == 400, response.content
     assert "Gap zone" in response.json()["detail"]
     assert "2022-03" in response.json()["detail"]
+
+
+def test_post_refuses_hac_lags_with_the_ar1_default(analyses, research_user):
+    """Newey-West lags with the AR(1) error model used to be accepted and silently ignored."""
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(options={"hac_lags": 2}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    assert "hac_lags" in response.json()["detail"]
+    assert "independent" in response.json()["detail"]

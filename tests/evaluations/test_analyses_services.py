@@ -89,12 +89,12 @@ def test_did_run_stores_the_library_estimate(loaded, bja_user):
 
 
 def test_its_with_comparison_and_pre_post_match_the_library(loaded, research_user):
-    its = create(research_user, loaded, design="its_with_comparison", options={"hac_lags": 2})
+    its = create(research_user, loaded, design="its_with_comparison", options={})
     stored = analysis_run(analysis=its).result
     treated = orm_series(loaded, "Zone 3")
     comparison = orm_series(loaded, "Zone 1") + orm_series(loaded, "Zone 2")
     direct = stats.interrupted_time_series(
-        treated, intervention=INTERVENTION, kind="count", comparison=comparison, hac_lags=2
+        treated, intervention=INTERVENTION, kind="count", comparison=comparison
     )
     assert stored["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
     assert stored["level_change_difference"]["estimate"] == pytest.approx(
