@@ -190,6 +190,12 @@ def _values(series: pd.Series, label: str, pidx: pd.PeriodIndex) -> np.ndarray:
         raise InvalidInputError(
             f"The {label} must contain numbers only; some values could not be read as numbers."
         ) from exc
+    if np.isinf(y).any():
+        first = pidx[int(np.flatnonzero(np.isinf(y))[0])]
+        raise InvalidInputError(
+            f"The {label} has {int(np.isinf(y).sum())} infinite value(s), the first in "
+            f"{first}. Replace them with the real figures."
+        )
     if np.isnan(y).any():
         first = pidx[int(np.flatnonzero(np.isnan(y))[0])]
         raise MissingValueError(

@@ -114,6 +114,10 @@ def _check_ar1_length(pre: np.ndarray, post: np.ndarray) -> None:
         )
 
 
+# A standard error at or below this fraction of the data's scale is a numerical zero.
+_SE_RELATIVE_TOLERANCE = 1e-8
+
+
 def _continuous(
     pre: np.ndarray,
     post: np.ndarray,
@@ -157,6 +161,16 @@ def _continuous(
             "robustness check."
         )
 
+    # A standard error this small next to the data's own scale is a numerical zero (for
+    # example constant periods but for one rounding-level difference): refuse rather than
+    # report a zero-width interval and p = 0. Relative, as difference_in_differences does.
+    scale = max(float(np.ptp(np.concatenate([pre, post]))), 1e-300)
+    if not math.isfinite(se) or se <= _SE_RELATIVE_TOLERANCE * scale:
+        raise ConstantSeriesError(
+            "The outcome barely varies within the pre and post periods (the standard error is "
+            "numerically zero), so there is no variation to estimate uncertainty from. Check "
+            "that the right column was uploaded."
+        )
     g = hedges_g(m1, m0, math.sqrt(v1), math.sqrt(v0), n1, n0)
     g_var = hedges_g_variance(g, n1, n0)
     mw_p = float(stats.mannwhitneyu(post, pre, alternative="two-sided").pvalue)

@@ -379,3 +379,28 @@ def test_default_methods_stay_in_their_band(cell):
     if cell.outcome == "normal":
         # The former default fails these same series, so the check can fail.
         assert bench.verdict(naive) == "OUT", (naive, cell)
+
+
+def test_prepost_refuses_a_numerically_zero_standard_error():
+    """Constant periods but for one rounding-level difference used to give SE ~1e-14, a
+    zero-width interval and p = 0; a relative tolerance refuses it (both error models)."""
+    from evaluations.stats import ConstantSeriesError
+
+    pre = np.r_[np.ones(23), 1 + 1e-13]
+    post = np.full(24, 2.0)
+    for errors in ("ar1", "independent"):
+        with pytest.raises(ConstantSeriesError, match="numerically zero"):
+            pre_post(pre, post, errors=errors)
+    # Data on a large scale with real noise are not refused.
+    rng = np.random.default_rng(3)
+    res = pre_post(1e9 + rng.normal(0, 1, 24), 1e9 + rng.normal(0, 1, 24))
+    assert res.se > 0.1
+
+
+def test_its_refuses_an_infinite_value_instead_of_returning_nan():
+    from evaluations.stats import InvalidInputError
+
+    idx = pd.date_range("2020-01-01", periods=48, freq="MS")
+    values = np.r_[np.inf, np.random.default_rng(0).normal(size=47)]
+    with pytest.raises(InvalidInputError, match="infinite"):
+        interrupted_time_series(pd.Series(values, idx), intervention="2022-01-01")
