@@ -56,6 +56,20 @@ def _month_start(value: dt.date) -> dt.date:
     return value.replace(day=1)
 
 
+def _same_day(value: dt.date) -> dt.date:
+    return value
+
+
+def _sub_monthly(
+    site: GranteeSite, metric: OutcomeMetric, area: str, dimension: str, category: str
+) -> bool:
+    """Whether the area's series has periods shorter than a month (weekly data)."""
+    for option in analysis_data.area_options(site, metric, dimension=dimension, category=category):
+        if option.area == area and option.periods > 1:
+            return (option.last - option.first).days / (option.periods - 1) < 20
+    return False
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     try:
         return options_clean(options)
@@ -174,6 +188,12 @@ def analysis_create(
             raise AnalysisSpecError(f"Unknown metric code {metric!r}.")
         metric = found
     design_label = dict(Analysis.Design.choices).get(design, design)
+    if _sub_monthly(site, metric, treatment_area, dimension, category):
+        # Weekly series are keyed by their start date: keep the chosen day, so the
+        # intervention is the week that contains it rather than the week of the 1st.
+        period_start = _same_day
+    else:
+        period_start = _month_start
     analysis = Analysis(
         title=(title or f"{metric.name} in {treatment_area}: {design_label}")[:200],
         site=site,
@@ -185,8 +205,8 @@ def analysis_create(
         else [],
         dimension=dimension,
         category=category,
-        intervention_date=_month_start(intervention_date),
-        pre_start=_month_start(pre_start) if pre_start else None,
+        intervention_date=period_start(intervention_date),
+        pre_start=period_start(pre_start) if pre_start else None,
         post_end=post_end,
         options=_check_options(dict(options or {})),
         strategy=strategy,

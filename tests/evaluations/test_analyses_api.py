@@ -166,3 +166,40 @@ def test_post_refuses_hac_lags_with_the_ar1_default(analyses, research_user):
     assert response.status_code == 400, response.content
     assert "hac_lags" in response.json()["detail"]
     assert "independent" in response.json()["detail"]
+
+
+def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
+    analyses, site_a, research_user, django_capture_on_commit_callbacks
+):
+    """Weekly series are keyed by their Monday; the intervention date used to be cut to the
+    1st of its month, moving the start to an earlier week (n_pre one short here)."""
+    import datetime as dt
+
+    from tests.evaluations.analyses_backend_helpers import upload_rows
+
+    monday = dt.date(2024, 1, 1)
+    rows = [
+        f"nonfatal_shootings,Weekly zone,treatment,{monday + dt.timedelta(weeks=i)},"
+        f"{monday + dt.timedelta(weeks=i, days=6)},{10 + (i * 7) % 5},,,,"
+        for i in range(40)
+    ]
+    upload_rows(site_a, rows, name="weekly.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/api/v1/analyses/",
+            payload(
+                design="its",
+                treatment_area="Weekly zone",
+                comparison_areas=[],
+                intervention_date="2024-05-08",  # a Wednesday in the week of 6 May
+                options={},
+            ),
+            content_type="application/json",
+            **bearer(research_user),
+        )
+    assert response.status_code == 201, response.content
+    analysis = Analysis.objects.get(pk=response.json()["id"])
+    assert analysis.intervention_date == dt.date(2024, 5, 8)
+    result = analysis.current_result.result
+    assert result["intervention"] == "2024-05-06/2024-05-12"
+    assert result["n_pre"] == 18
