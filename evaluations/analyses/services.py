@@ -134,6 +134,22 @@ def analysis_validate(analysis: Analysis) -> None:
             f"The intervention date ({start:%B %Y}) must fall after the first month with data "
             f"and no later than the last ({first:%B %Y} to {last:%B %Y})."
         )
+    chosen = dict(analysis.options or {})
+    if chosen.get("errors") == "exact" and analysis.design != Analysis.Design.PRE_POST:
+        raise AnalysisSpecError(
+            'Option errors "exact" (an exact interval for totals) applies to pre/post '
+            "comparisons of counts only; leave it out for this design."
+        )
+    if chosen.get("cov") == "cluster" and analysis.design == Analysis.Design.DID:
+        from evaluations.stats.did import MIN_CLUSTERS
+
+        areas = 1 + len(comparison)
+        if areas < MIN_CLUSTERS:
+            raise AnalysisSpecError(
+                f"Clustered standard errors need at least {MIN_CLUSTERS} areas; this analysis "
+                f"has {areas}. With so few clusters they are far too small. Use the default "
+                f"(cov ar1), which allows for the months following on from each other."
+            )
     try:
         inputs = analysis_data.build_inputs(analysis)
     except AnalysisError as exc:

@@ -203,3 +203,25 @@ def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
     result = analysis.current_result.result
     assert result["intervention"] == "2024-05-06/2024-05-12"
     assert result["n_pre"] == 18
+
+
+def test_post_refuses_options_that_cannot_apply_at_creation(analyses, research_user):
+    """Clustered errors with a handful of areas and an exact interval outside pre/post used to
+    be accepted and only fail (or be ignored) when the analysis ran."""
+    client = Client()
+    cluster = client.post(
+        "/api/v1/analyses/",
+        payload(design="did", comparison_areas=["Zone 1", "Zone 2"], options={"cov": "cluster"}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert cluster.status_code == 400, cluster.content
+    assert "at least 10 areas" in cluster.json()["detail"]
+    exact = client.post(
+        "/api/v1/analyses/",
+        payload(design="its", comparison_areas=[], options={"errors": "exact"}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert exact.status_code == 400, exact.content
+    assert "pre/post" in exact.json()["detail"]
