@@ -483,6 +483,8 @@ def _batch_write(batch: UploadBatch, plan: UploadPlan, user, progress: Progress)
             )
             codes, areas = _changed_scope(plan)
             _signal_on_commit(plan.site, codes, areas, batch, "imported")
+            if len(plan.updated):  # a corrected published row leaves public view
+                public_pages_invalidate()
     except IntegrityError as exc:
         # Without row locks (SQLite) the loser of a race hits the natural-key constraint.
         raise UploadConflict(CONFLICT_MESSAGE.format(site=plan.site.slug)) from exc
@@ -817,6 +819,8 @@ def upload_batch_rollback(
         _signal_on_commit(
             batch.site, set(scope["metric"]), set(scope["area"]), batch, "rolled_back"
         )
+        # Restored values may be public again and deleted rows may have been published.
+        public_pages_invalidate()
     return batch
 
 

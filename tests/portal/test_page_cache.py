@@ -3,6 +3,8 @@ never used for signed-in visitors or API callers, and a fresh CSP nonce on every
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import socket
 import uuid
@@ -15,6 +17,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 from evaluations.analyses.services import analysis_unpublish
+from evaluations.services import observations_publish, upload_batch_rollback
 from portal.api_auth import api_token_create
 from portal.page_cache import (
     GENERATION_KEY,
@@ -25,6 +28,7 @@ from portal.page_cache import (
 from portal.settings.env import cache_from_url
 from tests import factories
 from tests.evaluations.analysis_helpers import make_analysis
+from tests.evaluations.helpers import csv_bytes, month_rows, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +198,42 @@ def test_a_lost_generation_never_brings_back_older_pages(client, strategy_index,
     client.get("/strategies/")
     caches["default"].delete(GENERATION_KEY)  # evicted, say, by the memory limit
     assert client.get("/strategies/")["X-Page-Cache"] == "miss"
+
+
+def _public_values(client):
+    response = client.get("/evaluations/data/export.csv?site=site-a")
+    return response, [r["value"] for r in csv.DictReader(io.StringIO(response.content.decode()))]
+
+
+def test_an_upload_that_withdraws_published_rows_clears_cached_pages(
+    client, site_a, bja_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(
+            site_a, csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [3, 14])), bja_user
+        )
+        observations_publish(site=site_a, user=bja_user)
+    assert _public_values(client)[1] == ["<10", "14"]
+    assert _public_values(client)[0]["X-Page-Cache"] == "hit"
+    # A corrected value takes the published row out of public view until it is published again.
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(
+            site_a, csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [3, 15])), bja_user
+        )
+    assert _public_values(client)[1] == ["<10"]
+
+
+def test_a_rollback_clears_cached_pages(
+    client, site_a, bja_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(site_a, csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [3])), bja_user)
+        second = upload(
+            site_a, csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [3, 14])), bja_user
+        )
+        observations_publish(site=site_a, user=bja_user)
+    assert _public_values(client)[1] == ["<10", "14"]
+    assert _public_values(client)[0]["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_batch_rollback(batch=second.batch, user=bja_user)  # deletes the published 14
+    assert _public_values(client)[1] == ["<10"]
