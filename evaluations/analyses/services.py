@@ -267,6 +267,8 @@ def analysis_enqueue(*, analysis: Analysis, user: User | None = None) -> Analysi
     )
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.QUEUED)
     analysis.status = Analysis.Status.QUEUED
+    if analysis.is_published:  # its public page now says a new run is waiting
+        public_pages_invalidate()
     transaction.on_commit(lambda: analysis_run_task.enqueue(analysis.pk))
     return result
 

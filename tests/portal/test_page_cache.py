@@ -8,6 +8,7 @@ import io
 import re
 import socket
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from csp.middleware import CSPMiddleware
@@ -237,3 +238,23 @@ def test_a_rollback_clears_cached_pages(
     with django_capture_on_commit_callbacks(execute=True):
         upload_batch_rollback(batch=second.batch, user=bja_user)  # deletes the published 14
     assert _public_values(client)[1] == ["<10"]
+
+
+def test_a_published_analysis_sent_back_to_the_queue_shows_it_on_cached_pages(
+    client, site_a, django_capture_on_commit_callbacks, monkeypatch
+):
+    """New data makes a published result stale and queues a re-run: the public page must
+    say so at once, not keep showing the old result as current until the re-run ends."""
+    from evaluations.analyses import tasks
+    from evaluations.analyses.services import analysis_enqueue
+
+    # The re-run stays queued (no worker here), so the page must show the queued notice.
+    monkeypatch.setattr(tasks, "analysis_run_task", SimpleNamespace(enqueue=lambda *a: None))
+    analysis = make_analysis(site=site_a, design="did")
+    url = f"/evaluations/analyses/{analysis.pk}/"
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_enqueue(analysis=analysis)
+    response = client.get(url)
+    assert "a new run is waiting to start" in response.content.decode()
