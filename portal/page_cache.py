@@ -103,7 +103,8 @@ def _may_use_cache(request: HttpRequest) -> bool:
 
 
 def _key(request: HttpRequest, generation: int) -> str:
-    digest = hashlib.sha256(f"{request.get_host()}\n{request.get_full_path()}".encode()).hexdigest()
+    # The scheme too: pages with absolute links (the analyses list) differ between http and https.
+    digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
     return f"portal:pages:{generation}:{digest}"
 
 

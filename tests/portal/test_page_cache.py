@@ -258,3 +258,14 @@ def test_a_published_analysis_sent_back_to_the_queue_shows_it_on_cached_pages(
         analysis_enqueue(analysis=analysis)
     response = client.get(url)
     assert "a new run is waiting to start" in response.content.decode()
+
+
+def test_http_and_https_pages_are_cached_apart(client, site_a):
+    """The analyses CSV links with absolute URLs: an http copy must not reach https visitors."""
+    make_analysis(site=site_a, design="did")
+    url = "/evaluations/?format=csv"
+    assert "http://testserver/evaluations/" in client.get(url).content.decode()
+    secure = client.get(url, secure=True)
+    assert secure["X-Page-Cache"] == "miss"
+    assert "http://testserver/evaluations/" not in secure.content.decode()
+    assert "https://testserver/evaluations/" in secure.content.decode()
