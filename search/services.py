@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from portal.indexing import SearchDocument, all_sources, get_source
+from portal.page_cache import public_pages_invalidate
 from search.backends import get_search_backend
 
 logger = logging.getLogger("search")
@@ -22,6 +23,9 @@ def search_index_object(*, doc_type: str, pk: str) -> str:
     source = get_source(doc_type)
     obj = source.get_published(pk)
     backend = get_search_backend()
+    # The worker runs this after the publication's commit, which cleared the page cache: a
+    # search in between cached the old results, so a change to the index clears it again.
+    public_pages_invalidate()
     if obj is None:
         backend.delete(doc_type, str(pk))
         return "removed"
@@ -31,6 +35,7 @@ def search_index_object(*, doc_type: str, pk: str) -> str:
 
 def search_index_remove(*, doc_type: str, pk: str) -> str:
     get_search_backend().delete(doc_type, str(pk))
+    public_pages_invalidate()
     return "removed"
 
 
@@ -46,6 +51,7 @@ def search_index_rebuild() -> int:
     """Replace the whole index with what is published now; returns the document count."""
     documents = search_documents_all()
     count = get_search_backend().rebuild(documents)
+    public_pages_invalidate()
     logger.info("Search index rebuilt with %d documents", len(documents))
     return count
 

@@ -269,3 +269,25 @@ def test_http_and_https_pages_are_cached_apart(client, site_a):
     assert secure["X-Page-Cache"] == "miss"
     assert "http://testserver/evaluations/" not in secure.content.decode()
     assert "https://testserver/evaluations/" in secure.content.decode()
+
+
+def test_cached_search_results_follow_the_index_not_just_the_publication(
+    client, strategy_index, site_a, django_capture_on_commit_callbacks
+):
+    """The index is brought up to date by a worker task some time after the publication's
+    commit (which clears the cache): a search in between stores the old results again, so
+    the index update must clear the cache too."""
+    from portal.page_cache import _bump_generation
+    from search.services import search_index_object
+
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Zeugma pilot")
+    search_index_object(doc_type="strategy", pk=str(page.pk))
+    url = "/search/?q=Zeugma"
+    assert "Zeugma pilot" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        page.unpublish()  # its index task is queued for the worker
+    _bump_generation()  # the publication's own invalidation, at commit
+    assert "Zeugma pilot" in client.get(url).content.decode()  # the index still has it
+    with django_capture_on_commit_callbacks(execute=True):
+        search_index_object(doc_type="strategy", pk=str(page.pk))  # the worker catches up
+    assert "Zeugma pilot" not in client.get(url).content.decode()
