@@ -291,3 +291,26 @@ def test_cached_search_results_follow_the_index_not_just_the_publication(
     with django_capture_on_commit_callbacks(execute=True):
         search_index_object(doc_type="strategy", pk=str(page.pk))  # the worker catches up
     assert "Zeugma pilot" not in client.get(url).content.decode()
+
+
+def _through_cache(view, path="/a-public-page/"):
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    return PublicPageCacheMiddleware(view)(request)
+
+
+def test_a_public_page_with_a_csrf_token_or_a_cookie_is_never_stored():
+    """Outside the excluded prefixes, so the storage rules themselves are what is tested."""
+    from django.middleware.csrf import get_token
+
+    def with_token(request):
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">')
+
+    def with_cookie(request):
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "1")
+        return response
+
+    for view, path in ((with_token, "/form-page/"), (with_cookie, "/cookie-page/")):
+        for _ in range(2):
+            assert "X-Page-Cache" not in _through_cache(view, path)
