@@ -111,6 +111,10 @@ def _key(request: HttpRequest, generation: int) -> str:
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
+    # The visitor's own input (a search for the placeholder) would be turned into the nonce
+    # of every later visitor's response.
+    if NONCE_PLACEHOLDER in response.content:
+        return False
     # A page with a CSRF token or a touched session belongs to one visitor.
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
         return False

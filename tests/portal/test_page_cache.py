@@ -314,3 +314,13 @@ def test_a_public_page_with_a_csrf_token_or_a_cookie_is_never_stored():
     for view, path in ((with_token, "/form-page/"), (with_cookie, "/cookie-page/")):
         for _ in range(2):
             assert "X-Page-Cache" not in _through_cache(view, path)
+
+
+def test_input_holding_the_nonce_placeholder_is_never_filled_with_a_nonce(client, home_page):
+    """A search for the placeholder's bytes is reflected in the page; stored, every hit would
+    write the visitor's CSP nonce into attacker-chosen text."""
+    url = "/search/?q=%00portal-csp-nonce%00"
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "X-Page-Cache" not in response  # neither stored nor served from the cache
