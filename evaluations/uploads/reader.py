@@ -392,6 +392,56 @@ def header_length_check(line: str, row: int, limits: UploadLimits) -> None:
         )
 
 
+class _WideRowGuard:
+    """The decoded CSV text, refusing a row with far more cells than the header.
+
+    pandas spends seconds and gigabytes on one line of a million empty cells (",,,,...", a few
+    MB), so such a row is refused before pandas sees it. Delimiters inside quoted cells, even
+    across lines, do not count.
+    """
+
+    def __init__(self, text: io.TextIOBase, delimiter: str, max_cells: int, first_row: int):
+        self.lines = iter(text)
+        self.delimiter = delimiter
+        self.max_cells = max_cells
+        self.row = first_row
+        self.in_quote = False
+        self.pending = ""
+
+    def _line_check(self, line: str) -> None:
+        quotes = line.count('"')
+        if line.count(self.delimiter) >= self.max_cells:
+            outside = re.sub(r'"[^"]*(?:"|$)', "", ('"' if self.in_quote else "") + line)
+            if outside.count(self.delimiter) >= self.max_cells:
+                raise LimitExceeded(
+                    f"Row {self.row} has more than {self.max_cells:,} cells, far more than the "
+                    "header has columns (PORTAL_UPLOAD_MAX_COLUMNS).",
+                    "Delete the empty columns to the right of the data, or check for unquoted "
+                    "delimiters in that row.",
+                    row=self.row,
+                )
+        if quotes % 2:
+            self.in_quote = not self.in_quote
+        self.row += 1
+
+    def read(self, size: int = -1) -> str:
+        parts = [self.pending]
+        length = len(self.pending)
+        while size < 0 or length < size:
+            line = next(self.lines, None)
+            if line is None:
+                break
+            self._line_check(line)
+            parts.append(line)
+            length += len(line)
+        text = "".join(parts)
+        if size < 0 or length <= size:
+            self.pending = ""
+            return text
+        self.pending = text[size:]
+        return text[:size]
+
+
 def _csv_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpload:
     head = stream.read(HEAD_BYTES)
     stream.seek(0)
@@ -422,12 +472,13 @@ def _csv_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpl
     )  # fmt: skip
     text = io.TextIOWrapper(stream, encoding=codec, errors="strict", newline="")
     first_data_row = index + 2
+    guarded = _WideRowGuard(text, delimiter, len(original) + limits.max_columns, 1)
 
     def chunks() -> Iterator[pd.DataFrame]:
         next_row = first_data_row
         try:
             reader = pd.read_csv(
-                text,
+                guarded,
                 sep=delimiter,
                 dtype=str,
                 keep_default_na=False,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 
 import pytest
 
 from evaluations.uploads.reader import (
+    LimitExceeded,
     UnreadableFile,
     UploadLimits,
     upload_read,
@@ -125,3 +127,24 @@ def test_workbook_without_formulas_is_read_once():
     book.save(with_formula)
     assert not xlsx_has_formulas(plain)
     assert xlsx_has_formulas(with_formula)
+
+
+def test_a_row_of_a_million_empty_cells_is_refused_in_bounded_time():
+    # pandas tokenises every spare cell: 5 MB of commas in one row took minutes and gigabytes.
+    data = (HEADER + "homicides;A;treatment;2024-01-01;2024-01-31;3" + ";" * 1_000_000).encode()
+    start = time.monotonic()
+    with pytest.raises(LimitExceeded, match=r"Row 2 has more than .*PORTAL_UPLOAD_MAX_COLUMNS"):
+        validate(data)
+    assert time.monotonic() - start < 5
+
+
+def test_delimiters_inside_quoted_cells_and_a_few_spare_cells_still_read():
+    note = '"' + ";" * 300 + "\n" + ";" * 300 + '"'
+    data = (
+        "metric;area;group;period_start;period_end;value;notes\n"
+        + f"homicides;A;treatment;2024-01-01;2024-01-31;3;{note}\n"
+        + "homicides;A;treatment;2024-02-01;2024-02-29;4;;\n"
+    ).encode()
+    result = validate(data)
+    assert result.ok, result.errors
+    assert list(result.frame["value"]) == [3, 4]
