@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import pandas as pd
 
@@ -593,6 +594,19 @@ def _sheet_header(sheet, limits: UploadLimits) -> tuple[int, list[str]] | None:
     return None
 
 
+# What openpyxl raises for a sheet whose XML or cell values are damaged.
+_SHEET_DAMAGE = (XMLParseError, ValueError, TypeError, KeyError, OverflowError)
+
+
+def _damaged_sheet(exc: Exception, sheet_title: str, row: int = 1) -> UnreadableFile:
+    return UnreadableFile(
+        f'The sheet "{sheet_title}" of this workbook is damaged and cannot be read '
+        f"({type(exc).__name__}, near row {row}).",
+        "Open it in Excel and save it again as .xlsx, or save it as CSV UTF-8.",
+        row=row,
+    )
+
+
 def _xlsx_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpload:
     from openpyxl import load_workbook
 
@@ -606,7 +620,13 @@ def _xlsx_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUp
         ) from exc
     found = None
     for sheet in workbook.worksheets:
-        found = _sheet_header(sheet, limits)
+        try:
+            found = _sheet_header(sheet, limits)
+        except UnreadableFile:
+            raise
+        except _SHEET_DAMAGE as exc:
+            workbook.close()
+            raise _damaged_sheet(exc, sheet.title) from exc
         if found:
             break
     if found is None:
@@ -663,6 +683,10 @@ def _xlsx_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUp
             _rows_limit(next_row + len(buffer) - first_data_row, limits)
             if buffer:
                 yield _frame_finish(pd.DataFrame(buffer, dtype=object), next_row, upload)
+        except UnreadableFile:
+            raise
+        except _SHEET_DAMAGE as exc:
+            raise _damaged_sheet(exc, sheet.title, next_row + len(buffer)) from exc
         finally:
             workbook.close()
             if formulas_book is not None:

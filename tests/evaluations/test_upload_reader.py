@@ -148,3 +148,42 @@ def test_delimiters_inside_quoted_cells_and_a_few_spare_cells_still_read():
     result = validate(data)
     assert result.ok, result.errors
     assert list(result.frame["value"]) == [3, 4]
+
+
+def _xlsx_with_sheet_xml(edit) -> bytes:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["metric", "area", "group", "period_start", "period_end", "value"])
+    for month in range(1, 26):  # past the rows searched for the header
+        sheet.append(["homicides", f"A{month}", "treatment", "2024-01-01", "2024-01-31", 3])
+    plain = io.BytesIO()
+    book.save(plain)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, edit(data) if name == "xl/worksheets/sheet1.xml" else data)
+    return damaged.getvalue()
+
+
+@pytest.mark.parametrize(
+    "edit, row",
+    [
+        (lambda xml: xml.replace(b"<sheetData>", b"<sheetData>&undefined;"), 1),
+        (
+            lambda xml: xml.replace(
+                b"</sheetData>", b'<row r="27"><c r="A27"><v>1</c></sheetData>'
+            ),
+            27,
+        ),
+    ],
+    ids=["before the header", "in the data rows"],
+)
+def test_damaged_sheet_xml_is_named_not_a_traceback(edit, row):
+    with pytest.raises(UnreadableFile, match='sheet "Sheet" of this workbook is damaged') as caught:
+        validate(_xlsx_with_sheet_xml(edit), name="f.xlsx")
+    assert caught.value.row == row
