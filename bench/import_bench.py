@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from bench.database import bench_database_create, bench_database_drop
-from evaluations.uploads.validation import TEMPLATE_COLUMNS
 
 BENCH_DB = "ips_bench"
 METRICS = ("nonfatal_shootings", "homicides", "shots_fired_calls", "gun_recoveries")
@@ -32,6 +31,9 @@ METRICS = ("nonfatal_shootings", "homicides", "shots_fired_calls", "gun_recoveri
 
 def generate_csv(path: Path, rows: int, site_slug: str, seed: int = 7) -> None:
     """Monthly counts for many areas: valid rows with unique natural keys."""
+    # Imported here: the bench module loads before it configures Django.
+    from evaluations.uploads.validation import TEMPLATE_COLUMNS
+
     rng = random.Random(seed)
     months = [(2000 + m // 12, m % 12 + 1) for m in range(300)]  # 25 years
     import calendar
