@@ -198,7 +198,9 @@ def _file_response(export) -> HttpResponse:
 
 
 def export(request: HttpRequest) -> HttpResponse:
-    form = ObservationFilterForm(request.GET or None, sites=sites_for_user(request.user))
+    form = ObservationFilterForm(
+        request.GET or None, sites=sites_for_user(request.user), other_parameters=("format",)
+    )
     file_format = request.GET.get("format")
     if file_format in ("csv", "xlsx") and form.is_valid():
         queryset = observations_filter(

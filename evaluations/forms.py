@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from evaluations.models import OutcomeMetric, OutcomeObservation
 from portal.models import GranteeSite
@@ -67,10 +68,11 @@ class ObservationFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, sites=None, **kwargs) -> None:
+    def __init__(self, *args, sites=None, other_parameters: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         if sites is not None:
             self.fields["site"].queryset = sites
+        self.other_parameters = other_parameters
         # An unknown value is refused with the values allowed, never silently dropped (which
         # would widen the result to all data).
         allowed = {
@@ -88,9 +90,24 @@ class ObservationFilterForm(forms.Form):
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "usa-select" if is_select else "usa-input")
 
+    def clean(self) -> dict:
+        # A misspelt parameter (or the API's "from"/"to") would otherwise be ignored and
+        # widen the result to all data.
+        allowed = [*self.fields, *self.other_parameters]
+        unknown = [name for name in self.data if name not in allowed]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown parameter {', '.join(repr(n) for n in unknown)}. "
+                f"Allowed: {', '.join(allowed)}."
+            )
+        return super().clean()
+
     def problems(self) -> list[str]:
         """Each invalid parameter as "name: message", for a 400 answer."""
-        return [f"{name}: {' '.join(errors)}" for name, errors in self.errors.items()]
+        return [
+            f"{name}: {' '.join(errors)}" if name != NON_FIELD_ERRORS else " ".join(errors)
+            for name, errors in self.errors.items()
+        ]
 
     def filters(self) -> dict:
         if not self.is_valid():

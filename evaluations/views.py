@@ -21,7 +21,9 @@ def _public_queryset(request: HttpRequest):
     """The filter form and the published observations it selects. An invalid filter selects
     nothing (the caller answers 400): never all data instead of the part asked for."""
     published_sites = GranteeSite.objects.filter(outcome_observations__is_published=True)
-    form = ObservationFilterForm(request.GET or None, sites=published_sites.distinct())
+    form = ObservationFilterForm(
+        request.GET or None, sites=published_sites.distinct(), other_parameters=("page",)
+    )
     if request.GET and not form.is_valid():
         return form, observations_public().none()
     filters = form.filters() if request.GET else {}

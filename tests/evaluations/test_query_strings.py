@@ -25,6 +25,9 @@ def published(site_a, bja_user):
         ("metric=homicidez", ['"homicidez" is not a known metric', "homicides"]),
         ("group=control", ['"control" is not a known group', "treatment, comparison"]),
         ("date_from=2024-13-01", ["YYYY-MM-DD"]),
+        # The API's names for the dates, or a typo, must not be ignored (all data exported).
+        ("from=2030-01-01", ["Unknown parameter 'from'", "date_from"]),
+        ("metrc=homicides", ["Unknown parameter 'metrc'", "metric"]),
     ],
 )
 def test_public_export_refuses_unknown_filters_instead_of_exporting_everything(
@@ -89,3 +92,16 @@ def test_huge_ids_in_urls_are_404(client, db):
         f"/evaluations/analyses/{big}/data.csv",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_unknown_parameter_names_are_refused_but_paging_and_format_are_not(
+    client, published, bja_user
+):
+    assert client.get("/evaluations/data/?page=1&metric=homicides").status_code == 200
+    page = client.get("/evaluations/data/?to=2000-01-01")
+    assert page.status_code == 400 and "Unknown parameter" in page.content.decode()
+    client.force_login(bja_user)
+    assert client.get("/admin/outcome-data/export/?format=csv").status_code == 200
+    response = client.get("/admin/outcome-data/export/?format=csv&to=2000-01-01")
+    assert response.status_code == 400
+    assert "Unknown parameter" in response.content.decode()
