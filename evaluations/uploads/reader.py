@@ -401,11 +401,15 @@ class _WideRowGuard:
     across lines, do not count.
     """
 
-    def __init__(self, text: io.TextIOBase, delimiter: str, max_cells: int, first_row: int):
+    def __init__(
+        self, text: io.TextIOBase, delimiter: str, width: int, max_cells: int, first_row: int
+    ):
+        self.first_row = first_row
         self.lines = iter(text)
         self.delimiter = delimiter
+        self.width = width
         self.max_cells = max_cells
-        self.row = first_row
+        self.row = 1
         self.in_quote = False
         self.pending = ""
 
@@ -419,6 +423,20 @@ class _WideRowGuard:
                     "header has columns (PORTAL_UPLOAD_MAX_COLUMNS).",
                     "Delete the empty columns to the right of the data, or check for unquoted "
                     "delimiters in that row.",
+                    row=self.row,
+                )
+        if (
+            self.row >= self.first_row
+            and line.count(self.delimiter) > self.width
+            and not (self.in_quote or quotes % 2)
+        ):
+            # pandas silently drops the cells past the spare column on the first data row.
+            cells = next(csv.reader([line], delimiter=self.delimiter), [])
+            if any(cell.strip() for cell in cells[self.width :]):
+                raise UnreadableFile(
+                    f"Row {self.row} has more cells than the header has columns ({self.width}).",
+                    "Check for an unquoted delimiter inside a cell (put the cell in quotes) or "
+                    "a missing header name.",
                     row=self.row,
                 )
         if quotes % 2:
@@ -473,7 +491,9 @@ def _csv_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpl
     )  # fmt: skip
     text = io.TextIOWrapper(stream, encoding=codec, errors="strict", newline="")
     first_data_row = index + 2
-    guarded = _WideRowGuard(text, delimiter, len(original) + limits.max_columns, 1)
+    guarded = _WideRowGuard(
+        text, delimiter, len(original), len(original) + limits.max_columns, first_data_row
+    )
 
     def chunks() -> Iterator[pd.DataFrame]:
         next_row = first_data_row

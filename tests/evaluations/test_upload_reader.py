@@ -187,3 +187,10 @@ def test_damaged_sheet_xml_is_named_not_a_traceback(edit, row):
     with pytest.raises(UnreadableFile, match='sheet "Sheet" of this workbook is damaged') as caught:
         validate(_xlsx_with_sheet_xml(edit), name="f.xlsx")
     assert caught.value.row == row
+
+
+def test_a_cell_far_past_the_header_on_the_first_data_row_is_not_dropped():
+    # pandas keeps one spare column and silently drops the rest on the first data row.
+    data = (HEADER + "homicides;A;treatment;2024-01-01;2024-01-31;3;;;;;;12\n").encode()
+    with pytest.raises(UnreadableFile, match=r"Row 2 has more cells than the header has columns"):
+        validate(data)
