@@ -750,6 +750,16 @@ def _json_cell(value: Any, row: int, key: str) -> str:
     return _xlsx_cell(value)
 
 
+def _json_object_unique(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object; a key given twice would otherwise keep only its last value, silently."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f'the key "{key}" appears twice in one object')
+        seen[key] = value
+    return seen
+
+
 def json_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpload:
     """JSON rows (a list of objects, or {"rows": [...]}): row numbers are 1-based positions
     in the list. Numbers are kept as the text sent, so a 5,000-digit integer or a NaN is
@@ -761,7 +771,13 @@ def json_read(stream: BinaryIO, chunk_rows: int, limits: UploadLimits) -> RawUpl
         raise UnreadableFile("JSON must be UTF-8 text.", "Send the body as UTF-8.") from exc
     _json_depth_check(text, limits)
     try:
-        payload = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        payload = json.loads(
+            text,
+            parse_int=str,
+            parse_float=str,
+            parse_constant=str,
+            object_pairs_hook=_json_object_unique,
+        )
     except ValueError as exc:
         raise UnreadableFile(
             f"This is not valid JSON ({exc}).",

@@ -194,3 +194,10 @@ def test_a_cell_far_past_the_header_on_the_first_data_row_is_not_dropped():
     data = (HEADER + "homicides;A;treatment;2024-01-01;2024-01-31;3;;;;;;12\n").encode()
     with pytest.raises(UnreadableFile, match=r"Row 2 has more cells than the header has columns"):
         validate(data)
+
+
+def test_json_key_given_twice_in_a_row_is_refused_not_last_one_wins():
+    row = '"metric": "homicides", "area": "A", "group": "treatment", "period_start": "2024-01-01"'
+    data = f'[{{{row}, "period_end": "2024-01-31", "value": 3, "value": 4}}]'.encode()
+    with pytest.raises(UnreadableFile, match='the key "value" appears twice'):
+        validate(data, name="rows.json")
