@@ -306,7 +306,12 @@ SUPPRESSION_MARKER = re.compile(
     r"null|none|missing|unknown|not available",
     re.IGNORECASE,
 )
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls, and the invisible format characters (zero-width spaces and joiners,
+# bidirectional overrides, a stray byte-order mark): "Zone 3" and "Zone 3" plus a zero-width
+# space would look like one area but be two series.
+CONTROL_CHARACTER = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 STORED_TEXT_COLUMNS = ("site", "metric", "area", "group", "notes", "dimension", "category")
 NUMBER_MAX_CHARS = 40
 

@@ -201,3 +201,11 @@ def test_json_key_given_twice_in_a_row_is_refused_not_last_one_wins():
     data = f'[{{{row}, "period_end": "2024-01-31", "value": 3, "value": 4}}]'.encode()
     with pytest.raises(UnreadableFile, match='the key "value" appears twice'):
         validate(data, name="rows.json")
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u202e", "\ufeff", "\x85"])
+def test_invisible_format_characters_in_text_are_refused(invisible):
+    data = (HEADER + f"homicides;Zone{invisible} 3;treatment;2024-01-01;2024-01-31;3\n").encode()
+    result = validate(data)
+    assert not result.ok
+    assert any("invisible control character" in e.message for e in result.errors), result.errors
