@@ -7,9 +7,9 @@ audit's linear programme infeasible):
 - breakdown: the categories of one dimension sum to the total of the same area and period;
 - period: a longer period equals the shorter periods that tile it exactly (a quarter beside
   its three months, a year beside its quarters);
-- area: one area equals the sum of two or more other areas in every period they share
-  (an area total beside its parts), found from the values because the portal keeps no area
-  hierarchy.
+- area: one area equals the sum of two or more other areas (an area total beside its
+  parts), found from the values because the portal keeps no area hierarchy: an area that is
+  never below their sum and equals it in some periods is linked to them in those periods.
 
 Pure pandas/numpy: no Django, so the protection and the audit can be tested on plain frames.
 """
@@ -140,13 +140,20 @@ def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relati
             for size in range(2, len(others) + 1):
                 for subset in itertools.combinations(others, size):
                     cols = list(subset)
+                    # periods where the area and every part are published
                     shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
                     if not shared.any() or not (matrix[shared, a] > 0).any():
                         continue
                     sums = matrix[np.ix_(shared, cols)].sum(axis=1)
-                    if not np.allclose(matrix[shared, a], sums, atol=TOLERANCE):
+                    # An area never below the sum of the others is read as their total, and
+                    # every period where it equals that sum exactly is a relation an
+                    # outsider can use, even if other periods hold unallocated counts.
+                    if (matrix[shared, a] < sums - TOLERANCE).any():
                         continue
-                    for row in np.flatnonzero(shared):
+                    equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
+                    if not equal.any():
+                        continue
+                    for row in np.flatnonzero(shared)[equal]:
                         parts = tuple(int(where.iloc[row, c]) for c in cols)
                         out.append(Relation("area", int(where.iloc[row, a]), parts))
     return out, skipped

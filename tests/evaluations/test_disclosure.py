@@ -316,6 +316,14 @@ ADVERSARIAL = {
         at("Zone 5", M[2], 22),
         at("All zones", M[2], 42),
     ],
+    "area total that also holds unallocated counts in another month": [
+        at("Zone 3", M[1], 4),
+        at("Zone 3", M[2], 20),
+        at("Zone 5", M[1], 25),
+        at("Zone 5", M[2], 30),
+        at("All zones", M[1], 29),
+        at("All zones", M[2], 51),
+    ],
     "two hidden months in one quarter": [
         at("Zone 3", M[1], 2),
         at("Zone 3", M[2], 7),
