@@ -90,7 +90,7 @@ def attacker_intervals(
     for relation in relations:
         coefs: dict[int, float] = {}
         rhs = 0.0
-        for cell, sign in [(relation.total, 1.0)] + [(p, -1.0) for p in relation.parts]:
+        for cell, sign in relation.signed():
             if cell in column:
                 coefs[column[cell]] = coefs.get(column[cell], 0.0) + sign
             else:
@@ -189,7 +189,7 @@ def nearest_feasible(
     for relation in relations:
         row = np.zeros(2 * n)
         rhs = 0.0
-        for cell, sign in [(relation.total, 1.0)] + [(p, -1.0) for p in relation.parts]:
+        for cell, sign in relation.signed():
             if cell in column:
                 row[column[cell]] += sign
             else:

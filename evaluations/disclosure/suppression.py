@@ -67,6 +67,7 @@ def _protection_rows(relation, values, fixed_on, column, n, threshold):
     moving to either end of its protection interval (the protection-level constraints of
     cell suppression, one relation at a time; the audit catches what linked relations add)."""
     out = []
+    sign = dict(relation.signed())
     for p in relation.members:
         if p not in fixed_on:
             continue
@@ -79,7 +80,8 @@ def _protection_rows(relation, values, fixed_on, column, n, threshold):
                 if i == p:
                     continue
                 # a part moving up is absorbed by the total moving up or another part down
-                same_way = up if (p == relation.total or i == relation.total) else not up
+                # (members on opposite sides of the equation move the same way)
+                same_way = up if sign[i] != sign[p] else not up
                 room = _room(values[i], i in fixed_on, same_way, threshold)
                 row[column[i]] = min(max(room, 0.0), need)
             out.append((row, need, np.inf))

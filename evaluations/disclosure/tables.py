@@ -4,7 +4,8 @@ Three kinds, each checked against the exact values before it is used (a relation
 not hold in the data is not one an attacker can exploit exactly, and it would make the
 audit's linear programme infeasible):
 
-- breakdown: the categories of one dimension sum to the total of the same area and period;
+- breakdown: the categories of one dimension sum to the total of the same area and period
+  (without a total row, two dimensions' categories still have the same sum);
 - period: a longer period equals the shorter periods that tile it exactly (a quarter beside
   its three months, a year beside its quarters);
 - area: one area equals the sum of two or more other areas (an area total beside its
@@ -40,15 +41,23 @@ TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Relation:
-    """``total`` equals the sum of ``parts`` (positions in the cell frame)."""
+    """``total`` equals the sum of ``parts`` less the sum of ``minus`` (positions in the cell
+    frame); ``minus`` links two breakdowns of a period that has no total row."""
 
     kind: str
     total: int
     parts: tuple[int, ...]
+    minus: tuple[int, ...] = ()
 
     @property
     def members(self) -> tuple[int, ...]:
-        return (self.total, *self.parts)
+        return (self.total, *self.parts, *self.minus)
+
+    def signed(self) -> list[tuple[int, float]]:
+        """Each member with its sign in ``sum(sign * value) == 0``."""
+        return (
+            [(self.total, 1.0)] + [(p, -1.0) for p in self.parts] + [(m, 1.0) for m in self.minus]
+        )
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,17 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
     for _key, rows in cells.groupby(period, sort=False):
         totals = rows.loc[rows["dimension"] == ""]
         if totals.empty:
+            # no total row: two breakdowns of the same period still add up to the same sum
+            dimensions = [
+                [int(p) for p in positions[parts.index]]
+                for _dimension, parts in rows.groupby("dimension")
+            ]
+            first = dimensions[0] if dimensions else []
+            for other in dimensions[1:]:
+                if abs(values[first].sum() - values[other].sum()) <= TOLERANCE * max(
+                    1.0, abs(values[first].sum())
+                ):
+                    out.append(Relation("breakdown", first[0], tuple(other), tuple(first[1:])))
             continue
         total = int(positions[totals.index[0]])
         for _dimension, parts in rows.loc[rows["dimension"] != ""].groupby("dimension"):

@@ -324,6 +324,12 @@ ADVERSARIAL = {
         at("All zones", M[1], 29),
         at("All zones", M[2], 51),
     ],
+    "two breakdowns of one month without a total row": [
+        at("Zone 3", M[1], 37, "sex", "male"),
+        at("Zone 3", M[1], 3, "sex", "female"),
+        at("Zone 3", M[1], 30, "race", "A"),
+        at("Zone 3", M[1], 10, "race", "B"),
+    ],
     "two hidden months in one quarter": [
         at("Zone 3", M[1], 2),
         at("Zone 3", M[2], 7),
