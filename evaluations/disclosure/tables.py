@@ -75,7 +75,8 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
     out: list[Relation] = []
     if not (cells["dimension"] != "").any():
         return out
-    period = ["site", "metric", "area", "group", "period_start", "period_end"]
+    # the comparison/treatment label does not change what an area's count is
+    period = ["site", "metric", "area", "period_start", "period_end"]
     positions = pd.Series(np.arange(len(cells)), index=cells.index)
     for _key, rows in cells.groupby(period, sort=False):
         totals = rows.loc[rows["dimension"] == ""]
@@ -103,10 +104,19 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
 def period_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
     """Each period that shorter periods of the same series tile exactly, day for day."""
     out = []
-    series = ["site", "metric", "area", "group", "dimension", "category"]
+    # the comparison/treatment label does not change what an area's count is
+    series = ["site", "metric", "area", "dimension", "category"]
     positions = np.arange(len(cells))
     one_day = np.timedelta64(1, "D")
     for _key, rows in cells.groupby(series, sort=False):
+        # the same period under both groups: one count, published twice
+        same = rows.duplicated(["period_start", "period_end"], keep=False)
+        for _period, copies in rows.loc[same].groupby(["period_start", "period_end"]):
+            first, *others = [int(p) for p in positions[cells.index.get_indexer(copies.index)]]
+            for other in others:
+                if _holds(values, other, [first]):
+                    out.append(Relation("period", other, (first,)))
+        rows = rows.drop_duplicates(["period_start", "period_end"])
         if len(rows) < 3:
             continue
         starts = pd.to_datetime(rows["period_start"]).to_numpy()

@@ -363,3 +363,27 @@ def test_audit_passes_on_the_demo_data(demo_loaded, capsys):  # noqa: F811
 def test_audit_names_an_unknown_site():
     with pytest.raises(Exception, match="No grantee site"):
         call_command("disclosure_audit", "--site", "nowhere")
+
+
+def test_a_quarter_filed_under_the_other_group_is_still_linked_to_its_months(
+    site_a, bja_user, settings, capsys
+):
+    """The group label does not change an area's count: Zone 3's quarter uploaded as a
+    comparison row beside its months as treatment rows gave January back (31 - 12 - 15)."""
+    rows = [
+        "homicides,Zone 3,treatment,2023-01-01,2023-01-31,4,,",
+        "homicides,Zone 3,treatment,2023-02-01,2023-02-28,12,,",
+        "homicides,Zone 3,treatment,2023-03-01,2023-03-31,15,,",
+        "homicides,Zone 3,comparison,2023-01-01,2023-03-31,31,,",
+    ]
+    assert upload(site_a, csv_bytes(*rows, header=BREAKDOWN_HEADER), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+    call_command("disclosure_audit", "--site", "site-a")
+    assert "No hidden small count can be narrowed" in capsys.readouterr().out
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("disclosure_audit", "--site", "site-a")
+    assert exit_info.value.code == 1
+    assert "EXPOSED site-a homicides Zone 3 (treatment) 2023-01-01..2023-01-31" in (
+        capsys.readouterr().out
+    )
