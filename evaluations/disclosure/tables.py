@@ -9,8 +9,9 @@ audit's linear programme infeasible):
 - period: a longer period equals the shorter periods that tile it exactly (a quarter beside
   its three months, a year beside its quarters);
 - area: one area equals the sum of two or more other areas (an area total beside its
-  parts), found from the values because the portal keeps no area hierarchy: an area that is
-  never below their sum and equals it in some periods is linked to them in those periods.
+  parts), found from the values because the portal keeps no area hierarchy: an area that
+  equals their sum in some periods and is never below it (or equals it in at least half the
+  periods) is linked to them in the periods where it equals it.
 
 Pure pandas/numpy: no Django, so the protection and the audit can be tested on plain frames.
 """
@@ -175,13 +176,13 @@ def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relati
                     if not shared.any() or not (matrix[shared, a] > 0).any():
                         continue
                     sums = matrix[np.ix_(shared, cols)].sum(axis=1)
-                    # An area never below the sum of the others is read as their total, and
-                    # every period where it equals that sum exactly is a relation an
-                    # outsider can use, even if other periods hold unallocated counts.
-                    if (matrix[shared, a] < sums - TOLERANCE).any():
-                        continue
+                    # An area never below the sum of the others, or equal to it in at least
+                    # half the periods, is read as their total, and every period where it
+                    # equals that sum exactly is a relation an outsider can use, even if
+                    # other periods hold unallocated counts or corrections.
                     equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
-                    if not equal.any():
+                    below = (matrix[shared, a] < sums - TOLERANCE).any()
+                    if not equal.any() or (below and 2 * equal.sum() < equal.size):
                         continue
                     for row in np.flatnonzero(shared)[equal]:
                         parts = tuple(int(where.iloc[row, c]) for c in cols)

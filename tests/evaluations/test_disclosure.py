@@ -330,6 +330,14 @@ ADVERSARIAL = {
         at("Zone 3", M[1], 30, "race", "A"),
         at("Zone 3", M[1], 10, "race", "B"),
     ],
+    "area total below its parts in another month (a correction)": [
+        at("Zone 3", M[1], 4),
+        at("Zone 3", M[2], 20),
+        at("Zone 5", M[1], 25),
+        at("Zone 5", M[2], 30),
+        at("All zones", M[1], 29),
+        at("All zones", M[2], 49),
+    ],
     "two hidden months in one quarter": [
         at("Zone 3", M[1], 2),
         at("Zone 3", M[2], 7),
