@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluations.disclosure.audit import PRIMARY, SECONDARY, attacker_intervals
+from evaluations.disclosure.audit import PRIMARY, SECONDARY, LinearFigure, attacker_intervals
 from evaluations.disclosure.suppression import choose_suppression
 from evaluations.disclosure.tables import linked_tables
 from portal.disclosure import DisclosurePolicy
@@ -51,6 +51,27 @@ def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame
     return out
 
 
+def incomplete_breakdowns(cells: pd.DataFrame) -> list[LinearFigure]:
+    """Categories never exceed their total, even when they do not add up to it (an upload
+    may publish a breakdown that misses a category, with a warning): ``sum(parts) <= total``
+    for every such breakdown, which the linked tables' equalities do not say."""
+    out: list[LinearFigure] = []
+    values = cells["value"].to_numpy(dtype="float64")
+    positions = pd.Series(np.arange(len(cells)), index=cells.index)
+    period = ["area", "period_start", "period_end"]
+    for _key, rows in cells.groupby(period, sort=False):
+        totals = rows.loc[rows["dimension"] == ""]
+        if totals.empty:
+            continue
+        total = int(positions[totals.index[0]])
+        for _dimension, parts in rows.loc[rows["dimension"] != ""].groupby("dimension"):
+            members = [int(p) for p in positions[parts.index]]
+            if values[members].sum() < values[total] - 1e-6:
+                coefficients = tuple((m, 1.0) for m in members) + ((total, -1.0),)
+                out.append(LinearFigure("incomplete breakdown", coefficients, -1e12, 0.0))
+    return out
+
+
 def audit_cells(cells: pd.DataFrame, policy: DisclosurePolicy, figures_for=None) -> list[dict]:
     """Audit a protected frame (``protect_cells`` output): one entry per small count whose
     attacker interval is narrower than 1..threshold-1. ``figures_for(site, metric, frame)``
@@ -60,7 +81,8 @@ def audit_cells(cells: pd.DataFrame, policy: DisclosurePolicy, figures_for=None)
         local = part.reset_index(drop=True)
         relations, _skipped = relations_for(local, policy)
         status = [s or "shown" for s in local["suppression"]]
-        figures = figures_for(site, metric, local) if figures_for else ()
+        figures = list(figures_for(site, metric, local)) if figures_for else []
+        figures += incomplete_breakdowns(local)
         for interval in attacker_intervals(
             local["value"].to_numpy(dtype="float64"),
             status,
