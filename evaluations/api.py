@@ -453,10 +453,15 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         analysis_create,
         analysis_enqueue,
         strategy_site_mismatch_message,
+        user_can_create_analysis_for,
     )
     from strategies.models import StrategyPage
 
     site = get_object_or_404(GranteeSite, slug=payload.site)
+    if not user_can_create_analysis_for(request.user, site):
+        # Before the strategy lookup: a site the user may not create for answers 403 whatever
+        # the strategy_id, so the answer never tells which of its strategy ids exist.
+        return Status(403, {"detail": f"You may not create analyses for {site}."})
     strategy = None
     if payload.strategy_id is not None:
         # Only the analysis's own site's strategies: another site's id gets the same answer

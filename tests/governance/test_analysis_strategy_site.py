@@ -56,3 +56,30 @@ def test_the_service_refuses_another_sites_strategy(site_a, contributor_a, strat
             strategy=strategy_b,
         )
     assert not Analysis.objects.exists()
+
+
+def test_another_sites_strategy_ids_answer_alike_whether_they_exist(
+    client, contributor_a, site_b, strategy_b
+):
+    """Naming site B itself: its draft's id and an unknown id get the same 403, no oracle."""
+    _token, plaintext = api_token_create(user=contributor_a, name="script")
+    answers = []
+    for strategy_id in (strategy_b.pk, strategy_b.pk + 9999):
+        response = client.post(
+            "/api/v1/analyses/",
+            {
+                "site": site_b.slug,
+                "design": "did",
+                "metric": "nonfatal_shootings",
+                "treatment_area": "Zone 3",
+                "comparison_areas": ["Zone 1"],
+                "intervention_date": "2023-01-01",
+                "strategy_id": strategy_id,
+            },
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {plaintext}",
+        )
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 403
+    assert not Analysis.objects.exists()
