@@ -24,8 +24,12 @@ for module in portal_app_modules("urls_public"):
 urlpatterns.append(path("api/v1/", api.urls))
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
+    # Not django's static(): that would serve documents of unpublished pages raw, around
+    # /documents/'s checks.
+    from django.urls import re_path
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", views.debug_media)
+    )
 
 urlpatterns.append(path("", include(wagtail_urls)))
