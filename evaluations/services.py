@@ -501,13 +501,16 @@ def _batch_apply_plan(
     """
     report_progress = progress or (lambda percent, message: None)
     report = plan.report | {"batch_id": batch.pk}
-    UploadBatch.objects.filter(pk=batch.pk).update(
-        report=report,
-        rows_total=plan.result.rows_total,
-        rows_rejected=plan.result.rows_rejected,
-        rows_unchanged=plan.unchanged,
-    )
-    batch.report = report
+    counts = {
+        "report": report,
+        "rows_total": plan.result.rows_total,
+        "rows_rejected": plan.result.rows_rejected,
+        "rows_unchanged": plan.unchanged,
+    }
+    UploadBatch.objects.filter(pk=batch.pk).update(**counts)
+    # On the instance too: the audit entry of the next status move reads its counts from it.
+    for name, value in counts.items():
+        setattr(batch, name, value)
     if not plan.ok:
         return batch_transition(
             batch,

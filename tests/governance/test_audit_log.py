@@ -57,6 +57,8 @@ def test_import_and_rollback_keep_every_status_change(site_a, contributor_a):
     assert imported.user_id == contributor_a.pk
     assert imported.data["status"][1] == "imported"
     assert imported.data["rows"]["new"] == 3
+    # The counts are the file's, not the zeroes the batch was created with.
+    assert imported.data["rows"]["total"] == 3
     upload_batch_rollback(batch=batch, user=contributor_a)
     (rolled_back,) = _entries(batch, "ips.upload.rollback")
     assert rolled_back.data["status"] == ["imported", "rolled_back"]
@@ -145,3 +147,12 @@ def test_postgresql_refuses_to_edit_or_delete_entries(site_a, bja_user, home_pag
         cursor.execute("DELETE FROM wagtailcore_pagelogentry")
     assert ModelLogEntry.objects.filter(pk=entry.pk, data={}).exists()
     assert PageLogEntry.objects.filter(pk=page_entry.pk).exists()
+
+
+def test_the_import_entry_counts_unchanged_and_total_rows(site_a, contributor_a):
+    """A re-upload with one changed month: the entry says 3 rows, 1 updated, 2 unchanged."""
+    _import(site_a, contributor_a, values=(3, 4, 5))
+    batch = _import(site_a, contributor_a, values=(3, 4, 6))
+    (imported,) = _entries(batch, "ips.upload.import")
+    rows = imported.data["rows"]
+    assert (rows["total"], rows["updated"], rows["unchanged"]) == (3, 1, 2)
