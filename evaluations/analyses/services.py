@@ -493,7 +493,11 @@ def analysis_publish(*, user: User, analysis: Analysis) -> Analysis:
         instance=analysis,
         action="ips.analysis.publish",
         user=user,
-        changes={"is_published": [was_published, True], "version": current.pk},
+        changes={
+            "is_published": [was_published, True],
+            "version": current.version,
+            "result_id": current.pk,
+        },
     )
     public_versions_prepare([analysis])
     public_pages_invalidate()

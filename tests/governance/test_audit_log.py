@@ -156,3 +156,18 @@ def test_the_import_entry_counts_unchanged_and_total_rows(site_a, contributor_a)
     (imported,) = _entries(batch, "ips.upload.import")
     rows = imported.data["rows"]
     assert (rows["total"], rows["updated"], rows["unchanged"]) == (3, 1, 2)
+
+
+def test_the_publish_entry_names_the_version_number_not_the_row_id(site_a, bja_user, monkeypatch):
+    from evaluations.analyses import services as analysis_services
+    from tests.evaluations.analysis_helpers import make_analysis
+
+    make_analysis(site=site_a, published=False, title="first")
+    analysis = make_analysis(site=site_a, published=False, title="second")
+    result = analysis.current_result
+    assert (result.version, result.pk != result.version) == (1, True)
+    monkeypatch.setattr(analysis_services, "analysis_inputs_published", lambda *a: True)
+    analysis_services.analysis_publish(user=bja_user, analysis=analysis)
+    (entry,) = _entries(analysis, "ips.analysis.publish")
+    assert entry.data["version"] == 1
+    assert entry.data["result_id"] == result.pk
