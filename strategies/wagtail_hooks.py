@@ -104,3 +104,29 @@ def serve_only_public_or_own_documents(document, request):
     if not document_visible_to(request.user, document):
         return HttpResponseNotFound("No such document.")
     return None
+
+
+# After Wagtail's own hook has added its PagesSummaryItem.
+@hooks.register("construct_homepage_summary_items", order=100)
+def count_only_visible_pages(request, summary_items):
+    """The dashboard's page count leaves out the strategies this user may not see, so a
+    contributor cannot watch another site's drafts come and go in the number."""
+    from wagtail.admin.site_summary import PagesSummaryItem
+
+    class VisiblePagesSummaryItem(PagesSummaryItem):
+        def get_context_data(self, parent_context):
+            context = super().get_context_data(parent_context)
+            root_page = context["root_page"]
+            if root_page is not None and context["total_pages"]:
+                hidden = (
+                    Page.objects.descendant_of(root_page, inclusive=True)
+                    .filter(pk__in=strategy_pages_hidden_in_admin(self.request.user))
+                    .count()
+                )
+                context["total_pages"] -= hidden
+            return context
+
+    summary_items[:] = [
+        VisiblePagesSummaryItem(request) if type(item) is PagesSummaryItem else item
+        for item in summary_items
+    ]

@@ -160,3 +160,20 @@ def test_every_url_answers_as_the_table_says(client, world, role):
         if other and SECRET[other] in body_of(response):
             mismatches.append(f"{url}: shows site {other}'s unpublished work to {role}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_dashboard_page_count_ignores_the_other_sites_pages(
+    client, strategy_index, site_a, site_b, contributor_a
+):
+    import re
+
+    def count() -> int:
+        body = client.get("/admin/").content.decode()
+        return int(re.search(r"(\d+) Pages? <span class=\"w-sr-only\">created", body).group(1))
+
+    client.force_login(contributor_a)
+    before = count()
+    factories.strategy_page_for(site_b, parent=strategy_index, title="Bravo draft", publish=False)
+    assert count() == before
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Alpha draft", publish=False)
+    assert count() == before + 1
