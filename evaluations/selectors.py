@@ -212,6 +212,13 @@ def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | Non
     before = _published_before_correction(site_id, metric_id)
     if not before:
         return None
+    policy = disclosure_policy()
+    pending = hashlib.sha256(repr(sorted(before.items())).encode()).hexdigest()[:24]
+    key = f"disclosure-approved:{site_id}:{metric_id}:{_fingerprint(site_id, metric_id)}"
+    key = f"{key}:{pending}:{hash(policy)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     published = observations_public().filter(site_id=site_id, metric_id=metric_id)
     pending = (
         OutcomeObservation.objects.select_related("site", "metric")
@@ -221,7 +228,9 @@ def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | Non
     frame = observations_dataframe(pending)
     frame["value"] = [before[pk] for pk in pending.values_list("pk", flat=True)]
     table = pd.concat([observations_dataframe(published), frame], ignore_index=True)
-    return protect_cells(table, disclosure_policy())
+    protected = protect_cells(table, policy)
+    cache.set(key, protected, timeout=3600)
+    return protected
 
 
 def public_display(queryset: QuerySet) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from evaluations.analyses.services import (
 )
 from evaluations.analyses.versions import version_comparison, version_summary
 from evaluations.models import AnalysisResult
+from evaluations.selectors import public_cells_as_approved
 from evaluations.services import observations_publish, observations_unpublish
 from strategies.services import evidence_rating_set
 from tests import factories
@@ -205,7 +206,10 @@ def test_a_withdrawal_takes_the_published_analysis_down(
     analysis, _rating = published
     _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
     assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 200
+    assert public_cells_as_approved(site_a.pk, analysis.metric_id) is not None
     with django_capture_on_commit_callbacks(execute=True):
         observations_unpublish(site=site_a, user=bja_user)
+    # Even the corrected cells no longer stand in at their earlier published values.
+    assert public_cells_as_approved(site_a.pk, analysis.metric_id) is None
     assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 410
     assert client.get(f"/api/v1/analyses/{analysis.pk}/").status_code == 410
