@@ -204,6 +204,8 @@ def analysis_observations(analysis: Analysis) -> pd.DataFrame:
         metric=analysis.metric,
         dimension=analysis.dimension,
         category=analysis.category,
+        # without a site there is no per-row check on what the public reads
+        published_only=analysis.is_published and analysis.site_id is None,
     )
     areas = {analysis.treatment_area, *(analysis.comparison_areas or [])}
     if analysis.design not in DESIGNS_NEEDING_COMPARISON:
