@@ -164,6 +164,75 @@ def public_cells(site_id: int, metric_id: int) -> pd.DataFrame:
     return protected
 
 
+def _last_withdrawal(site_id: int):
+    """When the site's data was last explicitly withdrawn (``observations_unpublish``)."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ModelLogEntry
+
+    entries = ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(GranteeSite),
+        object_id=str(site_id),
+        action="ips.data.withdraw",
+    )
+    return entries.aggregate(last=Max("timestamp"))["last"]
+
+
+def _published_before_correction(site_id: int, metric_id: int) -> dict[int, float]:
+    """For each observation now unpublished only because a correction awaits publication,
+    the value it was last published with. An explicit withdrawal of the site's data after
+    the correction, or a later publication, ends this."""
+    from evaluations.models import ObservationHistory
+
+    history = ObservationHistory.objects.filter(
+        observation__site_id=site_id,
+        observation__metric_id=metric_id,
+        observation__is_published=False,
+        action=ObservationHistory.Action.UPDATED,
+    ).order_by("observation_id", "-changed_at", "-pk")
+    withdrawn_at = _last_withdrawal(site_id)
+    values: dict[int, float] = {}
+    seen: set[int] = set()
+    for obs_id, old_value, old_is_published, changed_at in history.values_list(
+        "observation_id", "old_value", "old_is_published", "changed_at"
+    ):
+        if obs_id in seen:
+            continue
+        if old_is_published:
+            seen.add(obs_id)
+            if withdrawn_at is None or changed_at > withdrawn_at:
+                values[obs_id] = float(old_value)
+    return values
+
+
+def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | None:
+    """The published table of one site-metric as it stood before the corrections that await
+    publication (each corrected cell at its last published value), protected exactly as
+    ``public_cells`` protects the current one; None when no correction is pending. Only
+    values that were public go in: a correction's new values never do."""
+    before = _published_before_correction(site_id, metric_id)
+    if not before:
+        return None
+    policy = disclosure_policy()
+    pending = hashlib.sha256(repr(sorted(before.items())).encode()).hexdigest()[:24]
+    key = f"disclosure-approved:{site_id}:{metric_id}:{_fingerprint(site_id, metric_id)}"
+    key = f"{key}:{pending}:{hash(policy)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    published = observations_public().filter(site_id=site_id, metric_id=metric_id)
+    pending = (
+        OutcomeObservation.objects.select_related("site", "metric")
+        .filter(pk__in=before)
+        .order_by("pk")
+    )
+    frame = observations_dataframe(pending)
+    frame["value"] = [before[pk] for pk in pending.values_list("pk", flat=True)]
+    table = pd.concat([observations_dataframe(published), frame], ignore_index=True)
+    protected = protect_cells(table, policy)
+    cache.set(key, protected, timeout=3600)
+    return protected
+
+
 def public_display(queryset: QuerySet) -> pd.DataFrame:
     """The rows of ``queryset`` as a frame, in its order, with the public ``display_value``,
     ``suppressed`` and ``suppression`` of each cell, worked out on the whole published table

@@ -193,15 +193,19 @@ def pool_series(frame: pd.DataFrame, *, kind: str, freq: str) -> pd.DataFrame:
 def analysis_observations(analysis: Analysis) -> pd.DataFrame:
     """The observation rows an analysis uses (treatment and comparison areas, in window).
 
-    A published analysis uses published observations only: what the public reads about it
-    never rests on figures the site has not released or has withdrawn.
+    A run uses the site's current figures, so a re-run after a correction can be reviewed
+    by BJA before the correction is published. What the public reads never rests on figures
+    the site has not released or has withdrawn: a version is shown publicly only while every
+    row it used is published with that value (``disclosure.public_analysis``), and BJA
+    approves a re-run of a published analysis only once its rows are published.
     """
     frame = observation_series(
         site=analysis.site,
         metric=analysis.metric,
         dimension=analysis.dimension,
         category=analysis.category,
-        published_only=analysis.is_published,
+        # without a site there is no per-row check on what the public reads
+        published_only=analysis.is_published and analysis.site_id is None,
     )
     areas = {analysis.treatment_area, *(analysis.comparison_areas or [])}
     if analysis.design not in DESIGNS_NEEDING_COMPARISON:

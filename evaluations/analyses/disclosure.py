@@ -28,7 +28,7 @@ from evaluations.analyses import data as analysis_data
 from evaluations.disclosure import disclosure_policy
 from evaluations.disclosure.audit import PRIMARY, SHOWN, nearest_feasible
 from evaluations.disclosure.protect import relations_for
-from evaluations.selectors import public_cells
+from evaluations.selectors import public_cells, public_cells_as_approved
 
 ESTIMATE_PARTS = ("level_change", "slope_change", "pre_trend")
 ESTIMATE_PARTS += ("level_change_difference", "slope_change_difference")
@@ -71,8 +71,24 @@ class PublicAnalysis:
 
 def _row_cells(analysis: Any, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list]:
     """The published table of the analysis's site-metric and, per stored row, the position
-    of its published cell (None when the row is not published with that value)."""
-    cells = public_cells(analysis.site_id, analysis.metric_id)
+    of its published cell (None when the row is not published with that value).
+
+    A correction awaiting publication does not take the analysis down: when the rows are
+    not all in the current table, they are looked up in the table as published before the
+    pending corrections (``public_cells_as_approved``), protected the same way."""
+    cells, positions = _positions(
+        public_cells(analysis.site_id, analysis.metric_id), analysis, rows
+    )
+    if rows and any(p is None for p in positions):
+        before = public_cells_as_approved(analysis.site_id, analysis.metric_id)
+        if before is not None:
+            earlier, found = _positions(before, analysis, rows)
+            if all(p is not None for p in found):
+                return earlier, found
+    return cells, positions
+
+
+def _positions(cells: pd.DataFrame, analysis: Any, rows: list[dict[str, Any]]):
     if cells.empty:
         return cells, [None] * len(rows)
     chosen = cells.loc[
@@ -196,8 +212,10 @@ def public_versions_prepare(analyses: Any) -> int:
 
 
 def analysis_inputs_published(analysis: Any, stored: Any) -> bool:
-    """Whether every row ``stored`` used is published with the same value."""
+    """Whether every row ``stored`` used is published now with the same value (a value
+    awaiting a correction's publication does not count)."""
     if analysis.site_id is None:
         return True
-    _cells, positions = _row_cells(analysis, stored.data or [])
+    cells = public_cells(analysis.site_id, analysis.metric_id)
+    _cells, positions = _positions(cells, analysis, stored.data or [])
     return bool(positions) and all(p is not None for p in positions)

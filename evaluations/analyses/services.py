@@ -551,6 +551,11 @@ def analysis_version_review(
         if not approve and not note.strip():
             raise VersionReviewRefused("Say why the version is rejected.")
         analysis = result.analysis
+        if approve and analysis.is_published and not analysis_inputs_published(analysis, result):
+            raise VersionReviewRefused(
+                f"Version {result.version} used figures the site has not published yet. "
+                "Publish the site's corrected data first, then approve."
+            )
         comparison = version_comparison(analysis, result)
         result.review_status = (
             AnalysisResult.Review.APPROVED if approve else AnalysisResult.Review.REJECTED

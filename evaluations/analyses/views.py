@@ -135,6 +135,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = None
     withheld = ""
     unreadable = False
+    public = None
     if selectors.has_estimates(stored):
         if read_stored(stored.result) is None:
             unreadable = True
@@ -157,6 +158,8 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "unreadable": unreadable,
         "csv_name": csv_filename(analysis.pk),
         "versions": list(approved_versions(analysis).defer("data", "result")),
+        # a version's input hash would let anyone test guesses of a hidden input
+        "version_hashes": page is not None and public is None,
     }
     return render(request, "evaluations/analyses/detail.html", context)
 

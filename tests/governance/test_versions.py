@@ -20,6 +20,8 @@ from evaluations.analyses.services import (
 )
 from evaluations.analyses.versions import version_comparison, version_summary
 from evaluations.models import AnalysisResult
+from evaluations.selectors import public_cells_as_approved
+from evaluations.services import observations_publish, observations_unpublish
 from strategies.services import evidence_rating_set
 from tests import factories
 from tests.evaluations.helpers import csv_bytes, month_rows, upload
@@ -54,6 +56,7 @@ def published(strategy_index, site_a, contributor_a, bja_user, django_capture_on
     page = factories.strategy_page_for(site_a, parent=strategy_index, title="Zone 3 plan")
     with django_capture_on_commit_callbacks(execute=True):
         upload(site_a, _series(FIRST), user=contributor_a)
+        observations_publish(site=site_a, user=bja_user)
     analysis = analysis_create(
         user=contributor_a,
         site=site_a,
@@ -106,11 +109,17 @@ def test_a_rerun_waits_for_review_and_the_public_keeps_the_approved_version(
     assert api["input_hash"] == v1.input_hash
     assert selectors.current_result(analysis).pk == v1.pk
 
-    # BJA compares the versions side by side, then approves.
+    # BJA compares the versions side by side; version 2 rests on corrected figures that
+    # are not public yet, so it is approved only once the site's data is published again.
     client.force_login(bja_user)
     review_url = f"/admin/analyses/{analysis.pk}/versions/{v2.pk}/review/"
     review = client.get(review_url).content.decode()
     assert v1_finding in review and v2_finding in review and "95% CI" in review
+    with pytest.raises(VersionReviewRefused, match="not published"):
+        analysis_version_review(user=bja_user, result=v2, approve=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        observations_publish(site=site_a, user=bja_user)
+    assert analysis.results.count() == 2  # the same inputs: no further run
     assert client.post(review_url, {"decision": "approve"}).status_code == 302
     client.logout()
     html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
@@ -189,3 +198,18 @@ def test_side_by_side_comparison_has_estimate_ci_finding_and_caveats(
         assert side.estimate is not None and side.ci_low < side.ci_high
         assert side.finding and side.caveats and side.data_as_of == "2023-12"
     assert comparison.finding_changed
+
+
+def test_a_withdrawal_takes_the_published_analysis_down(
+    client, published, site_a, contributor_a, bja_user, django_capture_on_commit_callbacks
+):
+    analysis, _rating = published
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+    assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 200
+    assert public_cells_as_approved(site_a.pk, analysis.metric_id) is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        observations_unpublish(site=site_a, user=bja_user)
+    # Even the corrected cells no longer stand in at their earlier published values.
+    assert public_cells_as_approved(site_a.pk, analysis.metric_id) is None
+    assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 410
+    assert client.get(f"/api/v1/analyses/{analysis.pk}/").status_code == 410
