@@ -24,16 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = (
-    "site",
-    "metric",
-    "area",
-    "group",
-    "period_start",
-    "period_end",
-    "dimension",
-    "category",
-)
 # Looking for area totals tries every subset of the other areas; past this many areas in one
 # site-metric the search is skipped (and the audit says so).
 MAX_AREAS_FOR_TOTAL_SEARCH = 12

@@ -62,22 +62,21 @@ BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
 
-# Upload column names the header search recognises (the template's columns).
-HEADER_WORDS = frozenset(
-    {
-        "site",
-        "metric",
-        "area",
-        "group",
-        "period_start",
-        "period_end",
-        "value",
-        "denominator",
-        "notes",
-        "dimension",
-        "category",
-    }
+# The upload template's columns, in order; the header search recognises these names.
+TEMPLATE_COLUMNS = (
+    "site",
+    "metric",
+    "area",
+    "group",
+    "period_start",
+    "period_end",
+    "value",
+    "denominator",
+    "notes",
+    "dimension",
+    "category",
 )
+HEADER_WORDS = frozenset(TEMPLATE_COLUMNS)
 HEADER_MIN_KNOWN = 3
 
 

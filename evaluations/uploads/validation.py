@@ -18,24 +18,11 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import OBSERVATION_NATURAL_KEY
-from evaluations.uploads.reader import ROW_COLUMN, RawUpload, on_distinct
+from evaluations.uploads.reader import ROW_COLUMN, TEMPLATE_COLUMNS, RawUpload, on_distinct
 
 REQUIRED_COLUMNS = ("metric", "area", "group", "period_start", "period_end", "value")
 OPTIONAL_COLUMNS = ("site", "denominator", "notes", "dimension", "category")
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-TEMPLATE_COLUMNS = (
-    "site",
-    "metric",
-    "area",
-    "group",
-    "period_start",
-    "period_end",
-    "value",
-    "denominator",
-    "notes",
-    "dimension",
-    "category",
-)
 GROUPS = ("treatment", "comparison")
 TOTAL_MARKERS = frozenset({"total", "totals", "grand total"})
 # The natural key within one site's upload, with the metric as its resolved id.
