@@ -57,6 +57,8 @@ OTHER_PARAMETERS = ("q", "sort", "page", "page_size", "site")
 MAX_QUERY_LENGTH = 200
 MAX_VALUES_PER_FACET = 30
 _SLUG = re.compile(r"^[-a-z0-9_]{1,80}$")
+# Control characters (NUL among them, which PostgreSQL cannot hold in text) are never words.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _state_labels() -> dict[str, str]:
@@ -162,6 +164,8 @@ def search_query_parse(params: QueryDict, *, page_size: int = 20) -> ParsedSearc
     text = (params.get("q") or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         errors.append(f"q: at most {MAX_QUERY_LENGTH} characters.")
+    elif _CONTROL.search(text):
+        errors.append("q: remove the control characters (such as NUL) from the search words.")
     filters: dict[str, tuple[str, ...]] = {}
     for facet in FACETS:
         values = list(dict.fromkeys(v.strip() for v in params.getlist(facet) if v.strip()))
