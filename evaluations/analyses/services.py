@@ -254,23 +254,25 @@ def analysis_enqueue(*, analysis: Analysis, user: User | None = None) -> Analysi
         raise PermissionDenied("You may not run this analysis.")
     from evaluations.analyses.tasks import analysis_run_task
 
-    # Lock the analysis row so two requests cannot both find no queued run and add one each.
-    Analysis.objects.select_for_update().filter(pk=analysis.pk).first()
-    waiting = analysis.results.filter(status=Analysis.Status.QUEUED).order_by("-pk").first()
-    if waiting is not None:
-        return waiting
-    result = AnalysisResult.objects.create(
-        analysis=analysis,
-        status=Analysis.Status.QUEUED,
-        is_current=False,
-        version=_next_version(analysis),
-    )
-    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.QUEUED)
-    analysis.status = Analysis.Status.QUEUED
-    if analysis.is_published:  # its public page now says a new run is waiting
-        public_pages_invalidate()
-    transaction.on_commit(lambda: analysis_run_task.enqueue(analysis.pk))
-    return result
+    # Lock the analysis row so two requests cannot both find no queued run and add one each;
+    # the lock needs a transaction, also when the caller runs in autocommit.
+    with transaction.atomic():
+        Analysis.objects.select_for_update().filter(pk=analysis.pk).first()
+        waiting = analysis.results.filter(status=Analysis.Status.QUEUED).order_by("-pk").first()
+        if waiting is not None:
+            return waiting
+        result = AnalysisResult.objects.create(
+            analysis=analysis,
+            status=Analysis.Status.QUEUED,
+            is_current=False,
+            version=_next_version(analysis),
+        )
+        Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.QUEUED)
+        analysis.status = Analysis.Status.QUEUED
+        if analysis.is_published:  # its public page now says a new run is waiting
+            public_pages_invalidate()
+        transaction.on_commit(lambda: analysis_run_task.enqueue(analysis.pk))
+        return result
 
 
 def input_hash(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
