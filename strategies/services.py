@@ -22,6 +22,7 @@ from wagtail.models import (
 
 from portal.audit import audit_record
 from portal.roles import BJA_STAFF, SITE_CONTRIBUTOR
+from portal.services import SITE_MEDIA_PERMISSIONS
 from strategies.choices import Rating
 from strategies.forms import EVIDENCE_RATING_PERMISSION
 from strategies.models import EvidenceRating, StrategyIndexPage, StrategyPage
@@ -39,18 +40,7 @@ INDEX_PAGE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # BJA staff manage every collection from the root. Contributors get none here: each site's
 # members work in their site's own collection (``portal.services.site_media_sync``), so no
 # chooser lists another site's draft attachments.
-COLLECTION_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    BJA_STAFF: (
-        "add_document",
-        "change_document",
-        "delete_document",
-        "choose_document",
-        "add_image",
-        "change_image",
-        "delete_image",
-        "choose_image",
-    ),
-}
+COLLECTION_PERMISSIONS: dict[str, tuple[str, ...]] = {BJA_STAFF: SITE_MEDIA_PERMISSIONS}
 
 
 def strategy_index_ensure(home: Page) -> StrategyIndexPage:
