@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine (see README):
-#   make run   - install everything, migrate, load demo data, serve http://127.0.0.1:8000
+#   make run   - install everything, migrate, load demo data, then serve http://127.0.0.1:8000
+#                and run the task worker together (Procfile, honcho; one Ctrl-C stops both)
 #   make test  - install everything (with the test browser) and run the whole suite
 # Installs are stamped so repeated runs only redo what changed.
 
@@ -40,7 +41,10 @@ demo: migrate
 serve:
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-run: demo serve
+# The web server and the database task worker together: without the worker nothing queued
+# (search indexing, analysis runs, large imports) would ever happen.
+run: demo
+	PORTAL_HOST=$(HOST) PORTAL_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile start
 
 worker: install
 	$(PY) manage.py db_worker

@@ -232,3 +232,23 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class WorkerHeartbeat(models.Model):
+    """One task worker (``manage.py db_worker``) and when it last said it was alive.
+
+    The worker writes its row every few seconds from a background thread, also while a long
+    task runs, so "last seen" means "the process is up", not "it finished a task". Staff see
+    the newest row on the admin dashboard (``portal.worker.worker_status``)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id[:8]} on {self.hostname or '?'} (pid {self.pid})"

@@ -2,12 +2,14 @@
 portal's audit log actions."""
 
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.audit import IPS_LOG_ACTIONS
 from portal.models import GranteeSite, Jurisdiction
 from portal.roles import user_is_bja_staff
+from portal.worker import worker_status
 
 
 class JurisdictionViewSet(SnippetViewSet):
@@ -80,3 +82,23 @@ def reports_for_bja_only(request, menu_items) -> None:
     """Reports (site history, page types, workflows...) span every site: BJA staff only."""
     if not user_is_bja_staff(request.user):
         menu_items[:] = []
+
+
+class TaskWorkerPanel(Component):
+    """Dashboard panel for BJA staff: the task queue, the worker's last heartbeat, and a
+    warning when no worker has been seen for ``PORTAL_WORKER_MISSING_SECONDS``."""
+
+    name = "portal_task_worker"
+    template_name = "portal/admin/task_worker_panel.html"
+    order = 50
+
+    def get_context_data(self, parent_context):
+        context = super().get_context_data(parent_context)
+        context["status"] = worker_status()
+        return context
+
+
+@hooks.register("construct_homepage_panels")
+def add_task_worker_panel(request, panels) -> None:
+    if user_is_bja_staff(request.user):
+        panels.append(TaskWorkerPanel())

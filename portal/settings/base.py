@@ -206,6 +206,9 @@ ELASTICSEARCH_REFRESH = os.environ.get("ELASTICSEARCH_REFRESH", "") or False
 
 # --- Background tasks ----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Staff are warned on the admin dashboard (and pages waiting on background work say so) when
+# no worker has recorded a heartbeat for this long (portal/worker.py).
+PORTAL_WORKER_MISSING_SECONDS = int(os.environ.get("PORTAL_WORKER_MISSING_SECONDS", "180"))
 
 # --- Outcome data --------------------------------------------------------------------------
 # Public views show counts from 1 to this value minus one as "<10" (see DOMAIN: privacy).

@@ -11,6 +11,12 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A file, not memory, so a test can start a real worker process (``manage.py db_worker``)
+# on the same test database; Django deletes it when the run ends.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="ips-test-db-")) / "test.sqlite3")
+    }
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
