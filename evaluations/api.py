@@ -279,6 +279,9 @@ class AnalysisOut(Schema):
 class AnalysisDetailOut(AnalysisOut):
     result_status: str | None = None
     result: dict[str, Any] | None = None
+    finding: str = Field(
+        default="", description="The plain-language finding, worded as on the result page."
+    )
     error: str = ""
     input_hash: str = ""
     library_versions: dict[str, Any] = {}
@@ -403,6 +406,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
     """The specification, the current result's ``to_dict()`` (estimate, interval, p-value,
     method, warnings and design-specific parts), its status and the input data hash."""
     from evaluations.analyses.permissions import analyses_visible_to
+    from evaluations.analyses.presentation import finding_for
     from evaluations.analyses.selectors import public_version
 
     analysis = get_object_or_404(analyses_visible_to(request.user), pk=analysis_id)
@@ -422,11 +426,13 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             hidden = public is not None and bool(public.labels)
             if public is not None:
                 result = None if public.withheld else public.result
+        readable = _stored_result_out(result)
         out |= {
             "result_status": current.status,
             # Read through the typed class, so a result stored by an earlier version comes
             # out in the current layout (the public version has only its published fields).
-            "result": _stored_result_out(result),
+            "result": readable,
+            "finding": finding_for(analysis, current, result) if readable else "",
             "error": current.error,
             # the hash and timings of the exact inputs would let anyone test guesses
             "input_hash": "" if hidden else current.input_hash,

@@ -29,7 +29,8 @@ from evaluations.analyses.services import (
     analysis_version_review,
 )
 from evaluations.analyses.versions import pending_versions, public_version, version_comparison
-from evaluations.models import AnalysisResult
+from evaluations.models import Analysis, AnalysisResult
+from portal.worker import worker_status
 
 
 def _public_url(analysis) -> str:
@@ -113,6 +114,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "public_url": _public_url(analysis),
             "public_version": public_version(analysis),
             "pending": pending_versions(analysis).first(),
+            "worker": worker_status() if analysis.status in Analysis.WAITING_ON_WORKER else None,
         },
     )
 

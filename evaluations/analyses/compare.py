@@ -18,6 +18,7 @@ from evaluations.directions import EffectDirection
 from evaluations.models import OutcomeMetric
 from evaluations.stats.effect_sizes import LOG_RATE_RATIO
 from evaluations.stats.results import critical_value
+from portal.numbers import format_measure, format_ratio_with_interval
 
 MIN_POOLED = 2
 
@@ -119,7 +120,9 @@ def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
         metric=metric,
         scale_label=pool.scale_label,
         table_rows=rows,
-        pooled=_pooled_display(pool.meta, pool.ratio) if pool.meta is not None else None,
+        pooled=_pooled_display(pool.meta, pool.ratio, pool.scale_label)
+        if pool.meta is not None
+        else None,
         pooled_direction=direction,
         not_pooled_reason=pool.reason,
         excluded=pool.excluded,
@@ -244,11 +247,12 @@ def _forest(
     )
 
 
-def _pooled_display(meta: stats.MetaResult, ratio: bool) -> dict[str, Any]:
+def _pooled_display(meta: stats.MetaResult, ratio: bool, label: str) -> dict[str, Any]:
     """The pooled result for the page: interval and prediction interval on the display scale,
     heterogeneity as published (tau² on the analysis scale, I² as a percentage)."""
     return {
         "k": meta.k,
+        "summary": _pooled_summary(meta, ratio, label),
         "estimate": _display(meta.estimate, ratio),
         "ci_low": _display(meta.ci_low, ratio),
         "ci_high": _display(meta.ci_high, ratio),
@@ -262,3 +266,20 @@ def _pooled_display(meta: stats.MetaResult, ratio: bool) -> dict[str, Any]:
         "method": meta.method,
         "confidence": meta.confidence_percent,
     }
+
+
+def _pooled_summary(meta: stats.MetaResult, ratio: bool, label: str) -> str:
+    """The pooled estimate as one phrase: "Rate ratio 1.07 (95% CI 0.41 to 2.76), a 6.5%
+    rise" for counts, "Difference 2.31 (95% CI 0.120 to 4.50)" otherwise."""
+    if ratio:
+        return format_ratio_with_interval(
+            label=label,
+            estimate=math.exp(meta.estimate),
+            ci_low=math.exp(meta.ci_low),
+            ci_high=math.exp(meta.ci_high),
+            confidence=meta.confidence_percent,
+        )
+    return (
+        f"{label} {format_measure(meta.estimate)} ({meta.confidence_percent} CI "
+        f"{format_measure(meta.ci_low)} to {format_measure(meta.ci_high)})"
+    )

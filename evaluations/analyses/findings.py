@@ -17,6 +17,7 @@ from typing import Any
 
 from evaluations.directions import Direction, effect_direction
 from evaluations.stats import EstimateResult, result_from_dict
+from portal.numbers import format_percent, indefinite_article
 
 # A result as callers hold it: typed, or as stored (then read through ``result_from_dict``).
 StoredResult = EstimateResult | Mapping[str, Any]
@@ -104,14 +105,8 @@ def effect_direction_for(result: StoredResult, desired: str) -> Direction:
     )
 
 
-def _pct(value: float) -> str:
-    """A percentage magnitude: whole numbers from 10% up, one decimal below."""
-    magnitude = abs(value)
-    return f"{magnitude:.0f}%" if magnitude >= 9.95 else f"{magnitude:.1f}%"
-
-
 def _signed_pct(value: float) -> str:
-    return ("+" if value > 0 else "−" if value < 0 else "") + _pct(value)
+    return ("+" if value > 0 else "−" if value < 0 else "") + format_percent(value)
 
 
 def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> str:
@@ -133,7 +128,7 @@ def _change_phrase(estimate: float, scale: str, unit_kind: str) -> tuple[str, st
     """(verb, magnitude) for an estimate: ("fell", "31%") or ("rose", "4.2 days")."""
     if scale == "ratio":
         pct = (estimate - 1.0) * 100.0
-        return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), _pct(pct)
+        return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), format_percent(pct)
     verb = "fell" if estimate < 0 else "rose" if estimate > 0 else "did not change"
     return verb, format_difference(estimate, unit_kind)
 
@@ -148,7 +143,7 @@ def _interval(est: EstimateResult, unit_kind: str, *, verb: str) -> str:
         low_v, high_v = (low - 1) * 100, (high - 1) * 100
         if verb in ("fell", "rose"):
             ends = sorted((abs(low_v), abs(high_v)))
-            return f"{level} CI {_pct(ends[0])} to {_pct(ends[1])}"
+            return f"{level} CI {format_percent(ends[0])} to {format_percent(ends[1])}"
         return f"{level} CI {_signed_pct(low_v)} to {_signed_pct(high_v)}"
     if verb in ("fell", "rose"):
         ends = sorted((abs(low), abs(high)))
@@ -203,12 +198,7 @@ def _comparison_phrase(value: float, scale: str, unit_kind: str, label: str) -> 
     noun = "fall" if verb == "fell" else "rise"
     if scale != "ratio":
         return f"against a {noun} of {magnitude} in {label}"
-    return f"against {_article(magnitude)} {magnitude} {noun} in {label}"
-
-
-def _article(magnitude: str) -> str:
-    """ "an 8% fall", "an 11% rise", otherwise "a"."""
-    return "an" if magnitude.startswith(("8", "11", "18")) else "a"
+    return f"against {indefinite_article(magnitude)} {magnitude} {noun} in {label}"
 
 
 def _months(n: int) -> str:
@@ -272,7 +262,7 @@ def finding_sentence(
         if not noun:
             point = "no change"
         elif scale == "ratio":
-            point = f"{_article(magnitude)} {magnitude} {noun}"
+            point = f"{indefinite_article(magnitude)} {magnitude} {noun}"
         else:
             point = f"a {noun} of {magnitude}"
         return (

@@ -12,6 +12,8 @@ from evaluations.analyses import options as options_module
 from evaluations.models import Analysis, OutcomeMetric
 from portal.models import GranteeSite
 
+# What each design does, shown after its label ("Difference-in-differences. The change..."),
+# so none repeats the design's name.
 DESIGN_HELP = {
     Analysis.Design.PRE_POST: (
         "Compares the treatment area's average before and after the start date. Simple, but "
@@ -19,18 +21,17 @@ DESIGN_HELP = {
         "counted as the strategy's effect."
     ),
     Analysis.Design.DID: (
-        "Difference-in-differences: the change in the treatment area minus the change in "
-        "the comparison areas over the same months. Assumes both would have moved in parallel; "
-        "a pre-trend check warns when they did not before the start."
+        "The change in the treatment area minus the change in the comparison areas over the "
+        "same months. Assumes both would have moved in parallel; a pre-trend check warns "
+        "when they did not before the start."
     ),
     Analysis.Design.ITS: (
-        "Interrupted time series: fits the trend before the start and asks whether the level "
-        "or the slope changed after it. Needs at least 3 (better 8) months on each side."
+        "Fits the trend before the start and asks whether the level or the slope changed "
+        "after it. Needs at least 3 (better 8) months on each side."
     ),
     Analysis.Design.ITS_WITH_COMPARISON: (
-        "Interrupted time series with comparison: the same, for the treatment and the "
-        "comparison areas, reporting how much more the treatment area changed. The strongest "
-        "design offered here."
+        "The same, for the treatment and the comparison areas, reporting how much more the "
+        "treatment area changed. The strongest design offered here."
     ),
 }
 

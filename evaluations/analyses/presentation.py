@@ -8,6 +8,7 @@ functions. Small counts are hidden here, before any table, chart or CSV sees the
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from evaluations.analyses import charts, findings, methods
 from evaluations.analyses.findings import StoredResult, as_result, is_finite_number
 from evaluations.exports import cell_escape
 from evaluations.stats import EstimateResult
+from portal.numbers import csv_number, format_ratio, ratio_change
 
 TREATMENT, COMPARISON = "treatment", "comparison"
 DATA_COLUMNS = [
@@ -82,22 +84,44 @@ def comparison_label(analysis: Any) -> str:
     )
 
 
-def segment_lengths(analysis: Any, result: StoredResult, rows: list[dict]) -> tuple[int, int]:
-    """Months before and after the start in the treatment series (the result's own counts
-    when it stores them)."""
+def months_around_start(intervention: dt.date, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """(months before, months from the start month on) of treatment-area data in ``rows``
+    (stored analysis rows with ``period_start`` as ISO dates and ``group``). A run records
+    these on its ``AnalysisResult`` so lists can word the finding without reading the rows."""
+    start = intervention.isoformat()[:7]
+    months = {str(r["period_start"])[:7] for r in rows if r.get("group") == TREATMENT}
+    pre = sum(1 for m in months if m < start)
+    return pre, len(months) - pre
+
+
+def segment_lengths(
+    analysis: Any, result: StoredResult, stored: Any = None, rows: list[dict] | None = None
+) -> tuple[int, int]:
+    """Months before and after the start in the treatment series: the result's own counts
+    when it stores them (pre/post, ITS), else those the run recorded (``stored``), else
+    counted from ``rows``; (0, 0) when none is known."""
     result = as_result(result)
     n_pre, n_post = getattr(result, "n_pre", 0), getattr(result, "n_post", 0)
     if n_pre and n_post:
         return int(n_pre), int(n_post)
-    start = analysis.intervention_date.isoformat()
-    months = {r["period_start"][:7] for r in rows if r.get("group") == TREATMENT}
-    pre = sum(1 for m in months if m < start[:7])
-    return pre, len(months) - pre
+    if stored is not None and stored.months_after:
+        return int(stored.months_before), int(stored.months_after)
+    if rows:
+        return months_around_start(analysis.intervention_date, rows)
+    return 0, 0
 
 
-def finding_for(analysis: Any, result: StoredResult, rows: list[dict] | None = None) -> str:
-    """The one-sentence finding for a stored result."""
-    n_pre, n_post = segment_lengths(analysis, result, rows or [])
+def finding_for(analysis: Any, stored: Any, result: StoredResult | None = None) -> str:
+    """The one-sentence finding of a run, as every surface shows it: the result page, the
+    /evaluations/ list and its CSV, the strategy pages, the search index and the API.
+
+    ``stored`` is the ``AnalysisResult``; ``result`` the version of it the reader may see (the
+    public version, for the public), by default ``stored.result``. The month counts come
+    from the result when it has them, else from what the run recorded."""
+    result = stored.result if result is None else result
+    # lists defer the rows; reading them there would cost a query per analysis
+    rows = None if "data" in stored.get_deferred_fields() else stored.data
+    n_pre, n_post = segment_lengths(analysis, result, stored, rows)
     metric = analysis.metric
     return findings.finding_sentence(
         design=analysis.design,
@@ -131,8 +155,8 @@ def _estimate_row(label: str, est: EstimateResult, unit_kind: str) -> EstimateRo
     value = est.estimate if is_finite_number(est.estimate) else None
     has_interval = is_finite_number(est.ci_low) and is_finite_number(est.ci_high)
     if ratio and value is not None:
-        text = f"{value:.3f} ({(value - 1) * 100:+.1f}%)"
-        interval = f"{_fmt(est.ci_low)} to {_fmt(est.ci_high)}"
+        text = f"{format_ratio(value)} ({ratio_change(value)})"
+        interval = f"{format_ratio(est.ci_low)} to {format_ratio(est.ci_high)}"
         se = f"{_fmt(est.se)} (log scale)"
         scale = "Rate ratio"
     else:
@@ -386,7 +410,7 @@ def result_page(
     metric = analysis.metric
     kind = metric_kind(metric)
     return ResultPage(
-        finding=finding_for(analysis, outcome, rows),
+        finding=finding_for(analysis, stored, outcome),
         direction=findings.effect_direction_for(outcome, metric.desired_direction),
         estimates=estimate_rows(analysis.design, outcome, metric.unit_kind),
         caveats=findings.caveats(analysis, outcome, rows),
@@ -411,15 +435,21 @@ def result_page(
     )
 
 
+def _csv_cell(value: Any) -> Any:
+    """One CSV cell: empty for None, numbers at full precision without float noise
+    (``portal.numbers.csv_number``), text formula-escaped."""
+    if value is None:
+        return ""
+    return cell_escape(csv_number(value))
+
+
 def table_csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
-    """A table as CSV text with its headings, formula-escaped."""
+    """A table as CSV text with its headings."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([heading for _key, heading in columns])
     for row in rows:
-        writer.writerow(
-            [cell_escape("" if row.get(k) is None else row.get(k)) for k, _h in columns]
-        )
+        writer.writerow([_csv_cell(row.get(k)) for k, _h in columns])
     return buffer.getvalue()
 
 
@@ -429,7 +459,5 @@ def data_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(methods.CSV_COLUMNS)
     for row in rows:
-        writer.writerow(
-            [cell_escape("" if row.get(k) is None else row.get(k)) for k in methods.CSV_COLUMNS]
-        )
+        writer.writerow([_csv_cell(row.get(k)) for k in methods.CSV_COLUMNS])
     return buffer.getvalue()

@@ -60,7 +60,7 @@ class AnalysisSource(SearchSource):
         if result is None:
             return None
         head = findings.headline(result)
-        finding = presentation.finding_for(obj, result)
+        finding = presentation.finding_for(obj, stored, result)
         direction = findings.effect_direction_for(result, obj.metric.desired_direction)
         strategy_types: list[str] = []
         if obj.strategy_id:

@@ -117,7 +117,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
         return None
     return ListedAnalysis(
         analysis=analysis,
-        finding=presentation.finding_for(analysis, result),
+        finding=presentation.finding_for(analysis, stored, result),
         direction=findings.effect_direction_for(result, analysis.metric.desired_direction),
         estimate=findings.headline(result),
     )

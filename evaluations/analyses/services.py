@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluations.analyses import data as analysis_data
+from evaluations.analyses import presentation
 from evaluations.analyses.disclosure import analysis_inputs_published, public_versions_prepare
 from evaluations.analyses.options import options_clean
 from evaluations.analyses.permissions import (
@@ -349,6 +350,9 @@ def analysis_run(
         inputs = analysis_data.build_inputs(analysis)
         timings["load_ms"] = round((time.perf_counter() - started) * 1000, 2)
         result.data = inputs.rows
+        result.months_before, result.months_after = presentation.months_around_start(
+            analysis.intervention_date, inputs.rows
+        )
         result.input_hash = input_hash(inputs.spec, inputs.rows)
         fit_start = time.perf_counter()
         outcome = analysis_data.run_statistics(inputs, analysis.options or {})

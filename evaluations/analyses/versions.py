@@ -66,7 +66,7 @@ def version_summary(analysis: Analysis, stored: AnalysisResult) -> VersionSummar
         ci_low=getattr(head, "ci_low", None),
         ci_high=getattr(head, "ci_high", None),
         scale=str(getattr(head, "scale", "") or ""),
-        finding=presentation.finding_for(analysis, result, rows) if result else stored.error,
+        finding=presentation.finding_for(analysis, stored) if result else stored.error,
         direction=(
             findings.effect_direction_for(result, analysis.metric.desired_direction)
             if result

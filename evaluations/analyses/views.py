@@ -11,11 +11,13 @@ from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
+from evaluations.analyses.permissions import user_can_run_analysis
 from evaluations.analyses.versions import approved_versions
 from evaluations.directions import EffectDirection
 from evaluations.models import Analysis, OutcomeMetric
 from evaluations.stats import DEFAULT_ALPHA, confidence_label
 from portal.models import GranteeSite
+from portal.worker import worker_status
 
 DIRECTIONS = EffectDirection.choices
 LIST_COLUMNS = [
@@ -24,8 +26,10 @@ LIST_COLUMNS = [
     ("state", "State"),
     ("metric", "Metric"),
     ("design", "Design"),
+    ("scale", "Scale"),
     ("estimate", "Estimate"),
-    ("ci", f"{confidence_label(DEFAULT_ALPHA)} CI"),
+    ("ci_low", f"{confidence_label(DEFAULT_ALPHA)} CI low"),
+    ("ci_high", f"{confidence_label(DEFAULT_ALPHA)} CI high"),
     ("direction", "Direction"),
     ("finding", "Finding"),
     ("url", "Link"),
@@ -55,10 +59,10 @@ def _list_rows(items: list[selectors.ListedAnalysis], request: HttpRequest) -> l
                 "state": a.site.jurisdiction.state if a.site_id else "",
                 "metric": a.metric.name,
                 "design": a.get_design_display(),
+                "scale": "Rate ratio" if est.scale == "ratio" else "Difference",
                 "estimate": est.estimate if is_finite_number(est.estimate) else None,
-                "ci": f"{est.ci_low:.4g} to {est.ci_high:.4g}"
-                if is_finite_number(est.ci_low) and is_finite_number(est.ci_high)
-                else "",
+                "ci_low": est.ci_low if is_finite_number(est.ci_low) else None,
+                "ci_high": est.ci_high if is_finite_number(est.ci_high) else None,
                 "direction": dict(DIRECTIONS)[item.direction],
                 "direction_code": item.direction,
                 "finding": item.finding,
@@ -150,9 +154,15 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 page = presentation.result_page(
                     analysis, stored, suppress=public is not None, public=public
                 )
+    can_run = user_can_run_analysis(request.user, analysis)
     context = {
         "analysis": analysis,
         "stored": stored,
+        "can_run": can_run,
+        # only people who can act on it hear that no worker is running
+        "worker": worker_status()
+        if can_run and analysis.status in Analysis.WAITING_ON_WORKER
+        else None,
         "page": page,
         "withheld": withheld,
         "unreadable": unreadable,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.conf import settings
+
+from portal import numbers
 
 register = template.Library()
 
@@ -32,3 +36,28 @@ def get_item(mapping: dict, key: str):
     if mapping is None:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def measure(value: Any) -> str:
+    """A rate or mean to three significant figures: ``{{ 59.1333|measure }}`` -> "59.1"."""
+    return numbers.format_measure(value)
+
+
+@register.filter
+def reader_number(value: Any) -> str:
+    """Any table cell (see ``portal.numbers``): whole numbers as counts (``20.0`` -> "20"),
+    other numbers as measures (``59.1333`` -> "59.1"), text such as "<10" unchanged."""
+    return numbers.format_count(value)
+
+
+@register.filter
+def ratio(value: Any) -> str:
+    """A ratio to two decimals: ``{{ 1.0653|ratio }}`` -> "1.07"."""
+    return numbers.format_ratio(value)
+
+
+@register.filter
+def ratio_change(value: Any) -> str:
+    """The change a ratio means: ``{{ 1.0653|ratio_change }}`` -> "a 6.5% rise"."""
+    return numbers.ratio_change(value)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evaluations import stats
+from evaluations.analyses.presentation import months_around_start
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 
 INTERVENTION = dt.date(2022, 1, 1)
@@ -227,12 +228,15 @@ def make_analysis(
     if published and site is not None:
         publish_rows(site, m, rows)
     if status in ("succeeded", "stale"):
+        before, after = months_around_start(INTERVENTION, rows)  # as a run records them
         AnalysisResult.objects.create(
             analysis=analysis,
             status="succeeded",
             is_current=True,
             result=compute(design, kind, rows, options),
             data=rows,
+            months_before=before,
+            months_after=after,
             input_hash="a" * 64,
             library_versions=VERSIONS,
             version=1,

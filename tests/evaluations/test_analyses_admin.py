@@ -39,6 +39,8 @@ def test_step_two_offers_only_supported_choices(client, site_a, bja_user):
     assert 'value="2022-01-01"' in page and 'value="2019-12-01"' not in page
     assert "disabled" not in page.split('name="design"')[1][:200]
     assert "Interrupted time series with comparison" in page
+    for label in ("Difference-in-differences", "Interrupted time series with comparison"):
+        assert page.count(label) == 1, f"{label!r} is repeated in the design choices"
 
 
 def test_designs_needing_comparison_are_disabled_without_comparison_data(

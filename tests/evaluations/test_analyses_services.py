@@ -281,3 +281,9 @@ def test_queued_analysis_runs_in_the_database_worker(settings):
     queued.refresh_from_db()
     assert queued.status == "succeeded" and queued.is_current
     assert queued.result["estimate"] > 0
+
+
+def test_a_run_records_the_months_before_and_after_the_start(loaded, bja_user):
+    """upload_standard: 48 months from January 2020, the strategy began January 2022."""
+    result = analysis_run(analysis=create(bja_user, loaded, design="did"))
+    assert (result.months_before, result.months_after) == (24, 24)

@@ -199,14 +199,58 @@ def test_unreadable_stored_result_reads_as_no_result_everywhere(
     assert admin.status_code == 200 and "cannot be read" in admin.content.decode()
 
 
-def test_list_and_strategy_page_never_say_zero_months(client, site_a, strategy_index):
-    """The landing list, its CSV and the strategy page read a difference-in-differences result
-    without its rows, so the month count is unknown there: the sentence used to say "in the 0
-    months after the strategy began"."""
+def test_did_finding_says_the_post_period_months_on_every_surface(
+    client, site_a, strategy_index
+):
+    """The landing list, its CSV, the strategy page, the search document and the API read a
+    difference-in-differences result without its rows (and the result stores no month
+    counts); they used to say "in the 0 months after the strategy began". The rows here have
+    24 months from the start on (make_rows: 48 months, the start at month 24)."""
+    from evaluations.analyses.search_source import AnalysisSource
+    from evaluations.selectors import published_analyses_for_strategy
+
     page = factories.strategy_page_for(site_a, parent=strategy_index, title="Focused deterrence")
-    make_analysis(site=site_a, strategy=page, design="did", title="Linked DiD")
+    analysis = make_analysis(site=site_a, strategy=page, design="did", title="Linked DiD")
+    finding = client.get(f"/evaluations/analyses/{analysis.pk}/").context["page"].finding
+    assert "in the 24 months after the strategy began" in finding
     rows = csv_rows(client.get("/evaluations/", {"format": "csv"}))
-    assert all(" 0 months" not in cell for row in rows for cell in row)
-    assert any("after the strategy began" in cell for row in rows for cell in row)
-    assert " 0 months" not in client.get("/evaluations/").content.decode()
-    assert " 0 months" not in client.get(page.url).content.decode()
+    assert rows[1][rows[0].index("Finding")] == finding
+    assert [row["finding"] for row in client.get("/evaluations/").context["rows"]] == [finding]
+    assert published_analyses_for_strategy(page)[0].finding == finding
+    assert finding in client.get(page.url).content.decode()
+    assert AnalysisSource().to_document(analysis).finding == finding
+    assert client.get(f"/api/v1/analyses/{analysis.pk}/").json()["finding"] == finding
+    from search.services import search_index_rebuild
+
+    search_index_rebuild()
+    card = client.get("/search/", {"q": "Linked DiD"}).content.decode()
+    assert finding in card
+
+def test_numbers_read_for_people_and_csvs_keep_precision_without_float_noise(
+    client, site_a, site_b
+):
+    from portal.numbers import CSV_SIGNIFICANT_DIGITS
+
+    analysis = make_analysis(site=site_a, design="did", title="Shootings DiD")
+    make_analysis(site=site_b, design="did", seed=7, title="Other site DiD")
+    html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
+    cells = re.findall(r'<td class="text-right">([^<]*)</td>', html)
+    assert cells and not [c for c in cells if c.endswith(".0")]  # counts: "20", not "20.0"
+    assert any(c.isdigit() for c in cells)
+
+    rows = csv_rows(client.get("/evaluations/", {"format": "csv"}))
+    header, listed = rows[0], {r[0]: r for r in rows[1:]}
+    stored = analysis.results.get().result
+    cell = listed["Shootings DiD"][header.index("Estimate")]
+    assert len(cell.replace(".", "").lstrip("0")) <= CSV_SIGNIFICANT_DIGITS
+    assert float(cell) == pytest.approx(stored["estimate"], rel=1e-9)
+
+    compare = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    pooled = re.search(
+        r"Rate ratio (\d\.\d\d) \(95% CI (\d\.\d\d) to (\d\.\d\d)\), an? ([\d.]+)% (rise|fall)",
+        compare,
+    )
+    assert pooled, "the pooled estimate reads as a ratio with its percentage change"
+    ratio, pct, word = float(pooled.group(1)), float(pooled.group(4)), pooled.group(5)
+    assert word == ("rise" if ratio > 1 else "fall")
+    assert pct == pytest.approx(abs(ratio - 1) * 100, abs=0.6)
