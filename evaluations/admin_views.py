@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluations.batches import BatchStateError, batch_is_stalled
 from evaluations.exports import observations_export, upload_template
@@ -39,6 +39,7 @@ from evaluations.services import (
 from evaluations.tasks import outcome_upload_import_task, outcome_upload_validate_task
 from evaluations.uploads.reader import data_rows_estimate
 from portal.selectors import sites_for_user, sites_user_can_edit
+from portal.worker import worker_status
 
 BATCHES_PER_PAGE = 25
 
@@ -102,6 +103,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "stalled": batch_is_stalled(batch),
             "can_retry": batch_is_stalled(batch) and user_can_upload_for(request.user, batch.site),
             "progress_url": reverse("evaluations_admin:batch_progress", args=[batch.pk]),
+            "worker": worker_status() if batch.is_running else None,
         },
     )
 
@@ -111,7 +113,7 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": batch.status,
-            "status_label": batch.get_status_display(),
+            "status_label": batch.status_label,
             "percent": batch.progress_percent,
             "message": batch.progress_message,
             "running": batch.is_running and not batch_is_stalled(batch),
@@ -172,11 +174,18 @@ def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("evaluations_admin:batch", pk=batch.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def batch_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (what the rollback will do); only the POST from that page
+    rolls back."""
     batch = _batch_for(request, pk)
     if not user_can_rollback(request.user, batch):
         raise PermissionDenied("You may not roll back this site's outcome data.")
+    if request.method == "GET":
+        if batch.status != UploadBatch.Status.IMPORTED:
+            messages.error(request, "Only an imported batch can be rolled back.")
+            return redirect("evaluations_admin:batch", pk=batch.pk)
+        return render(request, "evaluations/admin/batch_rollback_confirm.html", {"batch": batch})
     try:
         upload_batch_rollback(batch=batch, user=request.user)
     except RollbackRefused as exc:

@@ -207,6 +207,21 @@ class UploadBatch(models.Model):
     def is_running(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.VALIDATING, self.Status.IMPORTING}
 
+    @property
+    def rejected_for_errors(self) -> bool:
+        """The checks found errors in the file: nothing was written, and the batch stays as
+        the record of the attempt (its audit log entry says who and when)."""
+        return self.status == self.Status.FAILED and bool((self.report or {}).get("errors"))
+
+    @property
+    def status_label(self) -> str:
+        """The status as the analyst reads it: a file the checks turned down reads "Not
+        imported: the file has errors" rather than "Failed", which would suggest a fault and
+        data half written."""
+        if self.rejected_for_errors:
+            return "Not imported: the file has errors"
+        return self.get_status_display()
+
 
 # --- (3) Observations and history ----------------------------------------------------------
 
@@ -349,6 +364,9 @@ class Analysis(models.Model):
         FAILED = "failed", "Failed"
         STALE = "stale", "Stale (data changed)"
 
+    # Statuses that wait on the task worker (a stale analysis has its re-run queued).
+    WAITING_ON_WORKER = frozenset({Status.QUEUED, Status.RUNNING, Status.STALE})
+
     title = models.CharField(max_length=200)
     site = models.ForeignKey(
         "portal.GranteeSite",
@@ -444,6 +462,13 @@ class AnalysisResult(models.Model):
         default=list,
         blank=True,
         help_text="Rows used: period_start, area, group, value, denominator.",
+    )
+    months_before = models.PositiveIntegerField(
+        default=0, help_text="Months of treatment-area data before the start (0: unknown)."
+    )
+    months_after = models.PositiveIntegerField(
+        default=0,
+        help_text="Months of treatment-area data from the start month on (0: unknown).",
     )
     input_hash = models.CharField(max_length=64, blank=True)
     library_versions = models.JSONField(default=dict, blank=True)

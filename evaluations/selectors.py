@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -231,6 +232,25 @@ def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | Non
     protected = protect_cells(table, policy)
     cache.set(key, protected, timeout=3600)
     return protected
+
+
+def observation_rows_named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (records with a site slug, metric code and group code) with the names readers
+    know beside them: ``site_name``, ``metric_name`` and ``group_label``."""
+    slugs = {row["site"] for row in rows}
+    codes = {row["metric"] for row in rows}
+    site_names = dict(GranteeSite.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    metric_names = dict(OutcomeMetric.objects.filter(code__in=codes).values_list("code", "name"))
+    groups = dict(OutcomeObservation.Group.choices)
+    return [
+        {
+            **row,
+            "site_name": site_names.get(row["site"], row["site"]),
+            "metric_name": metric_names.get(row["metric"], row["metric"]),
+            "group_label": groups.get(row["group"], row["group"]),
+        }
+        for row in rows
+    ]
 
 
 def public_display(queryset: QuerySet) -> pd.DataFrame:

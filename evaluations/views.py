@@ -10,7 +10,12 @@ from django.shortcuts import render
 from evaluations.exports import observations_export
 from evaluations.forms import ObservationFilterForm
 from evaluations.models import OutcomeMetric
-from evaluations.selectors import observations_filter, observations_public, public_display
+from evaluations.selectors import (
+    observation_rows_named,
+    observations_filter,
+    observations_public,
+    public_display,
+)
 from portal.models import GranteeSite
 from portal.query_params import ascii_int
 
@@ -49,6 +54,7 @@ def public_data(request: HttpRequest) -> HttpResponse:
     # Protection is worked out on each site-metric's whole published table, not on this page.
     page_ids = [obs.pk for obs in page.object_list]
     rows = public_display(queryset.filter(pk__in=page_ids)).to_dict("records") if page_ids else []
+    rows = observation_rows_named(rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

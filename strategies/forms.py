@@ -66,9 +66,20 @@ class StrategyFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=StrategySort.choices)
 
-    def __init__(self, *args, type_choices: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        type_choices: list[tuple[str, str]],
+        listed_states: set[str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = type_choices
+        # Any state is a valid filter (a bookmark may name one whose strategies are gone), but
+        # the select offers only states that have strategies, and whatever is selected.
+        selected = set(self.data.getlist("state")) if hasattr(self.data, "getlist") else set()
+        offered = set(listed_states if listed_states is not None else dict(US_STATES)) | selected
+        self.state_options = [(code, name) for code, name in US_STATES if code in offered]
 
     def clean_q(self) -> str:
         value = self.cleaned_data["q"]

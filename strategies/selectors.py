@@ -55,12 +55,26 @@ def strategy_type_choices() -> list[tuple[str, str]]:
     return list(StrategyType.objects.order_by("name").values_list("slug", "name"))
 
 
+def strategy_states() -> set[str]:
+    """The states of the grantee sites that have a published strategy (the state filter's
+    options)."""
+    return set(
+        StrategyPage.objects.live()
+        .public()
+        .exclude(grantee_site=None)
+        .values_list("grantee_site__jurisdiction__state", flat=True)
+        .distinct()
+    )
+
+
 def strategy_filters_parse(query: QueryDict) -> ParsedFilters:
     """Validate the listing's query string; unknown or malformed values are errors (→ 400).
 
     Parameters the form does not know (``page``, tracking tags) are ignored.
     """
-    form = StrategyFilterForm(query, type_choices=strategy_type_choices())
+    form = StrategyFilterForm(
+        query, type_choices=strategy_type_choices(), listed_states=strategy_states()
+    )
     if not form.is_valid():
         errors = [
             f"{form.fields[name].label if name in form.fields else 'Filters'}: {message}"

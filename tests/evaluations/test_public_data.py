@@ -67,3 +67,12 @@ def test_visibility_rules(published, site_a, site_b, contributor_a, research_use
 def test_public_page_has_no_inline_script(client, published):
     page = client.get("/evaluations/data/").content.decode()
     assert "<script>" not in page and " onclick=" not in page and 'style="' not in page
+
+
+def test_public_page_names_sites_metrics_and_groups(client, published):
+    """Readers see names, not the slugs and codes the upload files use."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get("/evaluations/data/").content, "html.parser")
+    cells = [td.get_text() for td in soup.select("table tbody tr")[0].find_all("td")]
+    assert cells[:4] == ["Site A Prosecutor", "Homicides", "Zone 3", "Treatment"]

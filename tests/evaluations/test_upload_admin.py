@@ -35,6 +35,12 @@ def test_messy_file_preview_lists_every_error_then_corrected_file_imports(
     assert "Unknown metric" in page and "Did you mean" in page and "nonfatal_shootings" in page
     assert "Import " not in page  # no confirm button
     assert OutcomeObservation.objects.count() == 0
+    # The batch stays as the record of the attempt, worded as what happened: nothing failed
+    # half-way, the file was turned down and nothing was saved.
+    assert "Not imported: the file has errors" in page and "Nothing was saved." in page
+    assert ">Failed<" not in page
+    listing = client.get(reverse("evaluations_admin:batches")).content.decode()
+    assert "Not imported: the file has errors" in listing and ">Failed<" not in listing
 
     response = post_file(
         client, site_a, (FIXTURES / "outcomes_clean.csv").read_bytes(), "clean.csv"
@@ -50,8 +56,14 @@ def test_messy_file_preview_lists_every_error_then_corrected_file_imports(
     assert OutcomeObservation.objects.count() == 28
     page = client.get(reverse("evaluations_admin:batch", args=[batch.pk])).content.decode()
     assert "Roll back this batch" in page
-    client.post(reverse("evaluations_admin:batch_rollback", args=[batch.pk]))
+    rollback = reverse("evaluations_admin:batch_rollback", args=[batch.pk])
+    confirm = client.get(rollback)  # the link asks first and changes nothing
+    assert confirm.status_code == 200
+    assert "delete the 28 rows it created" in confirm.content.decode()
+    assert OutcomeObservation.objects.count() == 28
+    client.post(rollback)
     assert OutcomeObservation.objects.count() == 0
+    assert client.get(rollback).status_code == 302  # nothing left to roll back
 
 
 def test_reupload_in_admin_says_imported_before(client, site_a, contributor_a, media_tmp):

@@ -288,3 +288,15 @@ def test_the_form_as_a_browser_submits_it(client, catalogue):
         "Laurel shooting review",
         "Anchor zones",
     }
+
+
+def test_state_filter_offers_only_states_with_strategies(client, catalogue):
+    """The catalogue's published strategies are in MO, VA and OK; a bookmarked state with none
+    still filters (to nothing) and stays selected."""
+
+    def offered(url: str) -> list[str]:
+        soup = BeautifulSoup(client.get(url).content, "html.parser")
+        return [o["value"] for o in soup.select("select#id_state option") if o["value"]]
+
+    assert offered("/strategies/") == ["MO", "OK", "VA"]
+    assert offered("/strategies/?state=TX") == ["MO", "OK", "TX", "VA"]
