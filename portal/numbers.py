@@ -48,7 +48,7 @@ def format_count(value: Any) -> str:
 def format_measure(value: Any) -> str:
     """A rate, mean or other measured value to three significant figures, with at most one
     decimal from 100 up and none from 1,000 up: 59.1333 -> "59.1", 0.63992 -> "0.640",
-    412.49 -> "412.5", 1234.5 -> "1,235", -2.5 -> "−2.50" (a true minus sign).
+    412.49 -> "412.5", 1234.6 -> "1,235", -2.5 -> "−2.50" (a true minus sign).
 
     Whole numbers are written without decimals ("20"). Non-numbers pass through as text."""
     if not is_number(value):

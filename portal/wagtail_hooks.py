@@ -95,6 +95,7 @@ class TaskWorkerPanel(Component):
     def get_context_data(self, parent_context):
         context = super().get_context_data(parent_context)
         context["status"] = worker_status()
+        context["request"] = parent_context["request"]
         return context
 
 

@@ -199,9 +199,7 @@ def test_unreadable_stored_result_reads_as_no_result_everywhere(
     assert admin.status_code == 200 and "cannot be read" in admin.content.decode()
 
 
-def test_did_finding_says_the_post_period_months_on_every_surface(
-    client, site_a, strategy_index
-):
+def test_did_finding_says_the_post_period_months_on_every_surface(client, site_a, strategy_index):
     """The landing list, its CSV, the strategy page, the search document and the API read a
     difference-in-differences result without its rows (and the result stores no month
     counts); they used to say "in the 0 months after the strategy began". The rows here have
@@ -225,6 +223,7 @@ def test_did_finding_says_the_post_period_months_on_every_surface(
     search_index_rebuild()
     card = client.get("/search/", {"q": "Linked DiD"}).content.decode()
     assert finding in card
+
 
 def test_numbers_read_for_people_and_csvs_keep_precision_without_float_noise(
     client, site_a, site_b

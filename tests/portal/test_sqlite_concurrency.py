@@ -24,7 +24,15 @@ django.setup()
 from django.db import connection, transaction
 from django.db.utils import OperationalError
 who, n = sys.argv[2], int(sys.argv[3])
-failures = 0
+failures, last, journal, busy_ms = 0, "", None, None
+try:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout")
+        busy_ms = cursor.fetchone()[0]
+except OperationalError as exc:
+    failures, last = 1, str(exc)
 for i in range(n):
     try:
         with transaction.atomic():
@@ -35,13 +43,16 @@ for i in range(n):
     except OperationalError as exc:
         failures += 1
         last = str(exc)
-print(json.dumps({"failures": failures, "error": last if failures else ""}))
+print(json.dumps({"failures": failures, "error": last, "journal": journal, "busy_ms": busy_ms}))
 """
 
 
-def _run_two_writers(config: dict, rows_each: int) -> list[dict]:
+def _run_writers(
+    config: dict, rows_each: int, writers: tuple[str, ...] = ("web", "worker")
+) -> list[dict]:
+    """Start one process per name in ``writers`` at once; each returns its outcome."""
     arg = json.dumps(config)
-    writers = [
+    processes = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, arg, who, str(rows_each)],
             cwd=ROOT,
@@ -49,10 +60,10 @@ def _run_two_writers(config: dict, rows_each: int) -> list[dict]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for who in ("web", "worker")
+        for who in writers
     ]
     outcomes = []
-    for writer in writers:
+    for writer in processes:
         out, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
         outcomes.append(json.loads(out))
@@ -74,25 +85,19 @@ def _rows(path: Path) -> int:
 
 
 def test_settings_open_sqlite_in_wal_mode_with_a_busy_timeout(tmp_path):
-    from django.db.utils import ConnectionHandler
-
     path = tmp_path / "portal.sqlite3"
     _fresh_database(path)
     config = database_from_url(f"sqlite:///{path}", default_sqlite=path)
-    wrapper = ConnectionHandler({"check": config})["check"]
-    with wrapper.cursor() as cursor:
-        assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert cursor.execute("PRAGMA busy_timeout").fetchone()[0] == 20_000
-    wrapper.close()
-    default = database_from_url(None, default_sqlite=path)
-    assert default["OPTIONS"] == config["OPTIONS"]
+    assert database_from_url(None, default_sqlite=path)["OPTIONS"] == config["OPTIONS"]
+    outcome = _run_writers(config, rows_each=1, writers=("web",))[0]
+    assert (outcome["journal"], outcome["busy_ms"]) == ("wal", 20_000)
 
 
 def test_two_processes_writing_at_once_never_see_database_is_locked(tmp_path):
     path = tmp_path / "portal.sqlite3"
     _fresh_database(path)
     config = database_from_url(f"sqlite:///{path}", default_sqlite=path)
-    outcomes = _run_two_writers(config, rows_each=300)
+    outcomes = _run_writers(config, rows_each=300)
     assert [o["failures"] for o in outcomes] == [0, 0], outcomes
     assert _rows(path) == 600
 
@@ -104,6 +109,6 @@ def test_without_those_options_the_same_load_fails(tmp_path):
     _fresh_database(path)
     config = database_from_url(f"sqlite:///{path}", default_sqlite=path)
     config["OPTIONS"] = {"timeout": 0}
-    outcomes = _run_two_writers(config, rows_each=300)
+    outcomes = _run_writers(config, rows_each=300)
     assert sum(o["failures"] for o in outcomes) > 0
     assert "database is locked" in " ".join(o["error"] for o in outcomes)

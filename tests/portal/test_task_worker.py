@@ -199,4 +199,64 @@ def test_the_worker_process_indexes_a_published_strategy_and_runs_an_analysis(
         return page is not None and "in the 24 months after the strategy began" in page.finding
 
     _wait_for(has_result, seconds=60, process=worker_process)
-    assert WorkerHeartbeat.objects.filter(last_seen_at__gte=timezone.now() - dt.timedelta(minutes=1))
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    assert WorkerHeartbeat.objects.filter(last_seen_at__gte=recent).exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_make_run_procfile_starts_web_and_worker_and_one_interrupt_stops_both(settings):
+    """What `make run` runs after loading the demo: honcho with the Procfile. The web server
+    answers, the worker records its heartbeat, and one Ctrl-C (SIGINT) stops them both."""
+    import signal
+    import urllib.request
+
+    if "memory" in str(connection.settings_dict["NAME"]):
+        pytest.skip("the test database is in memory; another process cannot open it")
+    honcho = Path(sys.executable).with_name("honcho")
+    if not honcho.exists():
+        pytest.skip("honcho is not installed (make install installs it)")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    env |= {
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "PORTAL_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [str(honcho), "--procfile", "Procfile", "start"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+
+        def web_answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        _wait_for(web_answers, seconds=60, process=process)
+        _wait_for(WorkerHeartbeat.objects.exists, seconds=60, process=process)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground group
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert "web.1" in output and "worker.1" in output
+    assert not web_answers()
+    alive = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
+    assert alive.stdout.strip() == "", f"left running: {alive.stdout}\n{output}"
