@@ -1,5 +1,5 @@
 """Admin screens for the shared models: jurisdictions and grantee sites as snippets; the
-portal's audit log actions."""
+portal's audit log actions; the dashboard's background-tasks panel for BJA staff."""
 
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
