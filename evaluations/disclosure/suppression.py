@@ -7,7 +7,9 @@ programme (``scipy.optimize.milp``) with cuts from the audit:
 1. one binary per cell; small counts are fixed at 1, zeros and cells of other metrics at 0;
 2. in every relation (a total and its parts) no hidden cell may be the only hidden member,
    since subtraction would give it back, and the other hidden members must be able to absorb
-   each small count moving to either end of its protection interval;
+   each small count moving to either end of its protection interval; in an inequality
+   relation (categories below their total, an area above its zones) only the part of a move
+   that the gap between total and parts cannot take needs absorbing;
 3. minimise the number of hidden cells (ties: hide smaller values);
 4. audit the answer with the attacker's linear programme (``audit.attacker_intervals``); for
    every small count whose interval is still too narrow, add the cut "hide at least one more
@@ -65,14 +67,21 @@ def _room(value: float, primary: bool, up: bool, threshold: int) -> float:
 def _protection_rows(relation, values, fixed_on, column, n, threshold):
     """Within one relation, the other hidden members must be able to absorb a small count
     moving to either end of its protection interval (the protection-level constraints of
-    cell suppression, one relation at a time; the audit catches what linked relations add)."""
+    cell suppression, one relation at a time; the audit catches what linked relations add).
+
+    In an inequality relation (``sum(sign * value) >= 0``) a move that widens the gap is
+    free, and one that narrows it needs absorbing only beyond the gap."""
     out = []
     sign = dict(relation.signed())
+    gap = sum(s * values[c] for c, s in relation.signed()) if relation.inequality else 0.0
     for p in relation.members:
         if p not in fixed_on:
             continue
         for up in (True, False):
             need = (threshold - 1 - values[p]) if up else (values[p] - 1)
+            if relation.inequality:
+                narrows = (sign[p] < 0) == up
+                need = need - gap if narrows else 0.0
             if need <= 0:
                 continue
             row = np.zeros(n)
@@ -95,7 +104,9 @@ def _solve(values, fixed_on, candidates, relations, cuts, threshold) -> set[int]
     rows = []
     for relation in relations:
         members = [column[c] for c in relation.members]
-        for j in members:
+        # a lone hidden member of an inequality is bounded on one side only: the
+        # protection rows and the audit decide whether it needs company
+        for j in members if not relation.inequality else ():
             row = np.zeros(n)
             row[members] = -1.0
             row[j] = 1.0
@@ -109,16 +120,16 @@ def _solve(values, fixed_on, candidates, relations, cuts, threshold) -> set[int]
     high = np.array([1.0 if (c in fixed_on or c in candidates) else 0.0 for c in cells])
     scale = 1.0 + max(float(np.max(values[cells])), 0.0)
     cost = np.array([1.0 + values[c] / scale for c in cells])
-    result = milp(
-        cost,
-        constraints=LinearConstraint(
-            np.array([r for r, _, _ in rows]),
-            np.array([lo for _, lo, _ in rows]),
-            np.array([hi for _, _, hi in rows]),
-        ),
-        integrality=np.ones(n),
-        bounds=Bounds(low, high),
-    )
+    constraints = []
+    if rows:
+        constraints.append(
+            LinearConstraint(
+                np.array([r for r, _, _ in rows]),
+                np.array([lo for _, lo, _ in rows]),
+                np.array([hi for _, _, hi in rows]),
+            )
+        )
+    result = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(low, high))
     if result.status != 0:
         return None
     return {c for c, on in zip(cells, result.x, strict=True) if on > 0.5}
