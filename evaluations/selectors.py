@@ -148,6 +148,10 @@ def _fingerprint(site_id: int, metric_id: int) -> str:
     facts = published.aggregate(
         n=Count("pk"), last=Max("published_at"), top=Max("pk"), total=Sum("value")
     )
+    # corrections change the approved table without changing what is published now
+    facts["history"] = OutcomeObservation.objects.filter(
+        site_id=site_id, metric_id=metric_id
+    ).aggregate(last=Max("history__pk"))["last"]
     return hashlib.sha256(repr(sorted(facts.items())).encode()).hexdigest()[:24]
 
 

@@ -150,7 +150,11 @@ def attacker_intervals(
 
 def _extremes(j, a_eq, b_eq, bands, bounds) -> tuple[float, float]:
     """Smallest and largest whole value of variable ``j`` under ``a_eq @ x == b_eq``,
-    ``low <= a_ub @ x <= high`` (``bands``) and ``bounds``."""
+    ``low <= a_ub @ x <= high`` (``bands``) and ``bounds``.
+
+    The linear relaxation is solved first: when its optimal vertex is whole (as it is for
+    most tables, whose relations are sums with coefficients of one), it is also the integer
+    optimum; otherwise ``milp`` solves the integer programme."""
     a_ub, low_ub, high_ub = bands
     constraints = []
     if len(a_eq):
@@ -159,10 +163,26 @@ def _extremes(j, a_eq, b_eq, bands, bounds) -> tuple[float, float]:
         constraints.append(LinearConstraint(a_ub, low_ub, high_ub))
     lower = np.array([lo for lo, _ in bounds], dtype="float64")
     upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype="float64")
+    finite = np.isfinite(high_ub) if len(a_ub) else np.zeros(0, dtype=bool)
+    lower_set = np.isfinite(low_ub) if len(a_ub) else np.zeros(0, dtype=bool)
+    lp_ub = np.vstack([a_ub[finite], -a_ub[lower_set]]) if len(a_ub) else None
+    lp_b = np.concatenate([high_ub[finite], -low_ub[lower_set]]) if len(a_ub) else None
     cost = np.zeros(len(bounds))
     cost[j] = 1.0
     found = []
     for sign in (1.0, -1.0):
+        result = linprog(
+            sign * cost,
+            A_ub=lp_ub if lp_ub is not None and len(lp_ub) else None,
+            b_ub=lp_b if lp_ub is not None and len(lp_ub) else None,
+            A_eq=a_eq if len(a_eq) else None,
+            b_eq=b_eq if len(a_eq) else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 0 and np.allclose(result.x, np.round(result.x), atol=1e-7):
+            found.append(sign * result.fun)
+            continue
         result = milp(
             sign * cost,
             constraints=constraints,
