@@ -3,7 +3,7 @@ protection.
 
 Sets up Django on a temporary SQLite database (or PostgreSQL with ``--postgres``), publishes
 one synthetic 400-cell table of homicides (60 months and their 20 quarters, for four zones
-and an "all zones" row equal to their sum; small counts in every zone), then times:
+and an "all zones" row equal to their sum; 62 small counts), then times:
 
 - baseline: the first request of the public data CSV with nothing stored (the view works the
   protection out itself, as it did when the pattern lived in the per-process cache);
@@ -45,7 +45,7 @@ def synthetic_cells() -> list[dict]:
     rng = np.random.default_rng(SEED)
     months = pd.date_range("2020-01-01", periods=MONTHS, freq="MS")
     values = {
-        zone: rng.poisson(mean, MONTHS) for zone, mean in zip(ZONES, (6, 14, 22, 30), strict=True)
+        zone: rng.poisson(mean, MONTHS) for zone, mean in zip(ZONES, (7, 14, 22, 30), strict=True)
     }
     values["All zones"] = sum(values[zone] for zone in ZONES)
     rows = []
@@ -110,6 +110,7 @@ def main() -> int:
         else None
     )
     label = bench_database_create(BENCH_DB, postgres_url=postgres_url)
+    from django.core.cache import cache
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -123,12 +124,14 @@ def main() -> int:
         client = Client()
         before = _first_view(client, url)
         ProtectedTable.objects.all().delete()
+        cache.clear()
         start = time.perf_counter()
         protected_tables_refresh(site=site, metric_codes=[metric.code])
         task = time.perf_counter() - start
         after = _first_view(client, url)
         stored = ProtectedTable.objects.get(site=site, metric=metric)
         hidden = sum(1 for s in stored.status if s)
+        assert stored.seconds > 0  # the task, not a view, worked it out
         print(
             f"Disclosure, {label}: {count} published cells, {small} small counts, {hidden} hidden"
         )
