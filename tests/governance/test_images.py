@@ -71,7 +71,7 @@ def test_a_drafts_image_is_served_only_to_its_site_and_bja_until_the_page_is_liv
 
 
 def test_a_pending_draft_does_not_make_its_new_image_public(
-    client, strategy_index, site_b, media_tmp
+    client, strategy_index, site_b, contributor_b, media_tmp
 ):
     site_b.refresh_from_db()
     page = factories.strategy_page_for(site_b, parent=strategy_index, title="Bravo live plan")
@@ -81,7 +81,7 @@ def test_a_pending_draft_does_not_make_its_new_image_public(
     assert client.get(image.file.url).status_code == 404
 
 
-def test_an_image_in_a_public_collection_is_public(client, site_a, media_tmp):
+def test_an_image_in_a_public_collection_is_public(client, site_a, contributor_a, media_tmp):
     root = Collection.get_first_root_node()
     shared = factories.image_in(root, "BJA program logo")
     assert client.get(shared.file.url).status_code == 200
