@@ -411,6 +411,8 @@ def did_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, 
     args: dict[str, Any] = {"kind": inputs.kind, "cov": cov, "time": "period"}
     if cov == "cluster":
         args["cluster"] = "area"
+    if cov == "ar1":
+        args["unit"] = "area"
     if inputs.kind == "count" and inputs.has_exposure:
         args["exposure"] = "exposure"
     return args

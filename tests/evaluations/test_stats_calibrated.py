@@ -404,3 +404,102 @@ def test_its_refuses_an_infinite_value_instead_of_returning_nan():
     values = np.r_[np.inf, np.random.default_rng(0).normal(size=47)]
     with pytest.raises(InvalidInputError, match="infinite"):
         interrupted_time_series(pd.Series(values, idx), intervention="2022-01-01")
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison areas as a panel with area and period fixed effects
+# --------------------------------------------------------------------------------------------
+
+
+def _panel(rng, areas, n, t0, rho):
+    """Treated area first; a shared period shock, area levels, AR(1) noise per area."""
+    shared = _ar1_noise(rng, n, 0.3, 4.0)
+    values = np.array(
+        [50 + 6 * a + shared + _ar1_noise(rng, n, rho, 3.0) for a in range(areas + 1)]
+    )
+    values[0, t0:] += 2.0
+    return values
+
+
+def _panel_reference(values, t0, rho, treated_terms):
+    """statsmodels GLS on the stacked panel: area dummies, period dummies and the treated
+    area's own terms, with block-diagonal AR(1) covariance at ``rho``."""
+    areas, n = values.shape
+    area_dummies = np.kron(np.eye(areas), np.ones((n, 1)))
+    period_dummies = np.kron(np.ones((areas, 1)), np.eye(n))[:, 1:]
+    treated = np.zeros((areas * n, treated_terms.shape[1]))
+    treated[:n] = treated_terms
+    x = np.hstack((treated, area_dummies, period_dummies))
+    sigma = np.kron(np.eye(areas), _omega(n, rho))
+    return sm.GLS(values.ravel(), x, sigma=sigma).fit(), x
+
+
+@pytest.mark.parametrize("areas", [1, 3, 8])
+def test_did_panel_matches_statsmodels_gls_with_area_and_period_dummies(areas):
+    from evaluations.stats.fitting import area_contrasts
+
+    rng = np.random.default_rng(40 + areas)
+    n, t0 = 36, 18
+    values = _panel(rng, areas, n, t0, 0.5)
+    rows = pd.DataFrame(
+        {
+            "outcome": values.ravel(),
+            "treated": np.repeat([1] + [0] * areas, n),
+            "post": np.tile((np.arange(n) >= t0).astype(int), areas + 1),
+            "period": np.tile(np.arange(n), areas + 1),
+            "area": np.repeat([f"a{i}" for i in range(areas + 1)], n),
+        }
+    )
+    res = difference_in_differences(rows, unit="area")
+    post = (np.arange(n) >= t0).astype(float)[:, None]
+    ref, x_full = _panel_reference(values, t0, res.ar1_rho, post)
+    assert res.estimate == pytest.approx(ref.params[0], rel=REL)
+    assert res.se == pytest.approx(ref.bse[0], rel=REL)
+    # The REML rho of the contrasts is the REML rho of the full panel (blocks of n periods).
+    panel = area_contrasts(values, np.column_stack((np.ones(n), post)))
+    full_rho = ar1_reml_rho(x_full, values.ravel(), (n,) * (areas + 1))
+    assert ar1_reml_rho(panel.x, panel.y, panel.blocks) == pytest.approx(full_rho, abs=1e-6)
+    assert res.ar1_rho == pytest.approx(full_rho, abs=1e-6)
+
+
+def test_comparative_its_panel_matches_statsmodels_gls():
+    rng = np.random.default_rng(77)
+    n, t0, areas = 48, 24, 3
+    values = _panel(rng, areas, n, t0, 0.4)
+    index = pd.period_range("2019-01", periods=n, freq="M")
+    comparison = pd.DataFrame({f"c{i}": values[i + 1] for i in range(areas)}, index=index)
+    res = interrupted_time_series(
+        pd.Series(values[0], index=index),
+        intervention=index[t0],
+        comparison=comparison,
+        seasonality=None,
+    )
+    from evaluations.stats.fitting import area_contrasts
+
+    x = _its_design(n, t0)
+    panel = area_contrasts(values, x)
+    rho = ar1_reml_rho(panel.x, panel.y, panel.blocks)
+    # The treated area's own constant is one of the area dummies, so it is left out here.
+    ref, _ = _panel_reference(values, t0, rho, x[:, 1:])
+    assert res.level_change_difference.estimate == pytest.approx(ref.params[1], rel=REL)
+    assert res.level_change_difference.se == pytest.approx(ref.bse[1], rel=REL)
+    assert res.slope_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
+    assert res.slope_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
+
+
+def test_did_panel_refuses_an_area_with_missing_periods_naming_it():
+    rng = np.random.default_rng(5)
+    n = 30
+    values = _panel(rng, 2, n, 15, 0.3)
+    rows = pd.DataFrame(
+        {
+            "outcome": values.ravel(),
+            "treated": np.repeat([1, 0, 0], n),
+            "post": np.tile((np.arange(n) >= 15).astype(int), 3),
+            "period": np.tile(np.arange(n), 3),
+            "area": np.repeat(["T", "North", "South"], n),
+        }
+    )
+    gappy = rows.drop(index=rows.index[(rows["area"] == "South") & rows["period"].isin([20, 21])])
+    with pytest.raises(AnalysisError, match="Area 'South' has no data for period\\(s\\) 20, 21"):
+        difference_in_differences(gappy, unit="area")
