@@ -503,3 +503,15 @@ def test_did_panel_refuses_an_area_with_missing_periods_naming_it():
     gappy = rows.drop(index=rows.index[(rows["area"] == "South") & rows["period"].isin([20, 21])])
     with pytest.raises(AnalysisError, match="Area 'South' has no data for period\\(s\\) 20, 21"):
         difference_in_differences(gappy, unit="area")
+
+
+def test_hksj_method_is_reml_with_knapp_hartung_and_matches_statsmodels_wls():
+    y = np.array([0.1, -0.3, 0.25, 0.05, -0.1, 0.4])
+    v = np.array([0.02, 0.05, 0.03, 0.04, 0.01, 0.06])
+    res = random_effects(y, v, method="HKSJ")
+    ref = sm.WLS(y, np.ones((6, 1)), weights=1 / (v + res.tau2)).fit()
+    assert res.estimate == pytest.approx(ref.params[0], rel=REL)
+    assert res.se == pytest.approx(ref.bse[0], rel=REL)
+    assert (res.ci_low, res.ci_high) == pytest.approx(tuple(ref.conf_int()[0]), rel=REL)
+    assert res.tau2 == pytest.approx(random_effects(y, v, method="REML").tau2, rel=1e-12)
+    assert res.df == 5 and "Knapp-Hartung" in res.method
