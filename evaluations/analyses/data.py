@@ -43,6 +43,9 @@ class AreaOption:
     first: dt.date
     last: dt.date
     periods: int
+    # The first day of every period with data, and the period length ("W", "M", "Q" or "Y").
+    starts: tuple[dt.date, ...] = ()
+    length: str = "M"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def area_options(
                 first=part["period_start"].min().date(),
                 last=part["period_start"].max().date(),
                 periods=int(part["period_start"].nunique()),
+                starts=tuple(sorted(d.date() for d in part["period_start"].unique())),
+                length=_length_class(
+                    int(((part["period_end"] - part["period_start"]).dt.days + 1).median())
+                ),
             )
         )
     return options
