@@ -348,12 +348,24 @@ def test_weekly_series_dated_by_monday_keeps_its_weeks():
 # Calibration subset
 # --------------------------------------------------------------------------------------------
 
+# Normal-outcome cells: one fit per replicate (the bench shifts the interval by the effect),
+# so many replicates are affordable. At REPS replicates the Monte Carlo standard error of a
+# rate at the band's edge (93% coverage or 7% rejection) is sqrt(0.93 x 0.07 / REPS), 1.1
+# points at 500. A cell fails when its coverage is below 93% or its rejection above 7% by more
+# than TOLERANCE, two of those standard errors (2.3 points): a method exactly at the edge
+# passes with probability about 0.98, one with 90% coverage fails with probability about 0.8.
+# A cell outside the band passes only if the portal labels such results approximate (the other
+# outcome the issue allows), which the test checks through calibration_note.
+REPS = 500
+TOLERANCE = 2 * math.sqrt(0.93 * 0.07 / REPS)
 SUBSET = [
     bench.Cell("its", "normal", 24, 0.6, False, 0),
     bench.Cell("prepost", "normal", 24, 0.6, False, 0),
     bench.Cell("did", "normal", 24, 0.6, False, 3),
-    bench.Cell("its", "count2", 24, 0.3, False, 0),
+    bench.Cell("did", "normal", 24, 0.3, False, 8),
+    bench.Cell("cits", "normal", 24, 0.6, False, 1),
 ]
+DESIGN_NAMES = {"prepost": "pre_post", "its": "its", "did": "did", "cits": "its_with_comparison"}
 
 
 def test_equivariance_that_the_bench_relies_on():
@@ -372,13 +384,24 @@ def test_equivariance_that_the_bench_relies_on():
 
 
 @pytest.mark.parametrize("cell", SUBSET, ids=lambda c: c.label.replace(" ", ""))
-def test_default_methods_stay_in_their_band(cell):
-    reps = 120 if cell.outcome == "normal" else 60
-    _, default, naive = bench.run_cell(cell, reps, 20261201)
-    assert bench.verdict(default) != "OUT", (default, cell)
-    if cell.outcome == "normal":
-        # The former default fails these same series, so the check can fail.
-        assert bench.verdict(naive) == "OUT", (naive, cell)
+def test_default_methods_stay_in_their_band_or_are_labelled_approximate(cell):
+    from evaluations.stats.calibration import calibration_note
+
+    _, default, naive = bench.run_cell(cell, REPS, 20261201)
+    in_band = (
+        default.coverage >= bench.BAND_COVERAGE[0] - TOLERANCE
+        and default.rejection <= bench.BAND_REJECTION[1] + TOLERANCE
+    )
+    quoted, note = calibration_note(DESIGN_NAMES[cell.design], "continuous", cell.periods)
+    assert in_band or note is not None, (default, cell)
+    if note is not None:
+        # The label must not promise more than was measured here.
+        assert quoted is not None and quoted <= default.coverage + TOLERANCE, (quoted, default)
+    assert default.failures == 0 and default.crashes == 0
+    # The former default fails these same series (so the check can fail) unless it was
+    # close already (independent errors with little autocorrelation).
+    if cell.rho >= 0.6:
+        assert naive.coverage < bench.BAND_COVERAGE[0] - TOLERANCE, (naive, cell)
 
 
 def test_prepost_refuses_a_numerically_zero_standard_error():
