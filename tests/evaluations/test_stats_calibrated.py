@@ -242,27 +242,6 @@ def test_knapp_hartung_matches_statsmodels_wls_row():
     assert res.df == 5
 
 
-def test_its_with_several_comparison_units_uses_their_mean():
-    rng = np.random.default_rng(21)
-    n = 48
-    index = pd.period_range("2018-01", periods=n, freq="M")
-    shared = _ar1_noise(rng, n, 0.5, 3.0)
-    treated = pd.Series(60 + shared + rng.normal(0, 1, n), index=index)
-    units = pd.DataFrame(
-        {f"area {i}": 50 + 5 * i + shared + rng.normal(0, 1, n) for i in range(3)}, index=index
-    )
-    res = interrupted_time_series(
-        treated, intervention=index[24], comparison=units, seasonality=None
-    )
-    diff = treated.to_numpy() - units.mean(axis=1).to_numpy()
-    x = _its_design(n, 24)
-    rho = ar1_reml_fit(x, diff).rho
-    ref = sm.GLS(diff, x, sigma=_omega(n, rho)).fit()
-    assert res.level_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
-    assert res.level_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
-    assert res.comparison_units == 3
-
-
 # --------------------------------------------------------------------------------------------
 # The failure cases that were confidently wrong
 # --------------------------------------------------------------------------------------------
@@ -508,6 +487,7 @@ def test_comparative_its_panel_matches_statsmodels_gls():
     assert res.level_change_difference.se == pytest.approx(ref.bse[1], rel=REL)
     assert res.slope_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
     assert res.slope_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
+    assert res.comparison_units == 3
 
 
 def test_did_panel_refuses_an_area_with_missing_periods_naming_it():
