@@ -352,11 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps or (60 if args.quick else 150)
     designs = set(args.designs.split(","))
     patterns = [re.compile(m) for m in args.match]
-    cells = [
-        c
-        for c in grid(args.quick)
-        if c.design in designs and (not patterns or any(p.search(" ".join(c.label.split())) for p in patterns))
-    ]
+
+    def wanted(cell: Cell) -> bool:
+        label = " ".join(cell.label.split())
+        return cell.design in designs and (not patterns or any(p.search(label) for p in patterns))
+
+    cells = [c for c in grid(args.quick) if wanted(c)]
     started = time.perf_counter()
     print(
         f"{len(cells)} cells x {reps} replicates, seed {args.seed}; rates in % ± Monte Carlo SE; "

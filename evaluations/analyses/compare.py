@@ -110,9 +110,7 @@ def compare_metric(
     ``pooling`` is one of :data:`POOLING_METHODS` (``REML``, ``DL`` or ``HKSJ``); anything else
     raises ``ValueError`` naming the allowed values."""
     if pooling not in POOLING_METHODS:
-        raise ValueError(
-            f"Unknown pooling {pooling!r}; use one of: {', '.join(POOLING_METHODS)}."
-        )
+        raise ValueError(f"Unknown pooling {pooling!r}; use one of: {', '.join(POOLING_METHODS)}.")
     metric = OutcomeMetric.objects.filter(code=metric_code).first()
     if metric is None:
         return None

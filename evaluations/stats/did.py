@@ -256,7 +256,9 @@ def _ar1_interaction(
         x = np.column_stack((np.ones(n), post))
         if units is None:
             fit = ar1_reml_fit(x, ty - cy)
-            shape = f"the per-period difference between the treated and comparison means ({n} periods)"
+            shape = (
+                f"the per-period difference between the treated and comparison means ({n} periods)"
+            )
         else:
             panel = area_contrasts(_unit_matrix(y, tr, time, units, times), x)
             fit = ar1_reml_fit(panel.x, panel.y, panel.blocks)

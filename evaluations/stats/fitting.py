@@ -645,9 +645,7 @@ def area_contrasts(values: np.ndarray, treated_design: np.ndarray) -> AreaContra
     scale = math.sqrt((areas - 1) / areas)
     series = [scale * (values[0] - comparisons.mean(axis=0))]
     for m in range(1, areas - 1):
-        series.append(
-            (comparisons[:m].sum(axis=0) - m * comparisons[m]) / math.sqrt(m * (m + 1))
-        )
+        series.append((comparisons[:m].sum(axis=0) - m * comparisons[m]) / math.sqrt(m * (m + 1)))
     p = treated_design.shape[1]
     extra = areas - 2
     x = np.zeros((periods * (areas - 1), p + extra))
