@@ -165,8 +165,11 @@ def test_an_approximate_result_gets_no_confident_badge():
     assert result["approximate"] is True
     assert any("Approximate interval" in w for w in result["warnings"])
     assert effect_direction_for(result, "decrease") == "no_clear_change"
+    # 36 months before the start: the benchmark held the band for ITS of this length.
     result_long = compute(
-        "its", "continuous", make_rows(design="its", kind="continuous", effect=-8.0)
+        "its",
+        "continuous",
+        make_rows(design="its", kind="continuous", effect=-8.0, months=72, post_from=36),
     )
     assert result_long["approximate"] is False
     assert effect_direction_for(result_long, "decrease") == "improved"
