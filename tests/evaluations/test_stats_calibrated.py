@@ -328,20 +328,20 @@ def test_weekly_series_dated_by_monday_keeps_its_weeks():
 # --------------------------------------------------------------------------------------------
 
 # Normal-outcome cells: one fit per replicate (the bench shifts the interval by the effect),
-# so many replicates are affordable. At REPS replicates the Monte Carlo standard error of a
-# rate at the band's edge (93% coverage or 7% rejection) is sqrt(0.93 x 0.07 / REPS), 1.1
-# points at 500. A cell fails when its coverage is below 93% or its rejection above 7% by more
-# than TOLERANCE, two of those standard errors (2.3 points): a method exactly at the edge
-# passes with probability about 0.98, one with 90% coverage fails with probability about 0.8.
-# A cell outside the band passes only if the portal labels such results approximate (the other
-# outcome the issue allows), which the test checks through calibration_note.
-REPS = 500
+# so many replicates are affordable (about 12 s a cell on an idle core). At REPS replicates
+# the Monte Carlo standard error of a rate at the band's edge (93% coverage or 7% rejection)
+# is sqrt(0.93 x 0.07 / REPS), 1.3 points at 400. A cell fails when its coverage is below 93%
+# or its rejection above 7% by more than TOLERANCE, two of those standard errors (2.6
+# points): a method exactly at the edge passes with probability about 0.98, one with 89%
+# coverage fails with probability about 0.8. A cell outside the band passes only if the
+# portal labels such results approximate (the other outcome the issue allows) and the label
+# does not quote more coverage than this run measured.
+REPS = 400
 TOLERANCE = 2 * math.sqrt(0.93 * 0.07 / REPS)
 SUBSET = [
     bench.Cell("its", "normal", 24, 0.6, False, 0),
     bench.Cell("prepost", "normal", 24, 0.6, False, 0),
     bench.Cell("did", "normal", 24, 0.6, False, 3),
-    bench.Cell("did", "normal", 24, 0.3, False, 8),
     bench.Cell("cits", "normal", 24, 0.6, False, 1),
 ]
 DESIGN_NAMES = {"prepost": "pre_post", "its": "its", "did": "did", "cits": "its_with_comparison"}
