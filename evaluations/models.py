@@ -489,3 +489,37 @@ class PublicAnalysisVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Public version of result #{self.analysis_result_id}"
+
+
+class ProtectedTable(models.Model):
+    """The public suppression pattern of one site-metric's published cells.
+
+    Choosing the secondary suppression of a heavily linked table takes seconds to minutes, so
+    it is worked out when data are published, withdrawn or corrected (a background task) and
+    stored here, keyed by a hash of the published cells and the policy; every public view
+    reads it. ``status`` holds "primary", "secondary" or "" per cell, in the order of
+    ``selectors.published_versions`` (which the hash covers).
+    """
+
+    site = models.ForeignKey(
+        "portal.GranteeSite", on_delete=models.CASCADE, related_name="protected_tables"
+    )
+    metric = models.ForeignKey(
+        OutcomeMetric, on_delete=models.CASCADE, related_name="protected_tables"
+    )
+    cells_hash = models.CharField(
+        max_length=64, help_text="Hash of the published cells, their order and the policy."
+    )
+    status = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="Time taken to choose the pattern.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "metric", "cells_hash"], name="protected_table_per_cells"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Protection of {self.metric} at site #{self.site_id}"

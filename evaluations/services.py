@@ -10,7 +10,7 @@ whole import back.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -37,6 +37,7 @@ from evaluations.permissions import (
     user_can_rollback,
     user_can_upload_for,
 )
+from evaluations.selectors import protected_versions
 from evaluations.signals import observations_changed
 from evaluations.uploads.reader import (
     UnreadableFile,
@@ -880,3 +881,26 @@ def observations_unpublish(
     # Published analyses of this data are re-run on what is still published.
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "unpublished")
     return count
+
+
+# --- Disclosure control ----------------------------------------------------------------------
+
+
+def protected_tables_refresh(*, site: GranteeSite, metric_codes: Iterable[str]) -> int:
+    """Work out and store the public suppression pattern (``ProtectedTable``) of each named
+    metric of ``site`` that suppresses small counts, so that no public view has to; returns
+    how many tables were protected. Called by a task after data are published, withdrawn,
+    imported or rolled back."""
+    metrics = OutcomeMetric.objects.filter(code__in=list(metric_codes), suppress_small_counts=True)
+    done = 0
+    for metric_id in metrics.order_by("code").values_list("pk", flat=True):
+        protected_versions(site.pk, metric_id)
+        done += 1
+    return done
+
+
+def on_observations_changed_protect(sender, *, site, metric_codes, **kwargs) -> None:
+    """Receiver of ``observations_changed``: enqueues ``protected_tables_refresh``."""
+    from evaluations.tasks import protected_tables_refresh_task
+
+    protected_tables_refresh_task.enqueue(site_id=site.pk, metric_codes=sorted(metric_codes))
