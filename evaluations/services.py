@@ -29,9 +29,16 @@ from evaluations.batches import (
     ProgressRecorder,
     batch_fail,
     batch_is_stalled,
+    batch_opened,
     batch_transition,
 )
-from evaluations.models import ObservationHistory, OutcomeMetric, OutcomeObservation, UploadBatch
+from evaluations.models import (
+    ObservationHistory,
+    OutcomeMetric,
+    OutcomeObservation,
+    UploadBatch,
+    observation_key,
+)
 from evaluations.permissions import (
     user_can_publish,
     user_can_rollback,
@@ -351,6 +358,7 @@ def _history_snapshot(
     """
     return ObservationHistory(
         observation=obs,
+        observation_key=observation_key(obs),
         batch=batch,
         action=action,
         old_value=obs.value,
@@ -587,6 +595,7 @@ def outcome_upload(
         status=UploadBatch.Status.IMPORTING,
         heartbeat_at=timezone.now(),
     )
+    batch_opened(batch, actor=user)
     try:
         batch = _batch_apply_plan(batch, plan, user, progress)
     except UploadConflict:
@@ -621,7 +630,7 @@ def outcome_upload_receive(
     )
     batch.stored_file.save(file_name.rsplit("/", 1)[-1][:100], upload, save=False)
     batch.save()
-    return batch
+    return batch_opened(batch, actor=user)
 
 
 def _batch_stream(batch: UploadBatch) -> BinaryIO:
@@ -738,6 +747,32 @@ def upload_batch_retry(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadB
 # --- Rollback and publication --------------------------------------------------------------
 
 
+def _rows_created_remove(created, *, batch: UploadBatch, user) -> int:
+    """Delete the rows ``batch`` created, keeping their record: each gets a "removed by
+    rollback" history row with its key and last value, and its earlier history rows stay
+    (their link to the row is cleared; each keeps the row's natural key). Returns how many."""
+    removals = [
+        ObservationHistory(
+            observation=None,
+            observation_key=observation_key(obs),
+            batch=batch,
+            action=ObservationHistory.Action.REMOVED,
+            old_value=obs.value,
+            old_denominator=obs.denominator,
+            old_notes=obs.notes,
+            old_batch_id=obs.batch_id,
+            old_is_published=obs.is_published,
+            new_value=None,
+            changed_by=user if user.is_authenticated else None,
+        )
+        for obs in created.iterator(chunk_size=2000)
+    ]
+    ObservationHistory.objects.bulk_create(removals, batch_size=2000)
+    ObservationHistory.objects.filter(observation__created_batch=batch).update(observation=None)
+    created.delete()
+    return len(removals)
+
+
 def upload_batch_rollback(
     *, batch: UploadBatch, user: AbstractBaseUser | AnonymousUser
 ) -> UploadBatch:
@@ -806,11 +841,7 @@ def upload_batch_rollback(
             batch_size=1000,
         )
         ObservationHistory.objects.bulk_create(undo)
-        # Rows the batch created go, with their history; the audit entry below keeps the
-        # record of how many, so the rollback itself stays traceable.
-        deleted_rows = created.count()
-        ObservationHistory.objects.filter(observation__created_batch=batch).delete()
-        created.delete()
+        deleted_rows = _rows_created_remove(created, batch=batch, user=user)
         batch_transition(
             batch,
             UploadBatch.Status.ROLLED_BACK,
