@@ -49,6 +49,13 @@ from .results import (
     result_from_dict,
 )
 
+from .subgroups import (
+    SubgroupEstimate,
+    SubgroupTestResult,
+    leave_one_out,
+    subgroup_differences,
+)
+
 __all__ = [
     "DEFAULT_ALPHA",
     "RESULT_SCHEMA_VERSION",
@@ -67,6 +74,8 @@ __all__ = [
     "MissingValueError",
     "NegativeExposureError",
     "PrePostResult",
+    "SubgroupEstimate",
+    "SubgroupTestResult",
     "SingularDesignError",
     "TooFewPeriodsError",
     "TooFewStudiesError",
@@ -78,8 +87,10 @@ __all__ = [
     "hedges_g",
     "hedges_g_variance",
     "interrupted_time_series",
+    "leave_one_out",
     "log_rate_ratio_effect",
     "pre_post",
     "random_effects",
     "result_from_dict",
+    "subgroup_differences",
 ]

@@ -112,8 +112,12 @@ def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user
             "result": AnalysisResult.objects.filter(analysis=analysis).first(),
             "token": token,
         }
+    live_b = factories.strategy_page_for(
+        site_b, parent=strategy_index, title="Bravo published strategy", owner=contributor_b
+    )
     b = objects["b"]
     placeholders = {
+        "live_b": live_b.pk,
         "draft_b": b["draft"].pk,
         "batch_b": b["batch"].pk,
         "analysis_b": b["analysis"].pk,
