@@ -1,4 +1,4 @@
-""""Offices like this one": how alike two grantee sites are, with the reasons.
+""" "Offices like this one": how alike two grantee sites are, with the reasons.
 
 Pure: it scores ``SiteTraits`` (what a profile knows about an office), so the strategy types a
 site works on can come from a higher app without ``portal`` importing it. A prosecutor asks

@@ -84,12 +84,14 @@ def rating_edit(request: HttpRequest, page_id: int, rating_id: int | None = None
             "rating": existing.rating,
         }
     # "Override" on the suggestions table opens this form for that outcome
-    suggested = rating_suggestion(page, request.GET.get("suggested", "").strip())
+    wanted = request.GET.get("suggested", "").strip()
+    suggested = rating_suggestion(page, wanted) if wanted else None
     if suggested is not None and existing is None:
         initial = {"outcome": suggested.outcome_name, "metric_code": suggested.outcome}
     form = EvidenceRatingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        in_view = rating_suggestion(page, form.cleaned_data["metric_code"])
+        code = form.cleaned_data["metric_code"].strip()
+        in_view = rating_suggestion(page, code) if code else None
         evidence_rating_set(
             user=request.user,
             page=page,

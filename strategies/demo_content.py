@@ -1308,8 +1308,7 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             "<p>Keep the meeting small; the first sessions had forty people and no decisions.</p>"
         ),
         quote=(
-            "The same six names came up in every debriefing; now the same prosecutor hears "
-            "them.",
+            "The same six names came up in every debriefing; now the same prosecutor hears them.",
             "Intelligence analyst (demo)",
         ),
         partners=(

@@ -96,18 +96,18 @@ def compare_filters_parse(params: Mapping[str, str]) -> tuple[CompareFilters, li
             text["region"] = next(
                 r for r in CENSUS_REGION_NAMES if r.lower() == text["region"].lower()
             )
-    if text["strategy_type"] and not StrategyType.objects.filter(slug=text["strategy_type"]):
+    if (
+        text["strategy_type"]
+        and not StrategyType.objects.filter(slug=text["strategy_type"]).exists()
+    ):
         slugs = ", ".join(StrategyType.objects.order_by("slug").values_list("slug", flat=True))
         errors.append(
-            f'strategy_type: "{text["strategy_type"]}" is not a strategy type; use one of '
-            f"{slugs}."
+            f'strategy_type: "{text["strategy_type"]}" is not a strategy type; use one of {slugs}.'
         )
     low = _population(params, "population_min", errors)
     high = _population(params, "population_max", errors)
     if low is not None and high is not None and low > high:
-        errors.append(
-            f"population_min ({low}) is larger than population_max ({high}); swap them."
-        )
+        errors.append(f"population_min ({low}) is larger than population_max ({high}); swap them.")
     filters = CompareFilters(**text, population_min=low, population_max=high)
     return filters, errors
 
@@ -252,7 +252,9 @@ def compare_metric(
     rows = [_site_row(entry, pool) for entry in pool.entries]
     direction = ""
     if pool.meta is not None:
-        direction = _direction(pool.meta.estimate, pool.meta.ci_low, pool.meta.ci_high, pool, metric)
+        direction = _direction(
+            pool.meta.estimate, pool.meta.ci_low, pool.meta.ci_high, pool, metric
+        )
         rows.append(_pooled_row(pool.meta, pool.ratio, direction))
     comparison = Comparison(
         metric=metric,
@@ -274,9 +276,7 @@ def compare_metric(
     return comparison
 
 
-def _direction(
-    estimate: float, low: float, high: float, pool: _Pool, metric: OutcomeMetric
-) -> str:
+def _direction(estimate: float, low: float, high: float, pool: _Pool, metric: OutcomeMetric) -> str:
     return findings.effect_direction(
         estimate,
         low,

@@ -8,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
+from evaluations.analyses import presentation, selectors
 from evaluations.analyses.chart_images import IMAGE_FORMATS, ChartRendererMissing, chart_image
 from evaluations.analyses.compare_reading import comparison_reading
-from evaluations.analyses import presentation, selectors
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.versions import approved_versions
@@ -260,9 +260,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         table = request.GET.get("table", "").strip() or "results"
         return _compare_download(comparison, file_format, table)
     if errors and file_format:
-        return HttpResponse(
-            "\n".join(errors), status=400, content_type="text/plain; charset=utf-8"
-        )
+        return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("table", None)

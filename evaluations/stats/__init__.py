@@ -48,7 +48,6 @@ from .results import (
     confidence_label,
     result_from_dict,
 )
-
 from .subgroups import (
     SubgroupEstimate,
     SubgroupTestResult,

@@ -87,6 +87,4 @@ def rating_suggestions(request: HttpRequest, strategy_id: int):
     page = StrategyPage.objects.live().filter(pk=strategy_id).first()
     if page is None:
         return Status(404, {"detail": "No published strategy has this id."})
-    return Status(
-        200, {"suggestions": [s.to_dict() for s in rating_suggestions_for(page.pk)]}
-    )
+    return Status(200, {"suggestions": [s.to_dict() for s in rating_suggestions_for(page.pk)]})

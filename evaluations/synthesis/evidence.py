@@ -13,7 +13,6 @@ from collections import defaultdict
 
 from evaluations import stats
 from evaluations.analyses import findings, selectors
-from evaluations.models import Analysis
 from evaluations.stats.results import critical_value
 from evaluations.synthesis.ratings import WORSENED, RatingSuggestion, ResultEvidence, suggest_rating
 
@@ -82,12 +81,3 @@ def rating_suggestions_for(strategy_id: int) -> list[RatingSuggestion]:
         others = tuple(grouped[c][0] for c in grouped if c != code and worsened[c])
         suggestions.append(suggest_rating(code, name, items, other_outcomes_worsened=others))
     return suggestions
-
-
-def results_rated(strategy_id: int, metric_code: str) -> list[Analysis]:
-    """The published analyses a rating of ``metric_code`` rests on (for the badge's links)."""
-    return list(
-        selectors.published_analyses()
-        .filter(strategy_id=strategy_id, metric__code=metric_code)
-        .order_by("pk")
-    )

@@ -104,9 +104,7 @@ def _strategy_ratings(strategy_ids: set[int]) -> dict[tuple[int, str], tuple[str
     for sid in strategy_ids:
         for suggestion in rating_suggestions_for(sid):
             found[(sid, suggestion.outcome)] = (suggestion.rating, SUGGESTED)
-    rated = EvidenceRating.objects.filter(page_id__in=strategy_ids).exclude(
-        rating=Rating.NOT_RATED
-    )
+    rated = EvidenceRating.objects.filter(page_id__in=strategy_ids).exclude(rating=Rating.NOT_RATED)
     for r in rated.exclude(metric_code=""):
         found[(r.page_id, r.metric_code)] = (r.rating, RATED_BY_BJA)
     return found

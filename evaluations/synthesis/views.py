@@ -17,7 +17,6 @@ from portal.roles import user_sees_all_sites
 from strategies.choices import Rating
 
 
-
 def _csv(columns: list[tuple[str, str]], rows: list[dict], name: str) -> HttpResponse:
     response = HttpResponse(table_csv(columns, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

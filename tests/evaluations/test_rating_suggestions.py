@@ -147,9 +147,7 @@ def test_a_failed_check_on_the_same_outcome_holds_back_effective():
 
 
 def test_harm_on_another_outcome_holds_back_effective():
-    suggestion = suggest_rating(
-        "m", "M", [ev(ratio=0.7)], other_outcomes_worsened=("Dismissals",)
-    )
+    suggestion = suggest_rating("m", "M", [ev(ratio=0.7)], other_outcomes_worsened=("Dismissals",))
     assert suggestion.rating == "promising"
     assert "worsened Dismissals" in suggestion.reasons[1]
 
@@ -215,7 +213,13 @@ def test_api_shape_and_boundary(client, strategy_with_results, site_b, strategy_
     (item,) = body["suggestions"]
     assert set(item) == {"outcome", "rating", "reasons", "results"}
     assert item["outcome"] == "nonfatal_shootings" and did.pk in item["results"]
-    assert item["rating"] in {"effective", "promising", "no_effects", "negative_effects", "inconclusive"}
+    assert item["rating"] in {
+        "effective",
+        "promising",
+        "no_effects",
+        "negative_effects",
+        "inconclusive",
+    }
     draft = factories.strategy_page_for(
         site_b, parent=strategy_index, title="Draft strategy", publish=False
     )

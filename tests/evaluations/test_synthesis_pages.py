@@ -93,7 +93,9 @@ def test_evidence_map_counts_cells_and_colours_by_rating(client, published, bja_
         reason="Test.",
     )
     table = rows_of(client.get("/evidence-map/", {"format": "csv"}))
-    cell = {(r[0], r[1]): r for r in table[1:]}[("Gun violence crime analysis (GunStat)", "Violence")]
+    cell = {(r[0], r[1]): r for r in table[1:]}[
+        ("Gun violence crime analysis (GunStat)", "Violence")
+    ]
     assert cell[4] == "Promising" and cell[5] == "BJA rating"
 
 

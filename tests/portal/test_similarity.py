@@ -52,8 +52,9 @@ def test_neighbouring_band_scores_one_and_far_band_nothing():
 
 def test_shared_types_count_up_to_three():
     many = {"A", "B", "C", "D"}
-    score, _ = similarity(traits(types=many), traits("b", kind="city", band="1m_plus",
-                                                      region="South", types=many))
+    score, _ = similarity(
+        traits(types=many), traits("b", kind="city", band="1m_plus", region="South", types=many)
+    )
     assert score == 2 * 3
 
 
