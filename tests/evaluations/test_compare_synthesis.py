@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from evaluations import stats
 from evaluations.analyses.compare import CompareFilters, compare_metric
 from evaluations.analyses.disclosure import public_analysis
+from evaluations.analyses.findings import headline
 from strategies.models import StrategyType
 from tests import factories
 from tests.evaluations.analysis_helpers import make_analysis
@@ -58,7 +59,9 @@ def world(strategy_index):
 
 
 def _effects(analyses):
-    public = [public_analysis(a, a.current_result).result for a in analyses]
+    # /compare/ pools each result's headline estimate (for an ITS with comparison, the
+    # treatment-minus-comparison level change) from its public version
+    public = [headline(public_analysis(a, a.current_result).result) for a in analyses]
     pairs = [stats.effect_size_from_result(r) for r in public]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
