@@ -1223,6 +1223,15 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             "Tuesday. An analyst brings a one-page brief on each shooting since the last "
             "meeting: the victim's and suspects' open cases, supervision status and known "
             "disputes. The meeting ends with a named owner for every follow-up.</p>"
+            "<p>Follow-ups are practical: a probation officer visits a young man whose "
+            "cousin was shot the week before, a detective re-interviews a witness who stopped "
+            "answering calls, a prosecutor asks for a bail review when a defendant on release "
+            "is named in a new shooting. The analyst tracks each follow-up to its close and "
+            "opens the next meeting with the ones still open, so nothing agreed is forgotten "
+            "between sessions. Victim advocates attend for the first half hour and leave before "
+            "any discussion of suspects.</p>"
+            "<p>The review does not change charging standards. Its aim is that the people and "
+            "disputes behind the next shooting are known to every agency at the table.</p>"
         ),
         steps=(
             "<ol><li>Signed a data-sharing agreement with both police departments and "
@@ -1288,6 +1297,17 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             "and city detectives reviews east-side gun cases with the intelligence analyst's "
             "summary of debriefings and ballistic leads. Cases linked to active groups go to "
             "two prosecutors who keep them from arrest to verdict.</p>"
+            "<p>The analyst's summary is short: for each case, the people involved, the groups "
+            "they are tied to in debriefings, any ballistic links to other shootings and the "
+            "status of every open case against them. The two dedicated prosecutors use it at "
+            "bail hearings and plea talks, and they meet the investigators on their cases each "
+            "week rather than at trial. Debriefing notes never leave the analyst's secure "
+            "folder; the summary names the source of each fact only by type.</p>"
+            "<p>The office also changed how it measures the work. It now counts, each month, "
+            "gun cases charged on the east side, the share assigned to the dedicated "
+            "prosecutors, time from arrest to indictment, and non-fatal shootings in the east "
+            "and west sides of the county, which the Gulf Coast Justice Research Center "
+            "compares.</p>"
         ),
         steps=(
             "<ol><li>Created the intelligence analyst post.</li><li>Agreed which cases are "
@@ -1305,7 +1325,10 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             "shown by the published analyses, against the west side.</p>"
         ),
         lessons=(
-            "<p>Keep the meeting small; the first sessions had forty people and no decisions.</p>"
+            "<p>Keep the meeting small; the first sessions had forty people and no decisions. "
+            "Agree early which cases the dedicated prosecutors take, or every team will try to "
+            "hand them its hardest files. An intelligence meeting is not an evaluation: the "
+            "monthly counts and a comparison area had to be planned from the start.</p>"
         ),
         quote=(
             "The same six names came up in every debriefing; now the same prosecutor hears them.",
