@@ -21,6 +21,7 @@ from wagtail.models import (
 )
 
 from portal.audit import audit_record
+from portal.page_cache import public_pages_invalidate
 from portal.roles import BJA_STAFF, SITE_CONTRIBUTOR
 from portal.services import SITE_MEDIA_PERMISSIONS
 from strategies.choices import Rating
@@ -170,6 +171,8 @@ def evidence_rating_set(
         if suggestion is not None:
             changes["suggestion"] = {**suggestion, "accepted": suggestion.get("rating") == rating}
         audit_record(instance=page, action="ips.rating.set", user=user, changes=changes)
+        # The badge is on the live strategy page, the strategy list and search cards.
+        public_pages_invalidate()
     return record
 
 
