@@ -17,7 +17,9 @@ def _change(value: float, ratio: bool, unit_kind: str) -> str:
         pct = (value - 1.0) * 100.0
         if abs(pct) < 0.05:
             return "no change"
-        return f"a {abs(pct):.0f}% {'fall' if pct < 0 else 'rise'}"
+        magnitude = f"{abs(pct):.0f}%"
+        article = "an" if magnitude.startswith(("8", "11", "18")) else "a"
+        return f"{article} {magnitude} {'fall' if pct < 0 else 'rise'}"
     if value == 0:
         return "no change"
     noun = "fall" if value < 0 else "rise"
