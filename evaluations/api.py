@@ -502,3 +502,10 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
     return Status(
         201, {"id": analysis.pk, "status": analysis.status, "url": _analysis_url(analysis)}
     )
+
+
+# --- Synthesis: /compare/ as JSON and rating suggestions (evaluations.synthesis.api) -----------
+
+from evaluations.synthesis.api import router as synthesis_router  # noqa: E402
+
+router.add_router("", synthesis_router)

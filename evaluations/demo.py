@@ -152,6 +152,32 @@ DEMO_SCENARIOS: dict[str, DemoScenario] = {
         "inconclusive",
         "Homicide investigations",
     ),
+    "kessler-county-il": DemoScenario(
+        "kessler-county-il",
+        "nonfatal_shootings",
+        dt.date(2022, 3, 1),
+        "Districts 2 and 5",
+        "Other districts",
+        14.0,
+        30.0,
+        -0.22,
+        0.0,
+        "promising",
+        "Gun-violence crime analysis (GunStat)",
+    ),
+    "dunmore-county-tx": DemoScenario(
+        "dunmore-county-tx",
+        "nonfatal_shootings",
+        dt.date(2021, 9, 1),
+        "East side",
+        "West side",
+        20.0,
+        26.0,
+        -0.04,
+        0.0,
+        "no_effects",
+        "Gun crime intelligence (GunStat)",
+    ),
 }
 
 # Other metrics each site reports alongside its evaluated one (plausible, no effect).

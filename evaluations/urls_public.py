@@ -31,3 +31,13 @@ urlpatterns += [
     ),
     path("compare/", analysis_views.compare, name="compare"),
 ]
+
+# Synthesis: office profiles, the evidence gap map and BJA's program dashboard.
+from evaluations.synthesis import views as synthesis_views  # noqa: E402
+
+urlpatterns += [
+    path("sites/", synthesis_views.site_list, name="site_list"),
+    path("sites/<slug:slug>/", synthesis_views.site_detail, name="site_detail"),
+    path("evidence-map/", synthesis_views.evidence_map_view, name="evidence_map"),
+    path("dashboard/", synthesis_views.program_dashboard, name="program_dashboard"),
+]

@@ -13,8 +13,10 @@ import portal.wagtail_hooks_tokens  # noqa: F401  (registers the API-token admin
 from evaluations import admin_views
 from evaluations.models import OutcomeMetric
 from evaluations.selectors import published_analyses_for_strategy
+from evaluations.synthesis.evidence import rating_suggestions_for
+from portal.roles import user_sees_all_sites
 from portal.selectors import sites_for_user
-from strategies.selectors import LINKED_RESULTS_HOOK
+from strategies.selectors import LINKED_RESULTS_HOOK, RATING_SUGGESTIONS_HOOK
 
 app_name = "evaluations_admin"
 admin_urlpatterns = [
@@ -126,3 +128,23 @@ import evaluations.analyses.wagtail_hooks  # noqa: E402, F401  (analysis admin p
 def strategy_page_analyses(page) -> list:
     """A strategy page lists the published analyses linked to it."""
     return published_analyses_for_strategy(page)
+
+
+@hooks.register(RATING_SUGGESTIONS_HOOK)
+def strategy_rating_suggestions(page) -> list:
+    """Suggested ratings per outcome, from the strategy's published results."""
+    return rating_suggestions_for(page.pk)
+
+
+class ProgramDashboardMenuItem(MenuItem):
+    """Shown to the roles the program dashboard is for: BJA staff and research partners."""
+
+    def is_shown(self, request) -> bool:
+        return user_sees_all_sites(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def program_dashboard_menu():
+    return ProgramDashboardMenuItem(
+        "Program dashboard", "/dashboard/", icon_name="site", name="program-dashboard", order=310
+    )

@@ -9,6 +9,8 @@ NAVIGATION = (
     ("Evaluations", "/evaluations/"),
     ("Search", "/search/"),
     ("Compare", "/compare/"),
+    ("Sites", "/sites/"),
+    ("Evidence map", "/evidence-map/"),
 )
 
 

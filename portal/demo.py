@@ -54,6 +54,12 @@ DEMO_SITES: tuple[DemoSite, ...] = (
     DemoSite("bayridge-county-md", "Bayridge County State's Attorney's Office", "Bayridge County",
              "MD", "county", 880_000, "", "15PBJA-21-GG-04233-SMAR", 2021,
              "Chesapeake Crime Research Consortium (demo)"),
+    DemoSite("kessler-county-il", "Kessler County State's Attorney's Office", "Kessler County",
+             "IL", "county", 365_000, "", "15PBJA-21-GG-04377-SMAR", 2021,
+             "Prairie State University, Crime Lab for Public Policy (demo)"),
+    DemoSite("dunmore-county-tx", "Dunmore County Criminal District Attorney's Office",
+             "Dunmore County", "TX", "county", 545_000, "", "15PBJA-20-GG-03268-SMAR", 2020,
+             "Gulf Coast Justice Research Center (demo)"),
 )  # fmt: skip
 
 

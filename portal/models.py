@@ -63,6 +63,42 @@ CENSUS_REGIONS: dict[str, str] = {
     **dict.fromkeys(["AS", "GU", "MP", "PR", "VI"], "Territories"),
 }
 
+CENSUS_REGION_NAMES: tuple[str, ...] = ("Northeast", "Midwest", "South", "West", "Territories")
+
+
+def census_region(state: str) -> str:
+    """The Census Bureau region of a USPS state code ("" when unknown); the one definition
+    every filter, profile and similarity score uses."""
+    return CENSUS_REGIONS.get((state or "").upper(), "")
+
+
+def states_in_region(region: str) -> list[str]:
+    """USPS codes of the states in ``region`` (matched case-insensitively; [] if unknown)."""
+    wanted = (region or "").strip().lower()
+    return sorted(code for code, name in CENSUS_REGIONS.items() if name.lower() == wanted)
+
+
+# Population bands of the jurisdiction an office serves: (code, label, lowest, highest).
+# The 250,000 and 1,000,000 breaks are the usual ones for prosecutors' offices by population
+# served; the extra breaks split the small and middle bands where most IPS sites sit.
+POPULATION_BANDS: tuple[tuple[str, str, int, int | None], ...] = (
+    ("under_100k", "Under 100,000", 0, 99_999),
+    ("100k_250k", "100,000 to 249,999", 100_000, 249_999),
+    ("250k_500k", "250,000 to 499,999", 250_000, 499_999),
+    ("500k_1m", "500,000 to 999,999", 500_000, 999_999),
+    ("1m_plus", "1,000,000 or more", 1_000_000, None),
+)
+
+
+def population_band(population: int | None) -> tuple[str, str]:
+    """``(code, label)`` of the band holding ``population``; ``("", "Unknown")`` for None."""
+    if population is None:
+        return "", "Unknown"
+    for code, label, low, high in POPULATION_BANDS:
+        if population >= low and (high is None or population <= high):
+            return code, label
+    return "", "Unknown"
+
 
 class HomePage(Page):
     """The portal's front page: what IPS is and where each kind of user starts."""
@@ -124,7 +160,11 @@ class Jurisdiction(models.Model):
 
     @property
     def region(self) -> str:
-        return CENSUS_REGIONS.get(self.state, "")
+        return census_region(self.state)
+
+    @property
+    def population_band(self) -> tuple[str, str]:
+        return population_band(self.population)
 
 
 class GranteeSite(ClusterableModel):

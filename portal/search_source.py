@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from portal.indexing import (
     SearchDocument,
@@ -59,7 +59,7 @@ class GranteeSiteSource(SearchSource):
             doc_type=self.doc_type,
             object_id=str(obj.pk),
             title=obj.name,
-            url=f"{reverse('search:search')}?site={obj.slug}",
+            url=_profile_url(obj),
             summary=clean_text(summary),
             body=body,
             year=obj.fiscal_year,
@@ -71,6 +71,15 @@ class GranteeSiteSource(SearchSource):
         post_save.connect(_site_changed, sender=GranteeSite, weak=False)
         post_delete.connect(_site_deleted, sender=GranteeSite, weak=False)
         post_save.connect(_jurisdiction_changed, sender=Jurisdiction, weak=False)
+
+
+def _profile_url(site: GranteeSite) -> str:
+    """The office's profile page (/sites/<slug>/) when the app serving it is installed, else
+    the search filtered to the site."""
+    try:
+        return reverse("site_detail", kwargs={"slug": site.slug})
+    except NoReverseMatch:
+        return f"{reverse('search:search')}?site={site.slug}"
 
 
 def _site_changed(sender, instance, **kwargs) -> None:

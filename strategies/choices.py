@@ -29,6 +29,33 @@ RATING_RANK: dict[str, int] = {
 }
 
 
+# What each rating means, for the public page explaining them (/evidence-ratings/) and the
+# badges' titles; docs/evidence-ratings.md says the same for BJA staff.
+RATING_MEANINGS: dict[str, str] = {
+    Rating.EFFECTIVE: (
+        "Strong evidence that the strategy achieved what it set out to do on this outcome: "
+        "results from strong designs improved, by a change large enough to matter."
+    ),
+    Rating.PROMISING: (
+        "Some evidence that the strategy achieved what it set out to do: results improved, "
+        "but the evidence is not yet strong or consistent enough to call it effective."
+    ),
+    Rating.NO_EFFECTS: (
+        "Strong evidence that the strategy did not change this outcome: results from strong "
+        "designs show no clear change and rule out a large benefit."
+    ),
+    Rating.NEGATIVE_EFFECTS: (
+        "Strong evidence that the outcome got worse where the strategy ran: results from "
+        "strong designs worsened significantly."
+    ),
+    Rating.INCONCLUSIVE: (
+        "The evidence is too weak, too imprecise or too contradictory to rate: not a verdict "
+        "that the strategy does not work."
+    ),
+    Rating.NOT_RATED: "BJA has not reviewed the evidence on this outcome yet.",
+}
+
+
 class StrategyStatus(models.TextChoices):
     PLANNING = "planning", "Planning"
     ACTIVE = "active", "Active"

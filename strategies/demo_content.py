@@ -1198,4 +1198,146 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
         ),
         related=("red-cedar-community-prosecution", "port-meridian-zone-prosecution"),
     ),
+    DemoStrategy(
+        slug="kessler-county-shooting-review",
+        site="kessler-county-il",
+        title="Kessler County's biweekly shooting review",
+        summary=(
+            "Every two weeks Kessler County's gun unit, the two largest police departments and "
+            "adult probation go through each shooting in Districts 2 and 5, name the people "
+            "most likely to shoot or be shot next, and agree who follows up with each of them."
+        ),
+        types=("gun-violence-crime-analysis-gunstat",),
+        tags=("non-fatal shootings", "shooting review", "probation"),
+        start_year=2022,
+        status="active",
+        published=D(2025, 3, 18),
+        problem=(
+            "<p>Two of the county's seven police districts held a fifth of its residents and "
+            "more than half of its non-fatal shootings in 2021. Cases were charged one at a "
+            "time; nobody put the shootings, the people on probation and the open gun cases "
+            "side by side.</p>"
+        ),
+        what_we_did=(
+            "<p>From March 2022 an assistant state's attorney chairs a review every second "
+            "Tuesday. An analyst brings a one-page brief on each shooting since the last "
+            "meeting: the victim's and suspects' open cases, supervision status and known "
+            "disputes. The meeting ends with a named owner for every follow-up.</p>"
+            "<p>Follow-ups are practical: a probation officer visits a young man whose "
+            "cousin was shot the week before, a detective re-interviews a witness who stopped "
+            "answering calls, a prosecutor asks for a bail review when a defendant on release "
+            "is named in a new shooting. The analyst tracks each follow-up to its close and "
+            "opens the next meeting with the ones still open, so nothing agreed is forgotten "
+            "between sessions. Victim advocates attend for the first half hour and leave before "
+            "any discussion of suspects.</p>"
+            "<p>The review does not change charging standards. Its aim is that the people and "
+            "disputes behind the next shooting are known to every agency at the table.</p>"
+        ),
+        steps=(
+            "<ol><li>Signed a data-sharing agreement with both police departments and "
+            "probation.</li><li>Hired a crime analyst.</li><li>Set a two-week cycle and a "
+            "standard brief.</li></ol>"
+        ),
+        staffing="<p>One assistant state's attorney (half time) and one analyst.</p>",
+        cost="<p>$148,000 a year.</p>",
+        data_and_technology=(
+            "<p>Police incident extracts, the prosecutor's case system and probation rosters, "
+            "joined weekly in a spreadsheet the analyst maintains.</p>"
+        ),
+        partners_text=(
+            "<p>Two police departments, adult probation and Prairie State University's Crime "
+            "Lab for Public Policy, which evaluates the review.</p>"
+        ),
+        results=(
+            "<p>Non-fatal shootings in Districts 2 and 5 fell after the review began, by more "
+            "than in the county's other districts; the published analyses give the size and "
+            "its uncertainty.</p>"
+        ),
+        lessons=(
+            "<p>The brief matters more than the meeting: without it the review turns into "
+            "anecdotes. Probation's presence changed which follow-ups were possible.</p>"
+        ),
+        quote=(
+            "For the first time the person on probation and the shooting on his block were on "
+            "the same page.",
+            "Gun unit supervisor (demo)",
+        ),
+        partners=(
+            ("Kessler City Police Department (demo)", "police", "Incident data and detectives"),
+            ("Kessler County Adult Probation (demo)", "supervision", "Supervision status"),
+            (
+                "Prairie State University, Crime Lab for Public Policy (demo)",
+                "research",
+                "Evaluation",
+            ),
+        ),
+        related=("harlow-county-gunstat",),
+    ),
+    DemoStrategy(
+        slug="dunmore-county-gun-crime-intelligence",
+        site="dunmore-county-tx",
+        title="Dunmore County's gun crime intelligence meeting",
+        summary=(
+            "Dunmore County's prosecutors meet sheriff's and city investigators monthly to "
+            "review gun cases on the county's east side, using debriefings and ballistic leads "
+            "to decide which cases get a dedicated prosecutor from arrest to verdict."
+        ),
+        types=("gun-violence-crime-analysis-gunstat", "intelligence-driven-prosecution"),
+        tags=("non-fatal shootings", "ballistic evidence", "debriefings"),
+        start_year=2021,
+        status="active",
+        published=D(2025, 1, 28),
+        problem=(
+            "<p>Gun cases on the east side were spread across eleven trial teams, and "
+            "information from debriefings rarely reached the prosecutor who later charged the "
+            "same people.</p>"
+        ),
+        what_we_did=(
+            "<p>Since September 2021 a monthly meeting of prosecutors, sheriff's investigators "
+            "and city detectives reviews east-side gun cases with the intelligence analyst's "
+            "summary of debriefings and ballistic leads. Cases linked to active groups go to "
+            "two prosecutors who keep them from arrest to verdict.</p>"
+            "<p>The analyst's summary is short: for each case, the people involved, the groups "
+            "they are tied to in debriefings, any ballistic links to other shootings and the "
+            "status of every open case against them. The two dedicated prosecutors use it at "
+            "bail hearings and plea talks, and they meet the investigators on their cases each "
+            "week rather than at trial. Debriefing notes never leave the analyst's secure "
+            "folder; the summary names the source of each fact only by type.</p>"
+            "<p>The office also changed how it measures the work. It now counts, each month, "
+            "gun cases charged on the east side, the share assigned to the dedicated "
+            "prosecutors, time from arrest to indictment, and non-fatal shootings in the east "
+            "and west sides of the county, which the Gulf Coast Justice Research Center "
+            "compares.</p>"
+        ),
+        steps=(
+            "<ol><li>Created the intelligence analyst post.</li><li>Agreed which cases are "
+            "assigned to the two dedicated prosecutors.</li></ol>"
+        ),
+        staffing="<p>Two assistant district attorneys and one intelligence analyst.</p>",
+        cost="<p>$265,000 a year.</p>",
+        data_and_technology="<p>Debriefing notes, ballistic leads and case records.</p>",
+        partners_text=(
+            "<p>The sheriff's office, the Dunmore City police and the Gulf Coast Justice "
+            "Research Center.</p>"
+        ),
+        results=(
+            "<p>Gun cases reach one prosecutor faster. Whether east-side shootings changed is "
+            "shown by the published analyses, against the west side.</p>"
+        ),
+        lessons=(
+            "<p>Keep the meeting small; the first sessions had forty people and no decisions. "
+            "Agree early which cases the dedicated prosecutors take, or every team will try to "
+            "hand them its hardest files. An intelligence meeting is not an evaluation: the "
+            "monthly counts and a comparison area had to be planned from the start.</p>"
+        ),
+        quote=(
+            "The same six names came up in every debriefing; now the same prosecutor hears them.",
+            "Intelligence analyst (demo)",
+        ),
+        partners=(
+            ("Dunmore County Sheriff's Office (demo)", "police", "Investigators"),
+            ("Gulf Coast Justice Research Center (demo)", "research", "Evaluation"),
+        ),
+        related=("nevada-gun-crime-intelligence-center",),
+    ),
 )

@@ -214,8 +214,10 @@ class StrategyPage(Page):
         return Rating(self.overall_rating).label
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        from strategies.forms import EVIDENCE_RATING_PERMISSION
         from strategies.selectors import (
             linked_results_for,
+            rating_suggestions_for,
             related_strategies,
             strategy_documents,
         )
@@ -224,6 +226,10 @@ class StrategyPage(Page):
         context["related_strategies"] = related_strategies(self)
         context["documents"] = strategy_documents(self)
         context["linked_results"] = linked_results_for(self)
+        # BJA staff see the portal's suggestions beside the ratings (signed-in pages are
+        # never cached, so the public never gets them)
+        if request.user.has_perm(EVIDENCE_RATING_PERMISSION):
+            context["rating_suggestions"] = rating_suggestions_for(self)
         context["strategy_index"] = self.get_parent().specific
         return context
 

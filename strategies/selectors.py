@@ -295,3 +295,23 @@ def evidence_ratings_to_check(
     if page_id is not None:
         ratings = ratings.filter(page_id=page_id)
     return ratings.order_by("page__title", "outcome", "pk")
+
+
+# Wagtail hook through which higher apps suggest evidence ratings for a strategy: each
+# registered function takes the page and returns suggestions with ``outcome`` (the metric
+# code), ``outcome_name``, ``rating``, ``rating_label``, ``reasons`` and ``results`` (the
+# analysis ids they rest on), shown beside BJA's ratings for BJA staff to accept or override.
+RATING_SUGGESTIONS_HOOK = "strategy_rating_suggestions"
+
+
+def rating_suggestions_for(page: StrategyPage) -> list:
+    """Rating suggestions for ``page`` from every app that registered the hook."""
+    suggestions: list = []
+    for fn in hooks.get_hooks(RATING_SUGGESTIONS_HOOK):
+        suggestions.extend(fn(page))
+    return suggestions
+
+
+def rating_suggestion(page: StrategyPage, metric_code: str):
+    """The suggestion for one outcome (by metric code), or None."""
+    return next((s for s in rating_suggestions_for(page) if s.outcome == metric_code), None)

@@ -135,6 +135,7 @@ def evidence_rating_set(
     metric_code: str = "",
     rating_id: int | None = None,
     rated_on: datetime.date | None = None,
+    suggestion: dict | None = None,
 ) -> EvidenceRating:
     """Set (create or change) one evidence rating of a strategy: BJA staff only.
 
@@ -142,7 +143,9 @@ def evidence_rating_set(
     revisions (see ``StrategyPage.serializable_data``), with who and when, clears any
     "finding changed" flag, and goes on the audit log with the old and new values and the
     reason. ``user`` None is the system (a command); ``rated_on`` (default today) lets the
-    demo loader date its fictional history.
+    demo loader date its fictional history. ``suggestion`` (the portal's suggested rating
+    and reasons, when BJA decided with one in view) is logged with the decision, marked
+    ``accepted`` when the rating set is the one suggested and as an override otherwise.
     """
     if user is not None and not (
         user.is_authenticated and user.has_perm(EVIDENCE_RATING_PERMISSION)
@@ -164,12 +167,10 @@ def evidence_rating_set(
         record.rated_by = user if user is not None and user.is_authenticated else None
         record.needs_review, record.review_note = False, ""
         record.save()
-        audit_record(
-            instance=page,
-            action="ips.rating.set",
-            user=user,
-            changes={"rating_id": record.pk, "before": before, "after": _rating_state(record)},
-        )
+        changes = {"rating_id": record.pk, "before": before, "after": _rating_state(record)}
+        if suggestion is not None:
+            changes["suggestion"] = {**suggestion, "accepted": suggestion.get("rating") == rating}
+        audit_record(instance=page, action="ips.rating.set", user=user, changes=changes)
         # The badge is on the live strategy page, the strategy list and search cards.
         public_pages_invalidate()
     return record

@@ -12,4 +12,5 @@ urlpatterns = [
         views.strategy_table_csv,
         name="strategies_table_csv",
     ),
+    path("evidence-ratings/", views.evidence_ratings_page, name="evidence_ratings"),
 ]

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.text import slugify
 
+from strategies.choices import RATING_MEANINGS, Rating
 from strategies.models import StrategyIndexPage, StrategyPage, StrategyType
 from strategies.selectors import (
     strategies_filtered,
@@ -68,3 +69,9 @@ def strategy_table_csv(request: HttpRequest, page_id: int, block_id: object) -> 
     writer = csv.writer(response)
     writer.writerows(rows)
     return response
+
+
+def evidence_ratings_page(request: HttpRequest) -> HttpResponse:
+    """/evidence-ratings/: what each evidence rating means, linked from every badge."""
+    ratings = [(code, label, RATING_MEANINGS[code]) for code, label in Rating.choices]
+    return TemplateResponse(request, "strategies/evidence_ratings.html", {"ratings": ratings})

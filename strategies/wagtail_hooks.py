@@ -75,6 +75,7 @@ def strategy_index_moderation(request, page):
 ratings_urlpatterns = [
     path("<int:page_id>/", admin_views.rating_index, name="index"),
     path("<int:page_id>/add/", admin_views.rating_edit, name="add"),
+    path("<int:page_id>/accept/", admin_views.rating_accept, name="accept"),
     path("<int:page_id>/<int:rating_id>/", admin_views.rating_edit, name="edit"),
 ]
 

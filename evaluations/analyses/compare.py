@@ -1,8 +1,11 @@
-"""/compare/: every published result for one metric across jurisdictions, and when two or
-more are on the same scale, their random-effects pooled estimate.
+"""/compare/: every published result for one metric across jurisdictions, narrowed by design,
+strategy type, jurisdiction kind, census region and population; when two or more are on the
+same scale, their random-effects pooled estimate with its prediction interval, subgroups by
+strategy type and jurisdiction kind with the test for subgroup differences, and leave-one-out.
 
 Pooling uses the stats library (``effect_size_from_result`` then ``random_effects``; REML by
-default, DerSimonian-Laird or Knapp-Hartung with the ``pooling`` option), on each result's
+default, DerSimonian-Laird or Knapp-Hartung with the ``pooling`` option; ``subgroup_differences``
+and ``leave_one_out`` build on ``random_effects`` with the same method), on each result's
 headline estimate, i.e. the same number the result page leads with.
 """
 
@@ -10,16 +13,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from django.db.models import QuerySet
 
 from evaluations import stats
 from evaluations.analyses import charts, findings, selectors
 from evaluations.directions import EffectDirection
-from evaluations.models import OutcomeMetric
+from evaluations.models import Analysis, OutcomeMetric
 from evaluations.stats.effect_sizes import LOG_RATE_RATIO
 from evaluations.stats.results import critical_value
+from evaluations.stats.subgroups import MIN_LEAVE_ONE_OUT
+from portal.models import CENSUS_REGION_NAMES, Jurisdiction, states_in_region
 from portal.numbers import format_measure, format_ratio_with_interval
+from strategies.models import StrategyType
 
 MIN_POOLED = 2
 # The ``pooling`` option: how the random-effects estimate is computed (stats.random_effects
@@ -32,6 +41,96 @@ POOLING_METHODS: dict[str, str] = {
 }
 DEFAULT_POOLING = "REML"
 
+NO_STRATEGY = "No published strategy linked"
+# The subgroup analyses /compare/ runs: key, heading.
+SUBGROUP_KINDS: tuple[tuple[str, str], ...] = (
+    ("strategy_type", "Strategy type"),
+    ("jurisdiction_kind", "Jurisdiction kind"),
+)
+
+
+@dataclass(frozen=True)
+class CompareFilters:
+    """What /compare/ and ``GET /api/v1/compare/`` narrow the results by; all in the query
+    string under these names."""
+
+    metric: str = ""
+    design: str = ""
+    strategy_type: str = ""
+    jurisdiction_kind: str = ""
+    region: str = ""
+    population_min: int | None = None
+    population_max: int | None = None
+    pooling: str = DEFAULT_POOLING
+
+    def as_query(self) -> dict[str, str]:
+        """The non-empty filters as query-string values (for links and downloads)."""
+        values = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
+        if self.pooling == DEFAULT_POOLING:
+            del values["pooling"]
+        return values
+
+
+def _population(params: Mapping[str, str], name: str, errors: list[str]) -> int | None:
+    raw = (params.get(name) or "").strip().replace(",", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        errors.append(f'{name}: "{raw}" is not a whole number of residents; use e.g. 250000.')
+        return None
+    return int(raw)
+
+
+def compare_filters_parse(params: Mapping[str, str]) -> tuple[CompareFilters, list[str]]:
+    """Read and check the filters; each problem names the parameter, the value and the
+    values allowed. Unknown values are refused rather than ignored, so a typo never shows
+    an unfiltered comparison as if it were filtered."""
+    errors: list[str] = []
+    text = {
+        key: (params.get(key) or "").strip()
+        for key in ("metric", "design", "strategy_type", "jurisdiction_kind", "region")
+    }
+    if text["design"] and text["design"] not in Analysis.Design.values:
+        errors.append(
+            f'design: "{text["design"]}" is not a design; use one of '
+            f"{', '.join(Analysis.Design.values)}."
+        )
+    if text["jurisdiction_kind"] and text["jurisdiction_kind"] not in Jurisdiction.Kind.values:
+        errors.append(
+            f'jurisdiction_kind: "{text["jurisdiction_kind"]}" is not a jurisdiction kind; use '
+            f"one of {', '.join(Jurisdiction.Kind.values)}."
+        )
+    if text["region"]:
+        if not states_in_region(text["region"]):
+            errors.append(
+                f'region: "{text["region"]}" is not a census region; use one of '
+                f"{', '.join(CENSUS_REGION_NAMES)}."
+            )
+        else:
+            text["region"] = next(
+                r for r in CENSUS_REGION_NAMES if r.lower() == text["region"].lower()
+            )
+    if (
+        text["strategy_type"]
+        and not StrategyType.objects.filter(slug=text["strategy_type"]).exists()
+    ):
+        slugs = ", ".join(StrategyType.objects.order_by("slug").values_list("slug", flat=True))
+        errors.append(
+            f'strategy_type: "{text["strategy_type"]}" is not a strategy type; use one of {slugs}.'
+        )
+    low = _population(params, "population_min", errors)
+    high = _population(params, "population_max", errors)
+    if low is not None and high is not None and low > high:
+        errors.append(f"population_min ({low}) is larger than population_max ({high}); swap them.")
+    pooling = (params.get("pooling") or "").strip() or DEFAULT_POOLING
+    if pooling not in POOLING_METHODS:
+        errors.append(
+            f'pooling: "{pooling}" is not a pooling method; use one of {", ".join(POOLING_METHODS)}.'
+        )
+        pooling = DEFAULT_POOLING
+    filters = CompareFilters(**text, population_min=low, population_max=high, pooling=pooling)
+    return filters, errors
+
 
 def comparison_columns(
     confidence: str = stats.confidence_label(stats.DEFAULT_ALPHA),
@@ -41,7 +140,10 @@ def comparison_columns(
         ("label", "Result"),
         ("site", "Site"),
         ("state", "State"),
+        ("region", "Census region"),
         ("jurisdiction_kind", "Jurisdiction kind"),
+        ("population", "Population"),
+        ("strategy_type", "Strategy type"),
         ("design", "Design"),
         ("estimate", "Estimate"),
         ("ci_low", f"{confidence} CI low"),
@@ -66,6 +168,41 @@ class Comparison:
     excluded: list[str] = field(default_factory=list)
     chart: charts.ChartTable | None = None
     columns: list[tuple[str, str]] = field(default_factory=lambda: list(COLUMNS))
+    filters: CompareFilters = field(default_factory=CompareFilters)
+    ratio: bool = True
+    # subgroup kind -> the test for subgroup differences, on the display scale
+    subgroups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subgroup_notes: dict[str, str] = field(default_factory=dict)
+    leave_one_out: list[dict[str, Any]] = field(default_factory=list)
+    leave_one_out_note: str = ""
+    pooled_result: stats.MetaResult | None = None
+
+    def tables(self) -> dict[str, tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
+        """Every table on the page by its download name: ``results`` (the sites and the
+        pooled row), ``subgroups-<kind>`` and ``leave-one-out``; (columns, rows) each."""
+        tables = {"results": (self.columns, self.table_rows)}
+        level = self.pooled["confidence"] if self.pooled else ""
+        for kind, test in self.subgroups.items():
+            columns = [
+                ("subgroup", test["heading"]),
+                ("k", "Results"),
+                ("estimate", f"Estimate ({self.scale_label.lower()})"),
+                ("ci_low", f"{level} CI low"),
+                ("ci_high", f"{level} CI high"),
+                ("i2_percent", "I² (%)"),
+            ]
+            tables[f"subgroups-{kind}"] = (columns, test["rows"])
+        if self.leave_one_out:
+            columns = [
+                ("left_out", "Site left out"),
+                ("estimate", f"Estimate ({self.scale_label.lower()})"),
+                ("ci_low", f"{level} CI low"),
+                ("ci_high", f"{level} CI high"),
+                ("direction", "Direction"),
+                ("i2_percent", "I² (%)"),
+            ]
+            tables["leave-one-out"] = (columns, self.leave_one_out)
+        return tables
 
 
 @dataclass
@@ -76,6 +213,16 @@ class _Entry:
     effect: float
     variance: float
     scale: str
+
+    def subgroup(self, kind: str) -> str:
+        """This result's subgroup label for ``kind`` (one of ``SUBGROUP_KINDS``)."""
+        a = self.item.analysis
+        if kind == "jurisdiction_kind":
+            return a.site.jurisdiction.get_kind_display() if a.site_id else "Program-wide"
+        strategy = a.strategy
+        if strategy is None or not strategy.live:
+            return NO_STRATEGY
+        return " + ".join(sorted(t.name for t in strategy.strategy_types.all())) or NO_STRATEGY
 
 
 @dataclass
@@ -103,19 +250,30 @@ def _display(value: float, ratio: bool) -> float:
 
 
 def compare_metric(
-    metric_code: str, *, design: str = "", pooling: str = DEFAULT_POOLING
+    metric_code: str,
+    *,
+    design: str = "",
+    filters: CompareFilters | None = None,
+    pooling: str | None = None,
 ) -> Comparison | None:
-    """All published results for ``metric_code`` (optionally one design) and the pooled
-    random-effects estimate over those sharing the most common effect-size scale.
+    """All published results for ``metric_code`` narrowed by ``filters`` (``design`` alone is
+    the older spelling), the pooled random-effects estimate over those sharing the most
+    common effect-size scale, its subgroups and leave-one-out. None for an unknown metric.
 
-    ``pooling`` is one of :data:`POOLING_METHODS` (``REML``, ``DL`` or ``HKSJ``); anything else
-    raises ``ValueError`` naming the allowed values."""
-    if pooling not in POOLING_METHODS:
-        raise ValueError(f"Unknown pooling {pooling!r}; use one of: {', '.join(POOLING_METHODS)}.")
+    ``pooling`` (or ``filters.pooling``) is one of :data:`POOLING_METHODS` (``REML``, ``DL``
+    or ``HKSJ``) and fits every pool on the page; anything else raises ``ValueError`` naming
+    the allowed values."""
+    filters = filters or CompareFilters(metric=metric_code, design=design)
+    if pooling is not None:
+        filters = replace(filters, pooling=pooling)
+    if filters.pooling not in POOLING_METHODS:
+        raise ValueError(
+            f"Unknown pooling {filters.pooling!r}; use one of: {', '.join(POOLING_METHODS)}."
+        )
     metric = OutcomeMetric.objects.filter(code=metric_code).first()
     if metric is None:
         return None
-    pool = _pool(_entries(metric, design), pooling)
+    pool = _pool(_entries(metric, filters), filters.pooling)
     level_from = pool.meta or (pool.entries[0].item.estimate if pool.entries else None)
     confidence = (
         level_from.confidence_percent
@@ -125,15 +283,11 @@ def compare_metric(
     rows = [_site_row(entry, pool) for entry in pool.entries]
     direction = ""
     if pool.meta is not None:
-        direction = findings.effect_direction(
-            pool.meta.estimate,
-            pool.meta.ci_low,
-            pool.meta.ci_high,
-            scale="log" if pool.ratio else "difference",
-            desired=metric.desired_direction,
+        direction = _direction(
+            pool.meta.estimate, pool.meta.ci_low, pool.meta.ci_high, pool, metric
         )
         rows.append(_pooled_row(pool.meta, pool.ratio, direction))
-    return Comparison(
+    comparison = Comparison(
         metric=metric,
         scale_label=pool.scale_label,
         table_rows=rows,
@@ -145,16 +299,52 @@ def compare_metric(
         excluded=pool.excluded,
         chart=_forest(metric, pool, rows, confidence) if rows else None,
         columns=comparison_columns(confidence),
+        filters=filters,
+        ratio=pool.ratio,
+        pooled_result=pool.meta,
+    )
+    if pool.meta is not None:
+        _add_subgroups(comparison, pool)
+        _add_leave_one_out(comparison, pool, metric)
+    return comparison
+
+
+def _direction(estimate: float, low: float, high: float, pool: _Pool, metric: OutcomeMetric) -> str:
+    return findings.effect_direction(
+        estimate,
+        low,
+        high,
+        scale="log" if pool.ratio else "difference",
+        desired=metric.desired_direction,
     )
 
 
-def _entries(metric: OutcomeMetric, design: str) -> list[_Entry]:
-    """Published results of ``metric`` whose headline estimate converts to an effect size."""
-    queryset = selectors.published_analyses().filter(metric=metric)
-    if design:
-        queryset = queryset.filter(design=design)
+def _filtered(filters: CompareFilters, queryset: QuerySet[Analysis]) -> QuerySet[Analysis]:
+    if filters.design:
+        queryset = queryset.filter(design=filters.design)
+    if filters.strategy_type:
+        queryset = queryset.filter(
+            strategy__live=True, strategy__strategy_types__slug=filters.strategy_type
+        )
+    if filters.jurisdiction_kind:
+        queryset = queryset.filter(site__jurisdiction__kind=filters.jurisdiction_kind)
+    if filters.region:
+        queryset = queryset.filter(site__jurisdiction__state__in=states_in_region(filters.region))
+    if filters.population_min is not None:
+        queryset = queryset.filter(site__jurisdiction__population__gte=filters.population_min)
+    if filters.population_max is not None:
+        queryset = queryset.filter(site__jurisdiction__population__lte=filters.population_max)
+    return queryset.distinct()
+
+
+def _entries(metric: OutcomeMetric, filters: CompareFilters) -> list[_Entry]:
+    """Published results of ``metric`` passing ``filters`` whose headline estimate converts
+    to an effect size."""
+    queryset = _filtered(filters, selectors.published_analyses().filter(metric=metric))
     entries = []
-    for analysis in queryset.order_by("site__name", "pk"):
+    for analysis in queryset.prefetch_related("strategy__strategy_types").order_by(
+        "site__name", "pk"
+    ):
         item = selectors.listed(analysis)
         if item is None:
             continue
@@ -164,6 +354,83 @@ def _entries(metric: OutcomeMetric, design: str) -> list[_Entry]:
             continue
         entries.append(_Entry(item, effect, variance, scale))
     return entries
+
+
+def _pooled_entries(pool: _Pool) -> list[_Entry]:
+    return [e for e in pool.entries if id(e) in pool.weights]
+
+
+def _add_subgroups(comparison: Comparison, pool: _Pool) -> None:
+    """The test for subgroup differences for each of ``SUBGROUP_KINDS`` with two or more
+    subgroups among the pooled results; otherwise a note saying why not."""
+    entries = _pooled_entries(pool)
+    alpha = pool.meta.alpha
+    for kind, heading in SUBGROUP_KINDS:
+        labels = [e.subgroup(kind) for e in entries]
+        if len(set(labels)) < 2:
+            comparison.subgroup_notes[kind] = (
+                f"Every pooled result has the same {heading.lower()} ({labels[0]}), so there "
+                "are no subgroups to compare."
+            )
+            continue
+        test = stats.subgroup_differences(
+            [e.effect for e in entries],
+            [e.variance for e in entries],
+            labels,
+            alpha=alpha,
+            method=comparison.filters.pooling,
+        )
+        comparison.subgroups[kind] = {
+            "heading": heading,
+            "q": test.statistic,
+            "df": test.df,
+            "p_value": test.p_value,
+            "differ": test.p_value < alpha,
+            "method": test.method,
+            "warnings": list(test.warnings),
+            "rows": [
+                {
+                    "subgroup": g.label,
+                    "k": g.k,
+                    "estimate": _display(g.estimate, pool.ratio),
+                    "ci_low": _display(g.ci_low, pool.ratio),
+                    "ci_high": _display(g.ci_high, pool.ratio),
+                    "i2_percent": round(100 * g.i2, 1),
+                }
+                for g in test.subgroups
+            ],
+        }
+
+
+def _add_leave_one_out(comparison: Comparison, pool: _Pool, metric: OutcomeMetric) -> None:
+    entries = _pooled_entries(pool)
+    if len(entries) < MIN_LEAVE_ONE_OUT:
+        comparison.leave_one_out_note = (
+            f"Leave-one-out needs at least {MIN_LEAVE_ONE_OUT} pooled results; there are "
+            f"{len(entries)}."
+        )
+        return
+    pools = stats.leave_one_out(
+        [e.effect for e in entries],
+        [e.variance for e in entries],
+        alpha=pool.meta.alpha,
+        method=comparison.filters.pooling,
+    )
+    for entry, without in zip(entries, pools, strict=True):
+        a = entry.item.analysis
+        direction = _direction(without.estimate, without.ci_low, without.ci_high, pool, metric)
+        comparison.leave_one_out.append(
+            {
+                "left_out": a.site.name if a.site_id else "Program-wide",
+                "analysis_id": a.pk,
+                "estimate": _display(without.estimate, pool.ratio),
+                "ci_low": _display(without.ci_low, pool.ratio),
+                "ci_high": _display(without.ci_high, pool.ratio),
+                "direction": EffectDirection(direction).label.lower(),
+                "direction_code": direction,
+                "i2_percent": round(100 * without.i2, 1),
+            }
+        )
 
 
 def _strongest_per_site(entries: list[_Entry]) -> list[_Entry]:
@@ -216,7 +483,10 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
         "label": f"{a.site.name if a.site_id else 'Program'}: {a.title}",
         "site": a.site.name if a.site_id else "Program-wide",
         "state": jurisdiction.state if jurisdiction else "",
+        "region": jurisdiction.region if jurisdiction else "",
         "jurisdiction_kind": jurisdiction.get_kind_display() if jurisdiction else "",
+        "population": jurisdiction.population if jurisdiction else None,
+        "strategy_type": entry.subgroup("strategy_type"),
         "design": a.get_design_display(),
         "estimate": _display(entry.effect, pool.ratio),
         "ci_low": _display(entry.effect - half, pool.ratio),
@@ -234,7 +504,10 @@ def _pooled_row(meta: stats.MetaResult, ratio: bool, direction: str) -> dict[str
         "label": "Pooled (random effects)",
         "site": "",
         "state": "",
+        "region": "",
         "jurisdiction_kind": "",
+        "population": None,
+        "strategy_type": "",
         "design": "",
         "estimate": _display(meta.estimate, ratio),
         "ci_low": _display(meta.ci_low, ratio),

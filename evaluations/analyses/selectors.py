@@ -98,6 +98,9 @@ class ListedAnalysis:
     finding: str
     direction: str
     estimate: EstimateResult
+    # the whole public result (the headline ``estimate`` is part of it), for readers that
+    # need its checks, such as the pre-trend test
+    result: EstimateResult | None = None
 
 
 def listed(analysis: Analysis) -> ListedAnalysis | None:
@@ -120,6 +123,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
         finding=presentation.finding_for(analysis, stored, result),
         direction=findings.effect_direction_for(result, analysis.metric.desired_direction),
         estimate=findings.headline(result),
+        result=result,
     )
 
 

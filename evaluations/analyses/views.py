@@ -9,15 +9,19 @@ from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import presentation, selectors
+from evaluations.analyses.chart_images import IMAGE_FORMATS, ChartRendererMissing, chart_image
+from evaluations.analyses.compare_reading import comparison_reading
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.permissions import user_can_run_analysis
 from evaluations.analyses.versions import approved_versions
 from evaluations.directions import EffectDirection
+from evaluations.exports import CONTENT_TYPES
 from evaluations.models import Analysis, OutcomeMetric
 from evaluations.stats import DEFAULT_ALPHA, confidence_label
-from portal.models import GranteeSite
+from portal.models import CENSUS_REGION_NAMES, GranteeSite, Jurisdiction
 from portal.worker import worker_status
+from strategies.models import StrategyType
 
 DIRECTIONS = EffectDirection.choices
 LIST_COLUMNS = [
@@ -221,37 +225,73 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
     raise Http404("No such chart.")
 
 
+COMPARE_TABLE_FORMATS = ("csv", "xlsx")
+
+
+def _compare_download(
+    comparison: compare_selectors.Comparison, file_format: str, table: str
+) -> HttpResponse:
+    """One of the comparison's tables (CSV, XLSX) or its forest plot (SVG, PNG) as a file."""
+    tables = comparison.tables()
+    if file_format in COMPARE_TABLE_FORMATS and table not in tables:
+        raise Http404(f"No table {table!r} here; there are {', '.join(tables)}.")
+    suffix = "" if table == "results" else f"-{table}"
+    name = f"compare-{comparison.metric.code}{suffix}"
+    if file_format == "csv":
+        return _csv_response(presentation.table_csv(*tables[table]), f"{name}.csv")
+    if file_format == "xlsx":
+        content = presentation.table_xlsx(*tables[table], title=table)
+        content_type = CONTENT_TYPES["xlsx"]
+    else:
+        if comparison.chart is None:
+            raise Http404("There is no plot: no published results match.")
+        try:
+            content = chart_image(comparison.chart.spec, file_format)
+        except ChartRendererMissing as exc:
+            return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+        content_type = IMAGE_FORMATS[file_format]
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
 def compare(request: HttpRequest) -> HttpResponse:
-    """/compare/: every published result for a metric, and the pooled estimate."""
-    metric_code = request.GET.get("metric", "").strip()
-    design = request.GET.get("design", "").strip()
-    pooling = request.GET.get("pooling", "").strip() or compare_selectors.DEFAULT_POOLING
-    if pooling not in compare_selectors.POOLING_METHODS:
-        return HttpResponseBadRequest(
-            f"Unknown pooling; use one of: {', '.join(compare_selectors.POOLING_METHODS)}.",
-            content_type="text/plain",
-        )
-    comparison = (
-        compare_selectors.compare_metric(metric_code, design=design, pooling=pooling)
-        if metric_code
-        else None
-    )
-    if comparison is not None and request.GET.get("format") == "csv":
-        return _csv_response(
-            presentation.table_csv(comparison.columns, comparison.table_rows),
-            f"compare-{comparison.metric.code}.csv",
-        )
+    """/compare/: every published result for a metric, narrowed by the filters in the query
+    string, the pooled estimate, subgroups, leave-one-out and a plain reading; ``format``
+    csv/xlsx downloads the table, svg/png the plot."""
+    filters, errors = compare_selectors.compare_filters_parse(request.GET)
+    file_format = request.GET.get("format", "").strip()
+    if file_format and file_format not in (*COMPARE_TABLE_FORMATS, *IMAGE_FORMATS):
+        errors.append(f'format: "{file_format}" is not a download; use csv, xlsx, svg or png.')
+    comparison = None
+    if filters.metric and not errors:
+        comparison = compare_selectors.compare_metric(filters.metric, filters=filters)
+    if comparison is not None and file_format:
+        table = request.GET.get("table", "").strip() or "results"
+        return _compare_download(comparison, file_format, table)
+    if errors and file_format:
+        return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("table", None)
     context = {
         "metrics": OutcomeMetric.objects.filter(analyses__is_published=True)
         .distinct()
         .order_by("name"),
         "designs": Analysis.Design.choices,
-        "metric_code": metric_code,
-        "design": design,
+        "strategy_types": StrategyType.objects.order_by("name"),
+        "jurisdiction_kinds": Jurisdiction.Kind.choices,
+        "regions": CENSUS_REGION_NAMES,
+        "pooling_methods": compare_selectors.POOLING_METHODS.items(),
+        "filters": filters,
+        "errors": errors,
+        "metric_code": filters.metric,
+        "design": filters.design,
         "comparison": comparison,
+        "reading": comparison_reading(comparison) if comparison else [],
         "columns": comparison.columns if comparison else compare_selectors.COLUMNS,
         "query": query.urlencode(),
     }
-    return render(request, "evaluations/analyses/compare.html", context)
+    return render(
+        request, "evaluations/analyses/compare.html", context, status=400 if errors else 200
+    )

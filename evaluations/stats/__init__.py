@@ -48,6 +48,12 @@ from .results import (
     confidence_label,
     result_from_dict,
 )
+from .subgroups import (
+    SubgroupEstimate,
+    SubgroupTestResult,
+    leave_one_out,
+    subgroup_differences,
+)
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -67,6 +73,8 @@ __all__ = [
     "MissingValueError",
     "NegativeExposureError",
     "PrePostResult",
+    "SubgroupEstimate",
+    "SubgroupTestResult",
     "SingularDesignError",
     "TooFewPeriodsError",
     "TooFewStudiesError",
@@ -78,8 +86,10 @@ __all__ = [
     "hedges_g",
     "hedges_g_variance",
     "interrupted_time_series",
+    "leave_one_out",
     "log_rate_ratio_effect",
     "pre_post",
     "random_effects",
     "result_from_dict",
+    "subgroup_differences",
 ]

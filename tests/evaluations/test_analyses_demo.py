@@ -67,3 +67,31 @@ def test_demo_analyses_link_strategies_and_are_idempotent(demo_loaded):
     load(stdout=io.StringIO(), verbosity=0)
     assert Analysis.objects.count() == count
     assert AnalysisResult.objects.count() == count  # unchanged data: not re-run
+
+
+def test_every_demo_strategy_with_results_has_a_suggestion_with_reasons(demo_loaded):
+    """And none suggests "effective" on an outcome whose evidence includes a failed
+    pre-trend check."""
+    from evaluations.analyses.selectors import listed, published_analyses
+    from evaluations.synthesis.evidence import rating_suggestions_for, result_evidence
+
+    # results the public can read: a result withheld to protect small counts is not evidence
+    # anyone can check, so it cannot carry a suggestion
+    public = [item for item in map(listed, published_analyses().exclude(strategy=None)) if item]
+    strategy_ids = {item.analysis.strategy_id for item in public}
+    assert len(strategy_ids) >= 8
+    for strategy_id in strategy_ids:
+        suggestions = rating_suggestions_for(strategy_id)
+        assert suggestions, strategy_id
+        for suggestion in suggestions:
+            assert suggestion.reasons and suggestion.results
+            evidence = [
+                result_evidence(listed(a))
+                for a in published_analyses().filter(pk__in=suggestion.results)
+            ]
+            if any("pre-trend" in e.failed_checks for e in evidence):
+                assert suggestion.rating != "effective", suggestion
+    ashford = rating_suggestions_for(
+        Analysis.objects.get(site__slug="ashford-county-ga", design="did").strategy_id
+    )
+    assert ashford[0].rating != "effective"

@@ -163,8 +163,12 @@ def world(
             "batch_validated": _validated_batch(site, user, f"{marker} second file.csv"),
             "batch_stalled": _stalled_batch(site, user, f"{marker} stalled file.csv"),
         }
+    live_b = factories.strategy_page_for(
+        site_b, parent=strategy_index, title="Bravo published strategy", owner=contributor_b
+    )
     b = objects["b"]
     placeholders = {
+        "live_b": live_b.pk,
         "draft_b": b["draft"].pk,
         "batch_b": b["batch"].pk,
         "analysis_b": b["analysis"].pk,

@@ -146,3 +146,59 @@ def test_bja_sets_a_rating_with_who_when_why_on_the_audit_log(client, live_a, bj
     assert latest.data["before"]["rating"] == "promising"
     assert latest.data["after"]["rating"] == "no_effects"
     assert latest.data["after"]["reason"] == "Corrected data."
+
+
+def test_bja_accepts_or_overrides_a_suggestion_on_the_audit_log(
+    client, live_a, site_a, bja_user, contributor_a
+):
+    from tests.evaluations.analysis_helpers import make_analysis
+
+    make_analysis(site=site_a, design="its_with_comparison", strategy=live_a, title="A ITS")
+    login(client, contributor_a)
+    url = f"/admin/strategy-ratings/{live_a.pk}/accept/"
+    assert denied(client.post(url, {"metric_code": "nonfatal_shootings"}))
+    assert not live_a.evidence_ratings.exists()
+
+    login(client, bja_user)
+    page = client.get(f"/admin/strategy-ratings/{live_a.pk}/").content.decode()
+    assert "Suggested ratings" in page and "nonfatal_shootings" in page
+    assert "Suggested ratings (BJA staff only)" in client.get(live_a.url).content.decode()
+    assert client.post(url, {"metric_code": "nonfatal_shootings"}).status_code == 302
+    rating = live_a.evidence_ratings.get()
+    assert rating.metric_code == "nonfatal_shootings" and rating.rated_by == bja_user
+    assert rating.reason.startswith("Portal suggestion accepted:")
+    entry = (
+        log_registry.get_logs_for_instance(live_a)
+        .filter(action="ips.rating.set")
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    assert entry.data["suggestion"]["accepted"] is True
+    assert entry.data["suggestion"]["rating"] == rating.rating
+    assert entry.data["suggestion"]["reasons"]
+
+    other = "no_effects" if rating.rating != "no_effects" else "promising"
+    client.post(
+        f"/admin/strategy-ratings/{live_a.pk}/{rating.pk}/?suggested=nonfatal_shootings",
+        {
+            "outcome": "Non-fatal shootings",
+            "metric_code": "nonfatal_shootings",
+            "rating": other,
+            "reason": "BJA's own reading of the evidence.",
+        },
+    )
+    entry = (
+        log_registry.get_logs_for_instance(live_a)
+        .filter(action="ips.rating.set")
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    assert entry.data["after"]["rating"] == other
+    assert entry.data["suggestion"]["accepted"] is False
+
+
+def test_the_public_never_sees_suggestions(client, live_a, site_a):
+    from tests.evaluations.analysis_helpers import make_analysis
+
+    make_analysis(site=site_a, design="its_with_comparison", strategy=live_a, title="A ITS")
+    assert "Suggested ratings" not in client.get(live_a.url).content.decode()

@@ -88,7 +88,7 @@ def test_saving_a_site_indexes_it(django_capture_on_commit_callbacks):
         site = factories.GranteeSiteFactory(slug="osage", name="Osage Bend Prosecutor")
     row = entry("site", site.pk)
     assert row is not None and row.title == "Osage Bend Prosecutor"
-    assert row.url == "/search/?site=osage"
+    assert row.url == "/sites/osage/"
 
 
 def test_deleting_a_site_removes_it(django_capture_on_commit_callbacks):

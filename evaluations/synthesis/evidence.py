@@ -1,0 +1,83 @@
+"""Reads that feed the rating rules: each published result of a strategy as ``ResultEvidence``
+and the suggestion for every outcome it has results on.
+
+Only what the public may read is used: published, non-withdrawn analyses, in their approved
+version's public form (``analyses.selectors.listed``), so a suggestion never rests on hidden
+figures and anyone can check it against the result pages it links to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from evaluations import stats
+from evaluations.analyses import findings, selectors
+from evaluations.stats.results import critical_value
+from evaluations.synthesis.ratings import WORSENED, RatingSuggestion, ResultEvidence, suggest_rating
+
+
+def _failed_checks(result: stats.EstimateResult | None) -> tuple[str, ...]:
+    """Names of the result's specification checks that failed at its own ``alpha``."""
+    if result is None:
+        return ()
+    failed = []
+    for name, attribute in (("pre-trend", "pre_trend"), ("placebo", "placebo")):
+        check = getattr(result, attribute, None)
+        p_value = getattr(check, "p_value", None)
+        if findings.is_finite_number(p_value) and p_value < result.alpha:
+            failed.append(name)
+    return tuple(failed)
+
+
+def result_evidence(item: selectors.ListedAnalysis) -> ResultEvidence | None:
+    """The rules' view of one listed (public) result; None when its headline estimate has no
+    effect size (no usable standard error)."""
+    analysis = item.analysis
+    try:
+        effect, variance, scale = stats.effect_size_from_result(item.estimate)
+    except stats.AnalysisError:
+        return None
+    half = critical_value(item.estimate.alpha, None) * math.sqrt(variance)
+    whole = item.result or item.estimate
+    return ResultEvidence(
+        analysis_id=analysis.pk,
+        site=analysis.site.name if analysis.site_id else "program-wide",
+        design_label=analysis.get_design_display(),
+        level=findings.DESIGN_STRENGTH.get(analysis.design, (0, ""))[0],
+        direction=item.direction,
+        scale=scale,
+        effect=effect,
+        ci_low=effect - half,
+        ci_high=effect + half,
+        desired=analysis.metric.desired_direction,
+        failed_checks=_failed_checks(whole),
+        approximate=bool(getattr(whole, "approximate", False)),
+    )
+
+
+def evidence_by_outcome(analyses) -> dict[str, tuple[str, list[ResultEvidence]]]:
+    """``{metric code: (metric name, [evidence, ...])}`` for the listed results among
+    ``analyses`` (a queryset from ``selectors.published_analyses``)."""
+    grouped: dict[str, tuple[str, list[ResultEvidence]]] = {}
+    for analysis in analyses.order_by("metric__code", "pk"):
+        item = selectors.listed(analysis)
+        evidence = result_evidence(item) if item is not None else None
+        if evidence is None:
+            continue
+        grouped.setdefault(analysis.metric.code, (analysis.metric.name, []))[1].append(evidence)
+    return grouped
+
+
+def rating_suggestions_for(strategy_id: int) -> list[RatingSuggestion]:
+    """One suggestion per outcome with published results linked to the strategy, by metric
+    code. Outcomes whose counted evidence worsened hold back "effective" on the others."""
+    grouped = evidence_by_outcome(selectors.published_analyses().filter(strategy_id=strategy_id))
+    worsened = defaultdict(bool)
+    for code, (_, items) in grouped.items():
+        worsened[code] = any(i.counted and i.direction == WORSENED for i in items)
+    suggestions = []
+    for code, (name, items) in grouped.items():
+        others = tuple(grouped[c][0] for c in grouped if c != code and worsened[c])
+        suggestions.append(suggest_rating(code, name, items, other_outcomes_worsened=others))
+    return suggestions

@@ -1,0 +1,192 @@
+"""/compare/ narrowed by strategy type, jurisdiction kind, region and population, with
+subgroups, leave-one-out, the plain reading, the downloads and ``GET /api/v1/compare/``.
+
+Every number is checked against ``evaluations.stats`` called on the same inputs (the public
+version of each result, as /compare/ pools), never against /compare/ itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+from openpyxl import load_workbook
+
+from evaluations import stats
+from evaluations.analyses.compare import CompareFilters, compare_metric
+from evaluations.analyses.disclosure import public_analysis
+from evaluations.analyses.findings import headline
+from strategies.models import StrategyType
+from tests import factories
+from tests.evaluations.analysis_helpers import make_analysis
+
+pytestmark = pytest.mark.django_db
+
+GUNSTAT = "gun-violence-crime-analysis-gunstat"
+ZONE = "zone-geographic-prosecution"
+
+
+def _site(slug: str, kind: str, state: str, population: int):
+    jurisdiction = factories.JurisdictionFactory(
+        name=f"{slug} place", kind=kind, state=state, population=population
+    )
+    return factories.GranteeSiteFactory(slug=slug, name=f"{slug} office", jurisdiction=jurisdiction)
+
+
+@pytest.fixture
+def world(strategy_index):
+    """Four county and city offices in three regions, three GunStat and one zone strategy."""
+    types = {t.slug: t for t in StrategyType.objects.filter(slug__in=[GUNSTAT, ZONE])}
+    plan = [
+        ("mo-county", "county", "MO", 400_000, [GUNSTAT], -0.3, 1),
+        ("il-county", "county", "IL", 360_000, [GUNSTAT], -0.2, 2),
+        ("tx-county", "county", "TX", 545_000, [GUNSTAT, ZONE], -0.05, 3),
+        ("va-city", "city", "VA", 238_000, [ZONE], 0.05, 4),
+    ]
+    analyses = {}
+    for slug, kind, state, population, type_slugs, effect, seed in plan:
+        site = _site(slug, kind, state, population)
+        page = factories.strategy_page_for(
+            site, parent=strategy_index, title=f"{slug} strategy",
+            types=[types[t] for t in type_slugs],
+        )  # fmt: skip
+        analyses[slug] = make_analysis(
+            site=site, design="its_with_comparison", seed=seed, effect=effect,
+            strategy=page, title=f"{slug} ITS",
+        )  # fmt: skip
+    return analyses
+
+
+def _effects(analyses):
+    # /compare/ pools each result's headline estimate (for an ITS with comparison, the
+    # treatment-minus-comparison level change) from its public version
+    public = [headline(public_analysis(a, a.current_result).result) for a in analyses]
+    pairs = [stats.effect_size_from_result(r) for r in public]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def test_filters_narrow_and_pool_equals_random_effects(world):
+    filters = CompareFilters(
+        metric="nonfatal_shootings", strategy_type=GUNSTAT, jurisdiction_kind="county"
+    )
+    comparison = compare_metric("nonfatal_shootings", filters=filters)
+    sites = [r["site"] for r in comparison.table_rows if not r["pooled"]]
+    assert sites == ["il-county office", "mo-county office", "tx-county office"]
+    chosen = [world["il-county"], world["mo-county"], world["tx-county"]]
+    y, v = _effects(chosen)
+    expected = stats.random_effects(y, v, method="REML")
+    assert comparison.pooled["estimate"] == pytest.approx(round(math.exp(expected.estimate), 4))
+    assert comparison.pooled["pi_low"] == pytest.approx(round(math.exp(expected.pi_low), 4))
+    assert comparison.pooled["pi_high"] == pytest.approx(round(math.exp(expected.pi_high), 4))
+    assert comparison.pooled_result.tau2 == pytest.approx(expected.tau2)
+
+
+def test_subgroups_equal_subgroup_differences(world):
+    comparison = compare_metric("nonfatal_shootings")
+    order = ["il-county", "mo-county", "tx-county", "va-city"]  # pooled in site-name order
+    y, v = _effects([world[s] for s in order])
+    kinds = ["County", "County", "County", "City"]
+    expected = stats.subgroup_differences(y, v, kinds, method="REML")
+    test = comparison.subgroups["jurisdiction_kind"]
+    assert test["q"] == pytest.approx(expected.statistic)
+    assert test["df"] == 1 and test["p_value"] == pytest.approx(expected.p_value)
+    rows = {r["subgroup"]: r for r in test["rows"]}
+    county = next(g for g in expected.subgroups if g.label == "County")
+    assert rows["County"]["estimate"] == pytest.approx(round(math.exp(county.estimate), 4))
+    gunstat, zone = "Gun violence crime analysis (GunStat)", "Zone / geographic prosecution"
+    by_type = stats.subgroup_differences(
+        y, v, [gunstat, gunstat, f"{gunstat} + {zone}", zone], method="REML"
+    )
+    types = comparison.subgroups["strategy_type"]
+    assert [r["subgroup"] for r in types["rows"]] == [g.label for g in by_type.subgroups]
+    assert types["q"] == pytest.approx(by_type.statistic) and types["df"] == 2
+
+
+def test_leave_one_out_equals_random_effects_without_each_site(world):
+    comparison = compare_metric("nonfatal_shootings")
+    order = ["il-county", "mo-county", "tx-county", "va-city"]
+    y, v = _effects([world[s] for s in order])
+    for i, row in enumerate(comparison.leave_one_out):
+        rest = [j for j in range(4) if j != i]
+        expected = stats.random_effects([y[j] for j in rest], [v[j] for j in rest])
+        assert row["left_out"] == f"{order[i]} office"
+        assert row["estimate"] == pytest.approx(round(math.exp(expected.estimate), 4))
+
+
+def test_region_and_population_filters(world):
+    south = compare_metric(
+        "nonfatal_shootings", filters=CompareFilters(metric="nonfatal_shootings", region="South")
+    )
+    assert {r["site"] for r in south.table_rows if not r["pooled"]} == {
+        "tx-county office",
+        "va-city office",
+    }
+    band = compare_metric(
+        "nonfatal_shootings",
+        filters=CompareFilters(
+            metric="nonfatal_shootings", population_min=300_000, population_max=500_000
+        ),
+    )
+    assert {r["site"] for r in band.table_rows if not r["pooled"]} == {
+        "il-county office",
+        "mo-county office",
+    }
+
+
+def test_page_shows_reading_subgroups_and_downloads(client, world):
+    query = {"metric": "nonfatal_shootings"}
+    html = client.get("/compare/", query).content.decode()
+    assert "What the results say" in html and "Subgroups by jurisdiction kind" in html
+    assert "Leave one out" in html and "Test for subgroup differences" in html
+    xlsx = client.get("/compare/", {**query, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.cell(1, 1).value == "Result" and sheet.max_row == 1 + 4 + 1
+    loo = client.get("/compare/", {**query, "format": "csv", "table": "leave-one-out"})
+    assert len(list(csv.reader(io.StringIO(loo.content.decode())))) == 1 + 4
+    sub = client.get(
+        "/compare/", {**query, "format": "csv", "table": "subgroups-jurisdiction_kind"}
+    )
+    assert sub.status_code == 200 and b"County" in sub.content
+
+
+@pytest.mark.parametrize("file_format, magic", [("svg", b"<svg"), ("png", b"\x89PNG")])
+def test_plot_downloads_as_image(client, world, file_format, magic):
+    pytest.importorskip("vl_convert")
+    response = client.get("/compare/", {"metric": "nonfatal_shootings", "format": file_format})
+    assert response.status_code == 200
+    assert magic in response.content[:200]
+
+
+def test_bad_filters_are_refused_naming_the_parameter(client, world):
+    response = client.get(
+        "/compare/", {"metric": "nonfatal_shootings", "region": "Nowhere", "population_min": "x"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "region: &quot;Nowhere&quot; is not a census region" in html
+    assert "population_min" in html
+    api = client.get("/api/v1/compare/", {"metric": "nonfatal_shootings", "jurisdiction_kind": "x"})
+    assert api.status_code == 400
+    assert any("jurisdiction_kind" in d for d in api.json()["detail"])
+    assert client.get("/api/v1/compare/").status_code == 400
+    assert client.get("/api/v1/compare/", {"metric": "no_such"}).status_code == 404
+
+
+def test_api_returns_the_same_comparison(client, world):
+    params = {"metric": "nonfatal_shootings", "strategy_type": GUNSTAT}
+    body = client.get("/api/v1/compare/", params).json()
+    page = compare_metric(
+        "nonfatal_shootings",
+        filters=CompareFilters(metric="nonfatal_shootings", strategy_type=GUNSTAT),
+    )
+    assert body["filters"] == params
+    assert body["pooled"]["estimate"] == page.pooled["estimate"]
+    assert body["pooled"]["pi_low"] == page.pooled["pi_low"]
+    assert [r["site"] for r in body["results"]] == [
+        r["site"] for r in page.table_rows if not r["pooled"]
+    ]
+    assert body["subgroups"]["strategy_type"]["q"] == pytest.approx(
+        page.subgroups["strategy_type"]["q"]
+    )
+    assert body["reading"] and "Across 3 sites" in body["reading"][0]

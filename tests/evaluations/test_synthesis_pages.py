@@ -1,0 +1,145 @@
+"""Office profiles, the evidence gap map and the program dashboard: what they show, what they
+keep to themselves, and who may open them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from wagtail.models import Page
+
+from evaluations.models import AnalysisResult
+from evaluations.synthesis.dashboard import missing_months
+from strategies.models import StrategyType
+from strategies.services import evidence_rating_set
+from tests import factories
+from tests.evaluations.analysis_helpers import make_analysis
+
+pytestmark = pytest.mark.django_db
+GUNSTAT = "gun-violence-crime-analysis-gunstat"
+
+
+@pytest.fixture
+def published(strategy_index, site_a, site_b):
+    gunstat = StrategyType.objects.get(slug=GUNSTAT)
+    page_a = factories.strategy_page_for(
+        site_a, parent=strategy_index, title="Alpha GunStat", types=[gunstat]
+    )
+    page_b = factories.strategy_page_for(
+        site_b, parent=strategy_index, title="Bravo GunStat", types=[gunstat]
+    )
+    analysis = make_analysis(site=site_a, design="its_with_comparison", strategy=page_a)
+    draft = make_analysis(site=site_b, published=False, strategy=page_b, title="Bravo hidden")
+    return page_a, page_b, analysis, draft
+
+
+def rows_of(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+# --- /sites/ and profiles -------------------------------------------------------------------
+
+
+def test_site_list_by_state_with_kind_population_and_csv(client, published, site_a):
+    html = client.get("/sites/").content.decode()
+    assert "Missouri" in html and "Site A Prosecutor" in html and "/sites/site-a/" in html
+    assert "250,000 to 499,999" in html
+    table = rows_of(client.get("/sites/", {"format": "csv"}))
+    assert table[0][:3] == ["Office", "State", "Census region"]
+    assert {r[0] for r in table[1:]} == {"Site A Prosecutor", "Site B Prosecutor"}
+
+
+def test_profile_shows_published_work_and_similar_offices(client, published, site_a):
+    page_a, _page_b, analysis, _draft = published
+    html = client.get("/sites/site-a/").content.decode()
+    assert page_a.title in html and analysis.get_absolute_url() in html
+    assert "Non-fatal shootings" in html  # its published dataset
+    assert "Offices like this one" in html and "Site B Prosecutor" in html
+    assert "also works on Gun violence crime analysis (GunStat)" in html
+    assert "also a county office" in html
+
+
+def test_profile_hides_unpublished_work(client, published):
+    html = client.get("/sites/site-b/").content.decode()
+    assert "Bravo hidden" not in html
+    assert "No published analysis yet." in html and "No published outcome data yet." in html
+
+
+def test_unknown_profile_is_404(client, published):
+    assert client.get("/sites/harlow-county-mo-nowhere/").status_code == 404
+
+
+# --- /evidence-map/ -------------------------------------------------------------------------
+
+
+def test_evidence_map_counts_cells_and_colours_by_rating(client, published, bja_user):
+    page_a, *_ = published
+    html = client.get("/evidence-map/").content.decode()
+    assert "1 result" in html and "suggested" in html
+    assert "/compare/?metric=nonfatal_shootings&amp;strategy_type=" + GUNSTAT in html
+    table = rows_of(client.get("/evidence-map/", {"format": "csv"}))
+    cells = {(r[0], r[1]): r for r in table[1:]}
+    gun_violence = cells[("Gun violence crime analysis (GunStat)", "Violence")]
+    assert gun_violence[2] == "1" and gun_violence[5] == "suggested"
+    assert cells[("Witness intimidation", "Violence")][2] == "0"  # a gap
+    evidence_rating_set(
+        user=bja_user,
+        page=page_a,
+        outcome="Non-fatal shootings",
+        metric_code="nonfatal_shootings",
+        rating="promising",
+        reason="Test.",
+    )
+    table = rows_of(client.get("/evidence-map/", {"format": "csv"}))
+    cell = {(r[0], r[1]): r for r in table[1:]}[
+        ("Gun violence crime analysis (GunStat)", "Violence")
+    ]
+    assert cell[4] == "Promising" and cell[5] == "BJA rating"
+
+
+# --- /dashboard/ ----------------------------------------------------------------------------
+
+
+def test_missing_months_between_first_and_last():
+    starts = [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 5, 1)]
+    assert missing_months(starts) == ["2024-03", "2024-04"]
+    assert missing_months([]) == []
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [("anonymous", 302), ("contributor", 403), ("bja", 200), ("research", 200)],
+)
+def test_dashboard_is_for_bja_staff_and_research_partners(
+    client, published, contributor_a, bja_user, research_user, who, expected
+):
+    user = {"contributor": contributor_a, "bja": bja_user, "research": research_user}.get(who)
+    if user is not None:
+        client.force_login(user)
+    response = client.get("/dashboard/")
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"].startswith("/admin/login/?next=/dashboard/")
+
+
+def test_dashboard_shows_gaps_stale_failed_and_pending_work(client, published, bja_user, site_b):
+    _a, page_b, analysis, _draft = published
+    make_analysis(site=site_b, status="failed", title="Bravo failed")
+    result = analysis.current_result
+    AnalysisResult.objects.filter(pk=result.pk).update(review_status="pending")
+    page_b.save_revision().publish()
+    Page.objects.get(pk=page_b.pk).specific.get_workflow().start(page_b, bja_user)
+    client.force_login(bja_user)
+    sites = {r[0]: r for r in rows_of(client.get("/dashboard/", {"format": "csv"}))[1:]}
+    assert sites["Site B Prosecutor"][8] == "1"  # analyses failed
+    assert sites["Site A Prosecutor"][9] == "1"  # a version awaiting review
+    assert sites["Site B Prosecutor"][10] == "1"  # a strategy awaiting review
+    assert sites["Site B Prosecutor"][11] == "yes"
+    series = rows_of(client.get("/dashboard/", {"format": "csv", "table": "series"}))
+    assert series[0][:3] == ["Site", "Metric", "Area"]
+    assert any(r[0] == "Site A Prosecutor" and r[6] == "0" for r in series[1:])
+    only_b = rows_of(client.get("/dashboard/", {"format": "csv", "site": "site-b"}))
+    assert [r[0] for r in only_b[1:]] == ["Site B Prosecutor"]
+    assert client.get("/dashboard/", {"state": "ZZ"}).status_code == 400
