@@ -125,7 +125,8 @@ def compare_filters_parse(params: Mapping[str, str]) -> tuple[CompareFilters, li
     pooling = (params.get("pooling") or "").strip() or DEFAULT_POOLING
     if pooling not in POOLING_METHODS:
         errors.append(
-            f'pooling: "{pooling}" is not a pooling method; use one of {", ".join(POOLING_METHODS)}.'
+            f'pooling: "{pooling}" is not a pooling method; use one of '
+            f"{', '.join(POOLING_METHODS)}."
         )
         pooling = DEFAULT_POOLING
     filters = CompareFilters(**text, population_min=low, population_max=high, pooling=pooling)

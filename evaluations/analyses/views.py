@@ -4,7 +4,7 @@ render; nothing is recomputed per request."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
