@@ -1,21 +1,47 @@
-// Renders every <div data-vega-spec="id-of-json-script"> with vega-embed.
-// The data table beside each chart stays the accessible source; the chart is an enhancement.
+// Enhances every <div data-vega-spec="id-of-json-script"> with a live vega-embed chart.
+// The server already drew the chart as an SVG image inside the element (what readers without
+// JavaScript, and printers, get); it is replaced only once the live chart has rendered, so a
+// failure leaves the drawn chart in place. The table beside each chart stays the accessible
+// source of its numbers.
 import embed from "vega-embed";
 import { expressionInterpreter } from "vega-interpreter";
+
+// The live SVG sits inside the element that carries role="img" and the chart's name and
+// description, so its own marks are presentational; it gets the same name for tools that
+// look at the SVG itself.
+function labelSvg(el) {
+  const svg = el.querySelector("svg");
+  if (!svg) return;
+  svg.setAttribute("role", "img");
+  const labelledBy = el.getAttribute("aria-labelledby");
+  const describedBy = el.getAttribute("aria-describedby");
+  if (labelledBy) svg.setAttribute("aria-labelledby", labelledBy);
+  if (describedBy) svg.setAttribute("aria-describedby", describedBy);
+  svg.removeAttribute("aria-label");
+  svg.removeAttribute("aria-roledescription");
+}
 
 function renderAll() {
   document.querySelectorAll("[data-vega-spec]").forEach((el) => {
     const source = document.getElementById(el.dataset.vegaSpec);
     if (!source) return;
     const spec = JSON.parse(source.textContent);
-    embed(el, spec, {
+    const target = document.createElement("div");
+    target.className = "portal-chart__live";
+    el.appendChild(target);
+    embed(target, spec, {
       ast: true,
       expr: expressionInterpreter,
-      actions: { export: true, source: false, compiled: false, editor: false },
+      actions: false,
       renderer: "svg",
     })
-      .then(() => el.setAttribute("data-rendered", "true"))
+      .then(() => {
+        el.querySelectorAll(".portal-chart__static").forEach((img) => img.remove());
+        labelSvg(el);
+        el.setAttribute("data-rendered", "true");
+      })
       .catch((err) => {
+        target.remove();
         el.setAttribute("data-render-error", String(err));
       });
   });

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
-from evaluations.analyses import presentation, selectors
+from evaluations.analyses import chart_render, charts, presentation, selectors
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.versions import approved_versions
@@ -180,8 +180,9 @@ def analysis_data_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return _csv_response(presentation.data_csv(rows), csv_filename(analysis.pk))
 
 
-def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
-    """One chart's table as CSV (the same rows the chart draws)."""
+def _chart_for(request: HttpRequest, pk: int, slug: str) -> charts.ChartTable | HttpResponse:
+    """The chart ``slug`` of an analysis as this viewer may see it (the same rows and labels
+    whatever the format), or the 410 response when it is withdrawn for them."""
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
     if not selectors.has_estimates(stored):
@@ -205,10 +206,32 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
         labels=public.labels if public else None,
     ):
         if chart.slug == slug:
-            return _csv_response(
-                presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv"
-            )
+            return chart
     raise Http404("No such chart.")
+
+
+def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """One chart's table as CSV (the same rows the chart draws)."""
+    chart = _chart_for(request, pk, slug)
+    if isinstance(chart, HttpResponse):
+        return chart
+    return _csv_response(presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv")
+
+
+def _image_response(chart: charts.ChartTable, fmt: chart_render.ChartFormat) -> HttpResponse:
+    response = HttpResponse(
+        chart_render.chart_render(chart, fmt), content_type=chart_render.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'inline; filename="chart-{chart.slug}.{fmt}"'
+    return response
+
+
+def analysis_chart_image(request: HttpRequest, pk: int, slug: str, fmt: str) -> HttpResponse:
+    """One chart drawn on the server as SVG or PNG, from exactly the rows of its CSV."""
+    chart = _chart_for(request, pk, slug)
+    if isinstance(chart, HttpResponse):
+        return chart
+    return _image_response(chart, fmt)
 
 
 def compare(request: HttpRequest) -> HttpResponse:
@@ -218,11 +241,16 @@ def compare(request: HttpRequest) -> HttpResponse:
     comparison = (
         compare_selectors.compare_metric(metric_code, design=design) if metric_code else None
     )
-    if comparison is not None and request.GET.get("format") == "csv":
+    fmt = request.GET.get("format")
+    if comparison is not None and fmt == "csv":
         return _csv_response(
             presentation.table_csv(comparison.columns, comparison.table_rows),
             f"compare-{comparison.metric.code}.csv",
         )
+    if fmt in chart_render.CONTENT_TYPES:
+        if comparison is None or comparison.chart is None:
+            raise Http404("Choose a metric with published results to draw its chart.")
+        return _image_response(comparison.chart, fmt)
     query = request.GET.copy()
     query.pop("format", None)
     context = {

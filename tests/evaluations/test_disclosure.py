@@ -200,8 +200,11 @@ def public_outputs(client, analysis) -> dict[str, str]:
     out["page"] = page.content.decode()
     out["data.csv"] = client.get(f"/evaluations/analyses/{analysis.pk}/data.csv").content.decode()
     for chart in page.context["page"].charts:
-        url = f"/evaluations/analyses/{analysis.pk}/chart-{chart.slug}.csv"
-        out[chart.slug] = client.get(url).content.decode()
+        url = f"/evaluations/analyses/{analysis.pk}/chart-{chart.slug}"
+        out[chart.slug] = client.get(url + ".csv").content.decode()
+        # the drawn charts too: an image must not reveal what the CSV hides
+        out[chart.slug + ".svg"] = client.get(url + ".svg").content.decode()
+        out[chart.slug + ".png"] = client.get(url + ".png").content.hex()
     out["list"] = client.get("/evaluations/", {"format": "csv"}).content.decode()
     out["data"] = client.get("/evaluations/data/export.csv").content.decode()
     return out
