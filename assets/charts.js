@@ -6,17 +6,15 @@
 import embed from "vega-embed";
 import { expressionInterpreter } from "vega-interpreter";
 
-// The live SVG sits inside the element that carries role="img" and the chart's name and
-// description, so its own marks are presentational; it gets the same name for tools that
-// look at the SVG itself.
+// The live SVG takes the place of the server-drawn image, so it takes its accessible name (the
+// chart's heading) and description too; its marks stay out of the way of screen readers,
+// which read the table under the chart instead.
 function labelSvg(el) {
   const svg = el.querySelector("svg");
   if (!svg) return;
   svg.setAttribute("role", "img");
-  const labelledBy = el.getAttribute("aria-labelledby");
-  const describedBy = el.getAttribute("aria-describedby");
-  if (labelledBy) svg.setAttribute("aria-labelledby", labelledBy);
-  if (describedBy) svg.setAttribute("aria-describedby", describedBy);
+  if (el.dataset.labelledby) svg.setAttribute("aria-labelledby", el.dataset.labelledby);
+  if (el.dataset.describedby) svg.setAttribute("aria-describedby", el.dataset.describedby);
   svg.removeAttribute("aria-label");
   svg.removeAttribute("aria-roledescription");
 }
