@@ -15,7 +15,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from typing import Any, Literal
+from xml.sax.saxutils import escape
 
 import vl_convert
 from django.conf import settings
@@ -49,8 +51,31 @@ def _cache_key(spec: dict[str, Any], fmt: ChartFormat) -> str:
 
 def _render(spec: dict[str, Any], fmt: ChartFormat) -> str | bytes:
     if fmt == "svg":
-        return vl_convert.vegalite_to_svg(spec)
+        return accessible_svg(
+            vl_convert.vegalite_to_svg(spec),
+            title=str(spec.get("title") or ""),
+            description=str(spec.get("description") or ""),
+        )
     return vl_convert.vegalite_to_png(spec, scale=PNG_SCALE)
+
+
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+
+
+def accessible_svg(svg: str, *, title: str, description: str) -> str:
+    """``svg`` with an accessible name and description: ``<title>`` and ``<desc>`` first in
+    the root, which names it with ``role="img"`` and ``aria-labelledby`` (the pattern screen
+    readers support for a standalone SVG file; Vega's string output carries neither)."""
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise ValueError("vl-convert returned no <svg> element.")
+    opening = match.group(0)
+    named = opening[:-1] + ' role="img" aria-labelledby="chart-title chart-desc">'
+    inserted = (
+        f'<title id="chart-title">{escape(title)}</title>'
+        f'<desc id="chart-desc">{escape(description)}</desc>'
+    )
+    return svg[: match.start()] + named + inserted + svg[match.end() :]
 
 
 def chart_render(chart: ChartTable, fmt: ChartFormat) -> str | bytes:

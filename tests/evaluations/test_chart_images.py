@@ -17,7 +17,7 @@ import pytest
 from evaluations.analyses import chart_render, charts, presentation
 from tests.evaluations.analysis_helpers import INTERVENTION, compute, make_analysis, make_rows
 from tests.evaluations.test_analysis_charts import fake_analysis
-from tests.svg_marks import marks, start_rule_position
+from tests.svg_marks import SVG_NS, marks, start_rule_position
 DESIGNS = [("its", "count"), ("its_with_comparison", "continuous"), ("did", "count")]
 
 
@@ -95,8 +95,14 @@ def test_svg_names_the_chart_for_assistive_technology():
     table = series_table("its", "count")
     svg = chart_render.chart_render(table, "svg")
     root = ET.fromstring(svg)
-    assert root.get("aria-label") == table.description
-    assert root.get("role") == "graphics-document"
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "chart-title chart-desc"
+    title, desc = root.find(f"{SVG_NS}title"), root.find(f"{SVG_NS}desc")
+    assert (title.get("id"), title.text) == ("chart-title", table.title)
+    assert (desc.get("id"), desc.text) == ("chart-desc", table.description)
+    # markup in a title is text, not elements
+    hostile = chart_render.accessible_svg("<svg a='1'></svg>", title="<script>x", description="&")
+    assert "<script>" not in hostile and "&lt;script&gt;x" in hostile
 
 
 @pytest.mark.django_db
