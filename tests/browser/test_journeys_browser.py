@@ -15,6 +15,7 @@ import datetime as dt
 import importlib
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,20 @@ def _table_cells(table) -> list[list[str]]:
         [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
         for row in table.locator("tbody tr").all()
     ]
+
+
+def _eventually(check, page, name: str, seconds: float = 60.0):
+    """Poll ``check`` (a database read) until it returns something truthy; on time-out, save
+    a screenshot of ``page`` as ``name`` and fail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        page.wait_for_timeout(250)
+    path = screenshot(page, name + "-timed-out")
+    problems = page.locator(".error-message, .w-field__errors").all_inner_texts()
+    pytest.fail(f"{check.__name__} did not happen within {seconds:.0f} s ({problems}); see {path}")
 
 
 def _is_number(text: str) -> bool:
@@ -251,26 +266,49 @@ def test_journey_3_strategy_drafted_submitted_published_and_searchable(
     page.fill("#id_start_year", "2023")
     page.check("input[name=strategy_types] >> nth=0")
     page.get_by_role("button", name="Insert a block").first.click()
-    page.get_by_role("option").first.click()
+    page.get_by_role("option", name="Other text").click()
     editor = page.locator(".public-DraftEditor-content").first
     editor.click()
     editor.type("Shootings in Zone 3 rose by a fifth in two years.")
+    from strategies.models import StrategyPage
+
+    def created():
+        return StrategyPage.objects.filter(title="Violent repeat offender list").first()
+
+    # Wagtail may autosave a new page on its own; otherwise save the draft. Then submit from
+    # the page's edit form (submitting from the create form would create it a second time).
+    page.wait_for_load_state("networkidle")
+    if created() is None:
+        page.get_by_role("button", name="Save draft").click()
+    draft = _eventually(created, page, "journey-3-contributor-saved")
+    page.goto(live_server.url + f"/admin/pages/{draft.pk}/edit/")
+    page.wait_for_load_state("networkidle")
+    page_checks(page, "strategy draft")
     page.get_by_role("button", name="More actions").first.click()
     page.get_by_role("button", name=re.compile("Submit to")).click()
-    page.wait_for_selector("text=submitted", timeout=20_000)
+
+    def submitted():
+        draft.refresh_from_db()
+        return draft if draft.workflow_in_progress else None
+
+    draft = _eventually(submitted, page, "journey-3-contributor-submitted")
+    assert not draft.live
     contributor.close()
 
     reviewer = chromium.new_context(viewport={"width": 1280, "height": 900})
     axe_enable(reviewer)
     page = reviewer.new_page()
     _sign_in(page, live_server.url, bja_user.username)
-    from strategies.models import StrategyPage
-
-    draft = StrategyPage.objects.get(title="Violent repeat offender list")
     page.goto(live_server.url + f"/admin/pages/{draft.pk}/edit/")
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="More actions").first.click()
     page.get_by_role("button", name=re.compile(r"^Approve")).first.click()
-    page.wait_for_selector("text=published", timeout=20_000)
+
+    def published():
+        draft.refresh_from_db()
+        return draft.live
+
+    _eventually(published, page, "journey-3-bja-approved")
     reviewer.close()
 
     visitor = chromium.new_context(viewport={"width": 1280, "height": 900})
