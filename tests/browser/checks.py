@@ -13,8 +13,9 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 WIDTHS = (375, 1280)
 
-_AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
+_AXE_RUN = """async (exclude) => {
+  const context = exclude.length ? {include: [document], exclude: exclude.map((s) => [s])} : document;
+  const result = await axe.run(context, {resultTypes: ["violations"]});
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => ({
@@ -34,9 +35,10 @@ def axe_enable(context) -> None:
     context.add_init_script(path=str(AXE))
 
 
-def axe_violations(page) -> list[dict]:
-    """Serious and critical axe-core violations on the page as it is now."""
-    return page.evaluate(_AXE_RUN)
+def axe_violations(page, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it is now, leaving out the
+    elements matching the CSS selectors in ``exclude``."""
+    return page.evaluate(_AXE_RUN, list(exclude))
 
 
 def sideways_overflow(page) -> int:
@@ -46,9 +48,9 @@ def sideways_overflow(page) -> int:
     )
 
 
-def page_checks(page, label: str) -> None:
+def page_checks(page, label: str, exclude: tuple[str, ...] = ()) -> None:
     """axe-core and no sideways scrolling at both widths, then back to desktop width."""
-    violations = axe_violations(page)
+    violations = axe_violations(page, exclude)
     assert violations == [], f"{label}: {violations}"
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
