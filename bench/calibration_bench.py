@@ -24,6 +24,7 @@ and the autocorrelation estimate do not), which ``tests/evaluations/test_calibra
 checks. Counts are fitted twice (no effect, effect).
 
     python bench/calibration_bench.py [--quick] [--reps 150] [--seed 20261201] [--jobs 2]
+        [--designs its,did] [--match 'prepost normal 12\\+12 rho 0.6 seas']
 
 No Django: only the pure statistics library is imported.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import re
 import sys
 import time
 import warnings
@@ -195,7 +197,11 @@ def analyse(cell: Cell, y: np.ndarray, naive: bool) -> tuple[float, float, float
             res = res.level_change_difference
     else:
         res = difference_in_differences(
-            did_rows(y, t0, kind, naive), kind=kind, cov="HC1" if naive else None, time="period"
+            did_rows(y, t0, kind, naive),
+            kind=kind,
+            cov="HC1" if naive else None,
+            time="period",
+            unit=None if naive else "area",
         )
     if kind == "count":
         return (
@@ -333,11 +339,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        help="only cells whose label (single-spaced) matches this regular expression "
+        "(repeatable), e.g. "
+        "'cits normal 24\\+24 rho 0.6 1cmp'",
+    )
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
     reps = args.reps or (60 if args.quick else 150)
     designs = set(args.designs.split(","))
-    cells = [c for c in grid(args.quick) if c.design in designs]
+    patterns = [re.compile(m) for m in args.match]
+
+    def wanted(cell: Cell) -> bool:
+        label = " ".join(cell.label.split())
+        return cell.design in designs and (not patterns or any(p.search(label) for p in patterns))
+
+    cells = [c for c in grid(args.quick) if wanted(c)]
     started = time.perf_counter()
     print(
         f"{len(cells)} cells x {reps} replicates, seed {args.seed}; rates in % ± Monte Carlo SE; "

@@ -9,7 +9,13 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         from evaluations.analyses.services import on_observations_changed
+        from evaluations.services import on_observations_changed_protect
         from evaluations.signals import observations_changed
+
+        # Changed published data get their public protection worked out before a visitor.
+        observations_changed.connect(
+            on_observations_changed_protect, dispatch_uid="evaluations.disclosure.protect"
+        )
 
         # New or corrected data makes the analyses that use it stale; they re-run.
         observations_changed.connect(

@@ -27,7 +27,8 @@ from portal.audit import audit_record
 Status = UploadBatch.Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.QUEUED: frozenset({Status.VALIDATING, Status.FAILED}),
+    # queued → queued: a retry of a batch whose check was queued but never started.
+    Status.QUEUED: frozenset({Status.VALIDATING, Status.FAILED, Status.QUEUED}),
     Status.VALIDATING: frozenset({Status.VALIDATED, Status.FAILED, Status.QUEUED}),
     Status.VALIDATED: frozenset({Status.IMPORTING, Status.FAILED}),
     Status.IMPORTING: frozenset({Status.IMPORTED, Status.VALIDATED, Status.FAILED, Status.QUEUED}),
@@ -88,7 +89,14 @@ AUDIT_ACTIONS = {
 }
 
 
-def _audit_move(batch: UploadBatch, previous: str, to: str, actor, extra: dict) -> None:
+def batch_opened(batch: UploadBatch, *, actor=None) -> UploadBatch:
+    """Log a new batch's first status: it is created in that status rather than moved to it,
+    so without this entry its history would start one step late."""
+    _audit_move(batch, None, batch.status, actor, {})
+    return batch
+
+
+def _audit_move(batch: UploadBatch, previous: str | None, to: str, actor, extra: dict) -> None:
     audit_record(
         instance=batch,
         action=AUDIT_ACTIONS.get(to, "ips.upload.status"),

@@ -3,7 +3,10 @@ through the code the public pages use, checked with the attacker's linear progra
 
 Figures gathered per site-metric:
 - the public data table (``selectors.public_cells``: what the data page, its CSV/XLSX
-  exports and analysis inputs show);
+  exports and analysis inputs show) and, while a correction awaits publication, the table as
+  approved that published analyses still show, both as one set of unknowns
+  (``selectors.protected_versions``: a cell whose value did not change is the same unknown
+  in both);
 - for each analysis the public can read: its data table and the monthly values of its charts
   (pooled over comparison areas), built by ``presentation`` from its public version, each as a
   linear constraint on the cells it sums (an exact number, "<10" as 1..9, the neutral marker
@@ -26,7 +29,7 @@ from evaluations.analyses.disclosure import public_analysis
 from evaluations.analyses.selectors import current_result
 from evaluations.disclosure import LinearFigure, audit_cells, disclosure_policy
 from evaluations.models import Analysis, OutcomeMetric
-from evaluations.selectors import public_cells
+from evaluations.selectors import protected_versions
 from portal.models import GranteeSite
 
 HUGE = 1e12
@@ -80,6 +83,35 @@ def _band(shown: Any, small_label: str, marker: str, threshold: int) -> tuple[fl
     return value - 5e-5, value + 5e-5  # charts round to 4 decimals
 
 
+def _version_used(cells: pd.DataFrame, analysis: Analysis, rows: list[dict]) -> dict:
+    """Position of each (area, period start) cell of the analysis's series in the version of
+    the table the analysis shows: the current one when every row it used is there with the
+    same value, else the table as approved before a pending correction."""
+    chosen = cells.loc[
+        (cells["dimension"] == analysis.dimension) & (cells["category"] == analysis.category)
+    ]
+    versions = sorted(chosen["version"].unique()) if "version" in chosen.columns else [0]
+    maps = []
+    for version in versions:
+        part = chosen.loc[chosen["version"] == version] if "version" in chosen else chosen
+        maps.append(
+            {
+                (area, pd.Timestamp(start).date().isoformat()): (pos, value)
+                for pos, area, start, value in zip(
+                    part.index, part["area"], part["period_start"], part["value"], strict=True
+                )
+            }
+        )
+    for where in maps:
+        found = [where.get((row["area"], row["period_start"][:10])) for row in rows]
+        if all(
+            f is not None and abs(f[1] - float(row["value"] or 0.0)) < 1e-9
+            for f, row in zip(found, rows, strict=True)
+        ):
+            return {key: pos for key, (pos, _value) in where.items()}
+    return {key: pos for key, (pos, _value) in maps[0].items()} if maps else {}
+
+
 def analysis_figures(analysis: Analysis, cells: pd.DataFrame) -> list[LinearFigure]:
     """The public figures of one analysis that are sums of cells of ``cells``."""
     policy = disclosure_policy()
@@ -90,18 +122,7 @@ def analysis_figures(analysis: Analysis, cells: pd.DataFrame) -> list[LinearFigu
     if public.withdrawn or public.withheld:
         return []
     rows = stored.data
-    where = {
-        (area, pd.Timestamp(start).date().isoformat()): pos
-        for pos, area, start, dim, cat in zip(
-            cells.index,
-            cells["area"],
-            cells["period_start"],
-            cells["dimension"],
-            cells["category"],
-            strict=True,
-        )
-        if dim == analysis.dimension and cat == analysis.category
-    }
+    where = _version_used(cells, analysis, rows)
     members: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         pos = where.get((row["area"], row["period_start"][:10]))
@@ -150,10 +171,16 @@ def site_audit(site: GranteeSite) -> SiteAudit:
         suppress_small_counts=True, observations__site=site, observations__is_published=True
     ).distinct()
     for metric in metrics.order_by("code"):
-        cells = public_cells(site.pk, metric.pk)
-        report.cells += len(cells)
-        report.primary += int((cells["suppression"] == "primary").sum())
-        report.secondary += int((cells["suppression"] == "secondary").sum())
+        cells = protected_versions(site.pk, metric.pk)
+        if cells["version"].nunique() > 1:
+            report.notes.append(
+                f"{metric.code}: a correction awaits publication; the current table and the "
+                "table as approved are audited together."
+            )
+        report.cells += int((cells["version"] == 0).sum())
+        current = cells.loc[cells["version"] == 0, "suppression"]
+        report.primary += int((current == "primary").sum())
+        report.secondary += int((current == "secondary").sum())
         analyses = list(Analysis.objects.filter(site=site, metric=metric, is_published=True))
         report.analyses += len(analyses)
 

@@ -290,16 +290,39 @@ class OutcomeObservation(models.Model):
         )
 
 
+def observation_key(obs: OutcomeObservation) -> dict[str, object]:
+    """The natural key of ``obs`` as JSON (ids for site and metric, ISO dates), so a history
+    row still says which row it was about after a rollback removed that row."""
+    key: dict[str, object] = {}
+    for name in OBSERVATION_NATURAL_KEY:
+        value = getattr(obs, OutcomeObservation._meta.get_field(name).attname)
+        key[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return key
+
+
 class ObservationHistory(models.Model):
-    """An old value kept when an upload or a rollback replaced it, so nothing is lost and
-    every change is traceable to a batch, a person and a time."""
+    """An old value kept when an upload or a rollback replaced or removed it, so nothing is
+    lost and every change is traceable to a batch, a person and a time.
+
+    History is never deleted: when a rollback removes a row its batch created, the row gets
+    a *removed* entry (its last value, ``new_value`` empty) and its earlier entries keep the
+    row's natural key in ``observation_key`` while their link to the row is cleared."""
 
     class Action(models.TextChoices):
         UPDATED = "updated", "Updated by upload"
         ROLLED_BACK = "rolled_back", "Restored by rollback"
+        REMOVED = "removed", "Removed by rollback"
 
     observation = models.ForeignKey(
-        OutcomeObservation, on_delete=models.CASCADE, related_name="history"
+        OutcomeObservation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="history",
+        help_text="Empty once a rollback removed the row; observation_key still names it.",
+    )
+    observation_key = models.JSONField(
+        default=dict, blank=True, help_text="The row's natural key (site and metric as ids)."
     )
     batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="history")
     action = models.CharField(max_length=12, choices=Action.choices, default=Action.UPDATED)
@@ -310,7 +333,7 @@ class ObservationHistory(models.Model):
         UploadBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     old_is_published = models.BooleanField(default=False)
-    new_value = models.FloatField()
+    new_value = models.FloatField(null=True, blank=True, help_text="Empty when removed.")
     changed_at = models.DateTimeField(auto_now_add=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -322,7 +345,8 @@ class ObservationHistory(models.Model):
 
     def __str__(self) -> str:
         action = self.get_action_display()
-        return f"{action} #{self.observation_id}: {self.old_value} → {self.new_value}"
+        row = self.observation_id or self.observation_key
+        return f"{action} #{row}: {self.old_value} → {self.new_value}"
 
 
 # --- (4) Analyses ----------------------------------------------------------------------------
@@ -489,3 +513,37 @@ class PublicAnalysisVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Public version of result #{self.analysis_result_id}"
+
+
+class ProtectedTable(models.Model):
+    """The public suppression pattern of one site-metric's published cells.
+
+    Choosing the secondary suppression of a heavily linked table takes seconds to minutes, so
+    it is worked out when data are published, withdrawn or corrected (a background task) and
+    stored here, keyed by a hash of the published cells and the policy; every public view
+    reads it. ``status`` holds "primary", "secondary" or "" per cell, in the order of
+    ``selectors.published_versions`` (which the hash covers).
+    """
+
+    site = models.ForeignKey(
+        "portal.GranteeSite", on_delete=models.CASCADE, related_name="protected_tables"
+    )
+    metric = models.ForeignKey(
+        OutcomeMetric, on_delete=models.CASCADE, related_name="protected_tables"
+    )
+    cells_hash = models.CharField(
+        max_length=64, help_text="Hash of the published cells, their order and the policy."
+    )
+    status = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="Time taken to choose the pattern.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "metric", "cells_hash"], name="protected_table_per_cells"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Protection of {self.metric} at site #{self.site_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -14,7 +15,8 @@ from django.db.models import Count, Max, QuerySet, Sum
 
 from evaluations.directions import EffectDirection
 from evaluations.disclosure import disclosure_policy, protect_cells
-from evaluations.models import OutcomeMetric, OutcomeObservation, UploadBatch
+from evaluations.disclosure.protect import suppression_status, with_labels
+from evaluations.models import OutcomeMetric, OutcomeObservation, ProtectedTable, UploadBatch
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
 
@@ -146,22 +148,11 @@ def _fingerprint(site_id: int, metric_id: int) -> str:
     facts = published.aggregate(
         n=Count("pk"), last=Max("published_at"), top=Max("pk"), total=Sum("value")
     )
+    # corrections change the approved table without changing what is published now
+    facts["history"] = OutcomeObservation.objects.filter(
+        site_id=site_id, metric_id=metric_id
+    ).aggregate(last=Max("history__pk"))["last"]
     return hashlib.sha256(repr(sorted(facts.items())).encode()).hexdigest()[:24]
-
-
-def public_cells(site_id: int, metric_id: int) -> pd.DataFrame:
-    """Every published cell of one site-metric with the public protection applied (cached
-    until the published set or the policy changes)."""
-    policy = disclosure_policy()
-    fingerprint = _fingerprint(site_id, metric_id)
-    key = f"disclosure:{site_id}:{metric_id}:{fingerprint}:{hash(policy)}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    queryset = observations_public().filter(site_id=site_id, metric_id=metric_id)
-    protected = protect_cells(observations_dataframe(queryset), policy)
-    cache.set(key, protected, timeout=3600)
-    return protected
 
 
 def _last_withdrawal(site_id: int):
@@ -204,33 +195,87 @@ def _published_before_correction(site_id: int, metric_id: int) -> dict[int, floa
     return values
 
 
-def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | None:
-    """The published table of one site-metric as it stood before the corrections that await
-    publication (each corrected cell at its last published value), protected exactly as
-    ``public_cells`` protects the current one; None when no correction is pending. Only
-    values that were public go in: a correction's new values never do."""
+def published_versions(site_id: int, metric_id: int) -> pd.DataFrame:
+    """Every public version of one site-metric's table, stacked (columns of
+    ``observations_dataframe`` plus ``version`` and ``cell``, the observation id):
+
+    - version 0: the cells published now;
+    - version 1, only while a correction awaits publication: the table as it was published
+      before it (each corrected cell at its last published value), which a published
+      analysis still shows until BJA approves its re-run.
+
+    Both are protected together (``protected_versions``), so no cell can be pinned by
+    combining them. Rows are ordered by version, then observation id."""
+    published = observations_public().filter(site_id=site_id, metric_id=metric_id).order_by("pk")
+    ids = list(published.values_list("pk", flat=True))
+    current = observations_dataframe(published).assign(version=0, cell=ids)
     before = _published_before_correction(site_id, metric_id)
     if not before:
-        return None
+        return current
+    pending = OutcomeObservation.objects.select_related("site", "metric")
+    pending = pending.filter(pk__in=before).order_by("pk")
+    pending_ids = list(pending.values_list("pk", flat=True))
+    old = observations_dataframe(pending).assign(cell=pending_ids)
+    old["value"] = [before[pk] for pk in pending_ids]
+    approved = pd.concat([current, old], ignore_index=True).assign(version=1)
+    return pd.concat([current, approved], ignore_index=True)
+
+
+def _cells_hash(frame: pd.DataFrame, policy) -> str:
+    columns = [*OutcomeObservation.NATURAL_KEY, "value", "suppressible", "version", "cell"]
+    text = frame[columns].to_csv(index=False) + repr(policy)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def protected_versions(site_id: int, metric_id: int) -> pd.DataFrame:
+    """``published_versions`` with the public protection applied (``suppression``,
+    ``suppressed``, ``display_value``), chosen once over the union of the versions.
+
+    The pattern is read from ``ProtectedTable`` (stored when the data were published,
+    withdrawn or corrected); when none matches the published cells it is worked out now and
+    stored. A short per-process cache keyed by the published set spares the read."""
     policy = disclosure_policy()
-    pending = hashlib.sha256(repr(sorted(before.items())).encode()).hexdigest()[:24]
-    key = f"disclosure-approved:{site_id}:{metric_id}:{_fingerprint(site_id, metric_id)}"
-    key = f"{key}:{pending}:{hash(policy)}"
+    key = f"disclosure:{site_id}:{metric_id}:{_fingerprint(site_id, metric_id)}:{hash(policy)}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    published = observations_public().filter(site_id=site_id, metric_id=metric_id)
-    pending = (
-        OutcomeObservation.objects.select_related("site", "metric")
-        .filter(pk__in=before)
-        .order_by("pk")
+    frame = published_versions(site_id, metric_id)
+    digest = _cells_hash(frame, policy)
+    stored = (
+        ProtectedTable.objects.filter(site_id=site_id, metric_id=metric_id, cells_hash=digest)
+        .values_list("status", flat=True)
+        .first()
     )
-    frame = observations_dataframe(pending)
-    frame["value"] = [before[pk] for pk in pending.values_list("pk", flat=True)]
-    table = pd.concat([observations_dataframe(published), frame], ignore_index=True)
-    protected = protect_cells(table, policy)
-    cache.set(key, protected, timeout=3600)
+    if stored is None or len(stored) != len(frame):
+        started = time.perf_counter()
+        stored = [str(s) for s in suppression_status(frame, policy)]
+        ProtectedTable.objects.update_or_create(
+            site_id=site_id,
+            metric_id=metric_id,
+            cells_hash=digest,
+            defaults={"status": stored, "seconds": time.perf_counter() - started},
+        )
+        stale = ProtectedTable.objects.filter(site_id=site_id, metric_id=metric_id)
+        stale.exclude(cells_hash=digest).delete()
+    protected = with_labels(frame, stored, policy)
+    cache.set(key, protected, timeout=600)
     return protected
+
+
+def public_cells(site_id: int, metric_id: int) -> pd.DataFrame:
+    """Every published cell of one site-metric with the public protection applied."""
+    protected = protected_versions(site_id, metric_id)
+    return protected.loc[protected["version"] == 0].reset_index(drop=True)
+
+
+def public_cells_as_approved(site_id: int, metric_id: int) -> pd.DataFrame | None:
+    """The published table of one site-metric as it stood before the corrections that await
+    publication, protected together with the current one (``protected_versions``); None
+    when no correction is pending. Only values that were public go in: a correction's new
+    values never do."""
+    protected = protected_versions(site_id, metric_id)
+    approved = protected.loc[protected["version"] == 1]
+    return approved.reset_index(drop=True) if len(approved) else None
 
 
 def public_display(queryset: QuerySet) -> pd.DataFrame:

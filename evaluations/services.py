@@ -10,7 +10,7 @@ whole import back.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -29,14 +29,22 @@ from evaluations.batches import (
     ProgressRecorder,
     batch_fail,
     batch_is_stalled,
+    batch_opened,
     batch_transition,
 )
-from evaluations.models import ObservationHistory, OutcomeMetric, OutcomeObservation, UploadBatch
+from evaluations.models import (
+    ObservationHistory,
+    OutcomeMetric,
+    OutcomeObservation,
+    UploadBatch,
+    observation_key,
+)
 from evaluations.permissions import (
     user_can_publish,
     user_can_rollback,
     user_can_upload_for,
 )
+from evaluations.selectors import protected_versions
 from evaluations.signals import observations_changed
 from evaluations.uploads.reader import (
     UnreadableFile,
@@ -350,6 +358,7 @@ def _history_snapshot(
     """
     return ObservationHistory(
         observation=obs,
+        observation_key=observation_key(obs),
         batch=batch,
         action=action,
         old_value=obs.value,
@@ -586,6 +595,7 @@ def outcome_upload(
         status=UploadBatch.Status.IMPORTING,
         heartbeat_at=timezone.now(),
     )
+    batch_opened(batch, actor=user)
     try:
         batch = _batch_apply_plan(batch, plan, user, progress)
     except UploadConflict:
@@ -620,7 +630,7 @@ def outcome_upload_receive(
     )
     batch.stored_file.save(file_name.rsplit("/", 1)[-1][:100], upload, save=False)
     batch.save()
-    return batch
+    return batch_opened(batch, actor=user)
 
 
 def _batch_stream(batch: UploadBatch) -> BinaryIO:
@@ -737,6 +747,32 @@ def upload_batch_retry(*, batch: UploadBatch, user: AbstractBaseUser) -> UploadB
 # --- Rollback and publication --------------------------------------------------------------
 
 
+def _rows_created_remove(created, *, batch: UploadBatch, user) -> int:
+    """Delete the rows ``batch`` created, keeping their record: each gets a "removed by
+    rollback" history row with its key and last value, and its earlier history rows stay
+    (their link to the row is cleared; each keeps the row's natural key). Returns how many."""
+    removals = [
+        ObservationHistory(
+            observation=None,
+            observation_key=observation_key(obs),
+            batch=batch,
+            action=ObservationHistory.Action.REMOVED,
+            old_value=obs.value,
+            old_denominator=obs.denominator,
+            old_notes=obs.notes,
+            old_batch_id=obs.batch_id,
+            old_is_published=obs.is_published,
+            new_value=None,
+            changed_by=user if user.is_authenticated else None,
+        )
+        for obs in created.iterator(chunk_size=2000)
+    ]
+    ObservationHistory.objects.bulk_create(removals, batch_size=2000)
+    ObservationHistory.objects.filter(observation__created_batch=batch).update(observation=None)
+    created.delete()
+    return len(removals)
+
+
 def upload_batch_rollback(
     *, batch: UploadBatch, user: AbstractBaseUser | AnonymousUser
 ) -> UploadBatch:
@@ -805,11 +841,7 @@ def upload_batch_rollback(
             batch_size=1000,
         )
         ObservationHistory.objects.bulk_create(undo)
-        # Rows the batch created go, with their history; the audit entry below keeps the
-        # record of how many, so the rollback itself stays traceable.
-        deleted_rows = created.count()
-        ObservationHistory.objects.filter(observation__created_batch=batch).delete()
-        created.delete()
+        deleted_rows = _rows_created_remove(created, batch=batch, user=user)
         batch_transition(
             batch,
             UploadBatch.Status.ROLLED_BACK,
@@ -880,3 +912,26 @@ def observations_unpublish(
     # Published analyses of this data are re-run on what is still published.
     _signal_on_commit(site, {m for m, _ in scope}, {a for _, a in scope}, None, "unpublished")
     return count
+
+
+# --- Disclosure control ----------------------------------------------------------------------
+
+
+def protected_tables_refresh(*, site: GranteeSite, metric_codes: Iterable[str]) -> int:
+    """Work out and store the public suppression pattern (``ProtectedTable``) of each named
+    metric of ``site`` that suppresses small counts, so that no public view has to; returns
+    how many tables were protected. Called by a task after data are published, withdrawn,
+    imported or rolled back."""
+    metrics = OutcomeMetric.objects.filter(code__in=list(metric_codes), suppress_small_counts=True)
+    done = 0
+    for metric_id in metrics.order_by("code").values_list("pk", flat=True):
+        protected_versions(site.pk, metric_id)
+        done += 1
+    return done
+
+
+def on_observations_changed_protect(sender, *, site, metric_codes, **kwargs) -> None:
+    """Receiver of ``observations_changed``: enqueues ``protected_tables_refresh``."""
+    from evaluations.tasks import protected_tables_refresh_task
+
+    protected_tables_refresh_task.enqueue(site_id=site.pk, metric_codes=sorted(metric_codes))

@@ -7,7 +7,12 @@ from django.contrib.auth import get_user_model
 from django_tasks import task
 
 from evaluations.models import UploadBatch
-from evaluations.services import outcome_upload_import, outcome_upload_validate
+from evaluations.services import (
+    outcome_upload_import,
+    outcome_upload_validate,
+    protected_tables_refresh,
+)
+from portal.models import GranteeSite
 
 
 @task()
@@ -23,3 +28,10 @@ def outcome_upload_import_task(batch_id: int, user_id: int) -> str:
     batch = UploadBatch.objects.select_related("site").get(pk=batch_id)
     user = get_user_model().objects.get(pk=user_id)
     return outcome_upload_import(batch=batch, user=user).status
+
+
+@task()
+def protected_tables_refresh_task(site_id: int, metric_codes: list[str]) -> int:
+    """Store the public suppression pattern of the site's changed metrics ahead of visitors."""
+    site = GranteeSite.objects.get(pk=site_id)
+    return protected_tables_refresh(site=site, metric_codes=metric_codes)

@@ -6,8 +6,14 @@ Every governance action is written with ``wagtail.log_actions.log`` under one of
 action and exported there, and in the object's own history. Each entry carries the user, the
 time, the object and a short JSON of what changed.
 
-Entries are append-only: on PostgreSQL a trigger (migration ``0003_audit_log_append_only``)
-refuses UPDATE and DELETE on both of Wagtail's log tables, whoever asks.
+Entries are append-only. On PostgreSQL, row triggers (migration
+``0003_audit_log_append_only``) refuse UPDATE and DELETE on both of Wagtail's log tables,
+whoever asks, and statement triggers (``0005_audit_log_refuse_truncate``) refuse TRUNCATE
+unless a superuser session opted in with ``AUDIT_LOG_TRUNCATE_SETTING`` (the test suite's
+flush does). The application connects as a role without UPDATE, DELETE or TRUNCATE on these
+tables (``portal.database_roles``). SQLite has no such guard at the database level: there
+the admin (no edit or delete views for entries) and the portal's code, which only appends,
+are what protect the log.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ IPS_LOG_ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 PROTECTED_LOG_TABLES = ("wagtailcore_modellogentry", "wagtailcore_pagelogentry")
+# A superuser session that sets this to 'allow' may TRUNCATE the log tables (maintenance and
+# the test suite's flush); nobody else may, whatever they set.
+AUDIT_LOG_TRUNCATE_SETTING = "portal.audit_log_truncate"
 
 
 class UnknownAuditAction(ValueError):

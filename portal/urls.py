@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -23,13 +23,10 @@ for module in portal_app_modules("urls_public"):
 
 urlpatterns.append(path("api/v1/", api.urls))
 
-if settings.DEBUG:
-    # Not django's static(): that would serve documents of unpublished pages raw, around
-    # /documents/'s checks.
-    from django.urls import re_path
-
-    urlpatterns.append(
-        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", views.debug_media)
-    )
+# /media/ is never served raw, in development or production: the view hands out image files
+# only to those who may see the image (documents go through /documents/ and its checks).
+urlpatterns.append(
+    re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.+)$", views.media_serve, name="media")
+)
 
 urlpatterns.append(path("", include(wagtail_urls)))

@@ -7,6 +7,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from portal.audit import IPS_LOG_ACTIONS
 from portal.models import GranteeSite, Jurisdiction
+from portal.page_cache import public_pages_invalidate
 from portal.roles import user_is_bja_staff
 
 
@@ -73,6 +74,16 @@ def log_site_membership_change(request, instance) -> None:
         before=getattr(request, "_portal_members_before", set()),
         after=_member_ids(instance),
     )
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+@hooks.register("after_delete_snippet")
+def snippet_change_clears_public_pages(request, instance) -> None:
+    """Snippets (sites, jurisdictions, strategy types, metrics) are shown on public pages by
+    name, so an admin edit clears the anonymous page cache like a publication does.
+    ``instance`` is a list of instances for deletions; either way every cached page goes."""
+    public_pages_invalidate()
 
 
 @hooks.register("construct_reports_menu")

@@ -9,6 +9,7 @@ superusers) act on all of them. Public visitors only ever see live pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -130,29 +131,45 @@ class SiteScopedPagePermissionPolicy(PagePermissionPolicy):
         return not strategy_pages_hidden_in_admin(user).filter(pk=instance.pk).exists()
 
 
-def document_on_a_live_page(document) -> bool:
-    """True when a live, unrestricted page shows ``document``: the reference index names the
-    candidates, and a strategy's *live* body (not a pending draft) must really contain it."""
+def _shown_on_a_live_page(obj, shown_in_strategy: Callable[[object], bool]) -> bool:
+    """True when a live, unrestricted page shows ``obj`` (a document or an image): the
+    reference index names the candidates, and for a strategy ``shown_in_strategy`` must
+    find it in the *live* body (not a pending draft)."""
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Page, ReferenceIndex
 
     from strategies.models import StrategyPage
-    from strategies.selectors import strategy_documents
 
     page_type = ContentType.objects.get_for_model(Page)
     page_ids = [
         int(object_id)
-        for object_id in ReferenceIndex.get_references_to(document)
+        for object_id in ReferenceIndex.get_references_to(obj)
         .filter(base_content_type=page_type)
         .values_list("object_id", flat=True)
         if str(object_id).isdigit()
     ]
     for page in Page.objects.live().public().filter(pk__in=page_ids).specific():
-        if not isinstance(page, StrategyPage):
-            return True
-        if any(item["document"].pk == document.pk for item in strategy_documents(page)):
+        if not isinstance(page, StrategyPage) or shown_in_strategy(page):
             return True
     return False
+
+
+def document_on_a_live_page(document) -> bool:
+    """True when a live, unrestricted page shows ``document``."""
+    from strategies.selectors import strategy_documents
+
+    return _shown_on_a_live_page(
+        document,
+        lambda page: any(item["document"].pk == document.pk for item in strategy_documents(page)),
+    )
+
+
+def image_on_a_live_page(image) -> bool:
+    """True when a live, unrestricted page shows ``image`` (a strategy's figure, or any
+    other page referring to it)."""
+    from strategies.selectors import strategy_image_ids
+
+    return _shown_on_a_live_page(image, lambda page: image.pk in strategy_image_ids(page))
 
 
 def document_visible_to(user: AbstractBaseUser | AnonymousUser, document) -> bool:

@@ -33,6 +33,7 @@ from wagtail.search import index
 from strategies.blocks import StrategyBodyBlock
 from strategies.choices import RATING_RANK, Rating, StrategyStatus
 from strategies.forms import StrategyPageForm
+from strategies.panels import EvidenceRatingsToCheckPanel
 
 
 class StrategyType(models.Model):
@@ -135,6 +136,8 @@ class StrategyPage(Page):
     body = StreamField(StrategyBodyBlock(), use_json_field=True)
 
     content_panels = [
+        # Shown to BJA staff only, and only when a rating needs checking.
+        EvidenceRatingsToCheckPanel(),
         *Page.content_panels,
         FieldPanel("summary"),
         MultiFieldPanel(

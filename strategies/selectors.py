@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from wagtail import hooks
 
 from strategies.choices import RATING_RANK, Rating, StrategySort
-from strategies.forms import StrategyFilterForm
-from strategies.models import StrategyPage, StrategyType
+from strategies.forms import EVIDENCE_RATING_PERMISSION, StrategyFilterForm
+from strategies.models import EvidenceRating, StrategyPage, StrategyType
 
 # Upper bound on full-text matches fed into the listing; the portal holds hundreds of
 # strategies, not tens of thousands.
@@ -219,6 +220,15 @@ def strategy_documents(page: StrategyPage) -> list[dict]:
     return documents
 
 
+def strategy_image_ids(page: StrategyPage) -> set[int]:
+    """Primary keys of the images the page's body shows as figures."""
+    return {
+        block.value["image"].pk
+        for block in page.body
+        if block.block_type == "figure" and block.value["image"] is not None
+    }
+
+
 def strategy_table_rows(page: StrategyPage, block_id: str) -> tuple[str, list[list[str]]] | None:
     """The caption and cells of one table block in ``page``'s body, for the CSV download."""
     for block in page.body:
@@ -254,3 +264,20 @@ def linked_results_for(page: StrategyPage) -> list:
     for fn in hooks.get_hooks(LINKED_RESULTS_HOOK):
         results.extend(fn(page))
     return results
+
+
+def evidence_ratings_to_check(
+    user: AbstractBaseUser | AnonymousUser, *, page_id: int | None = None
+) -> QuerySet[EvidenceRating]:
+    """Ratings flagged because a finding their reason rests on changed, for BJA staff.
+
+    Empty for anyone who may not set ratings (contributors, research partners, anonymous
+    visitors): the flag is BJA's to act on. ``page_id`` narrows it to one strategy. Ordered
+    by strategy title, then outcome.
+    """
+    if not (user.is_authenticated and user.has_perm(EVIDENCE_RATING_PERMISSION)):
+        return EvidenceRating.objects.none()
+    ratings = EvidenceRating.objects.filter(needs_review=True).select_related("page")
+    if page_id is not None:
+        ratings = ratings.filter(page_id=page_id)
+    return ratings.order_by("page__title", "outcome", "pk")

@@ -21,6 +21,7 @@ from wagtail.models import (
 )
 
 from portal.audit import audit_record
+from portal.page_cache import public_pages_invalidate
 from portal.roles import BJA_STAFF, SITE_CONTRIBUTOR
 from portal.services import SITE_MEDIA_PERMISSIONS
 from strategies.choices import Rating
@@ -169,6 +170,8 @@ def evidence_rating_set(
             user=user,
             changes={"rating_id": record.pk, "before": before, "after": _rating_state(record)},
         )
+        # The badge is on the live strategy page, the strategy list and search cards.
+        public_pages_invalidate()
     return record
 
 

@@ -7,17 +7,20 @@ from django.db.models import Q
 from django.http import HttpResponseNotFound
 from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets import Button
 from wagtail.models import Page
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from portal.media import IMAGE_ON_LIVE_PAGE_HOOK
 from portal.selectors import sites_user_can_edit
 from strategies import admin_views
 from strategies.access import (
     SiteScopedPagePermissionPolicy,
     document_visible_to,
+    image_on_a_live_page,
     strategy_pages_hidden_in_admin,
 )
 from strategies.forms import EVIDENCE_RATING_PERMISSION
@@ -106,6 +109,13 @@ def serve_only_public_or_own_documents(document, request):
     return None
 
 
+@hooks.register(IMAGE_ON_LIVE_PAGE_HOOK)
+def image_shown_on_a_live_strategy(image) -> bool:
+    """Tells /media/ (``portal.media``) when a live page shows an image, so its files are
+    public; other images of a site's collection stay with the site's members and BJA."""
+    return image_on_a_live_page(image)
+
+
 # After Wagtail's own hook has added its PagesSummaryItem.
 @hooks.register("construct_homepage_summary_items", order=100)
 def count_only_visible_pages(request, summary_items):
@@ -130,3 +140,27 @@ def count_only_visible_pages(request, summary_items):
         VisiblePagesSummaryItem(request) if type(item) is PagesSummaryItem else item
         for item in summary_items
     ]
+
+
+class EvidenceRatingsToCheckDashboardPanel(Component):
+    """BJA's dashboard: every rating flagged because a finding it rests on changed."""
+
+    name = "evidence_ratings_to_check"
+    template_name = "strategies/admin/ratings_to_check_dashboard.html"
+    order = 50
+
+    def __init__(self, ratings: list) -> None:
+        self.ratings = ratings
+
+    def get_context_data(self, parent_context=None):
+        return {"ratings": self.ratings}
+
+
+@hooks.register("construct_homepage_panels")
+def evidence_ratings_to_check_on_dashboard(request, panels):
+    """Only users who may set ratings see the list, and only when something needs checking."""
+    from strategies.selectors import evidence_ratings_to_check
+
+    ratings = list(evidence_ratings_to_check(request.user))
+    if ratings:
+        panels.append(EvidenceRatingsToCheckDashboardPanel(ratings))

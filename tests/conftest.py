@@ -143,3 +143,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
         if contents:
             type(connections[alias])._test_serialized_contents = contents
     return django_db_setup
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_may_truncate_the_audit_log():
+    """Transactional tests end with a flush, one TRUNCATE of every table, the audit log's
+    included, which PostgreSQL's trigger refuses. The test database's superuser opts in for
+    that statement only (``SET LOCAL`` lasts until the flush's transaction ends); the
+    application's role could not, whatever it set."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from portal.audit import AUDIT_LOG_TRUNCATE_SETTING
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        opt_in = f"SET LOCAL {AUDIT_LOG_TRUNCATE_SETTING} = 'allow'"
+        return original(self, [opt_in, *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

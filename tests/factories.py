@@ -98,3 +98,24 @@ def outcome_metric(code: str):
     from evaluations.models import OutcomeMetric
 
     return OutcomeMetric.objects.get(code=code)
+
+
+def image_in(collection, title: str, *, colour: str = "navy"):
+    """A small PNG stored as a Wagtail image in ``collection``."""
+    import io
+
+    from django.core.files.images import ImageFile
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (40, 30), colour).save(buffer, "PNG")
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower())
+    image_model = get_image_model()
+    image = image_model(title=title, collection=collection)
+    image.file = ImageFile(buffer, name=f"{slug}.png")
+    image.save()
+    # Wagtail caches renditions by image id; an earlier test's image with the same id (its
+    # database rolled back) must not hand this one a rendition that has no row here.
+    image_model.get_rendition_model().cache_backend.clear()
+    return image

@@ -1,8 +1,9 @@
 """/compare/: every published result for one metric across jurisdictions, and when two or
 more are on the same scale, their random-effects pooled estimate.
 
-Pooling uses the stats library (``effect_size_from_result`` then ``random_effects``, REML), on
-each result's headline estimate, i.e. the same number the result page leads with.
+Pooling uses the stats library (``effect_size_from_result`` then ``random_effects``; REML by
+default, DerSimonian-Laird or Knapp-Hartung with the ``pooling`` option), on each result's
+headline estimate, i.e. the same number the result page leads with.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from evaluations.stats.effect_sizes import LOG_RATE_RATIO
 from evaluations.stats.results import critical_value
 
 MIN_POOLED = 2
+# The ``pooling`` option: how the random-effects estimate is computed (stats.random_effects
+# ``method``). HKSJ is REML's tau^2 with the Knapp-Hartung variance and a t interval on k - 1
+# degrees of freedom, which holds its coverage better with few sites.
+POOLING_METHODS: dict[str, str] = {
+    "REML": "REML (restricted maximum likelihood), normal interval",
+    "DL": "DerSimonian-Laird, normal interval",
+    "HKSJ": "REML with the Knapp-Hartung (HKSJ) adjustment, t interval",
+}
+DEFAULT_POOLING = "REML"
 
 
 def comparison_columns(
@@ -93,13 +103,20 @@ def _display(value: float, ratio: bool) -> float:
     return round(math.exp(value) if ratio else value, 4)
 
 
-def compare_metric(metric_code: str, *, design: str = "") -> Comparison | None:
+def compare_metric(
+    metric_code: str, *, design: str = "", pooling: str = DEFAULT_POOLING
+) -> Comparison | None:
     """All published results for ``metric_code`` (optionally one design) and the pooled
-    random-effects estimate over those sharing the most common effect-size scale."""
+    random-effects estimate over those sharing the most common effect-size scale.
+
+    ``pooling`` is one of :data:`POOLING_METHODS` (``REML``, ``DL`` or ``HKSJ``); anything else
+    raises ``ValueError`` naming the allowed values."""
+    if pooling not in POOLING_METHODS:
+        raise ValueError(f"Unknown pooling {pooling!r}; use one of: {', '.join(POOLING_METHODS)}.")
     metric = OutcomeMetric.objects.filter(code=metric_code).first()
     if metric is None:
         return None
-    pool = _pool(_entries(metric, design))
+    pool = _pool(_entries(metric, design), pooling)
     level_from = pool.meta or (pool.entries[0].item.estimate if pool.entries else None)
     confidence = (
         level_from.confidence_percent
@@ -165,7 +182,7 @@ def _strongest_per_site(entries: list[_Entry]) -> list[_Entry]:
     return [e for e in entries if id(e) in chosen]
 
 
-def _pool(entries: list[_Entry]) -> _Pool:
+def _pool(entries: list[_Entry], pooling: str = DEFAULT_POOLING) -> _Pool:
     """Keep the most common scale, pick one result per site, and pool when there are enough."""
     scales = Counter(entry.scale for entry in entries)
     scale = scales.most_common(1)[0][0] if scales else LOG_RATE_RATIO
@@ -179,7 +196,9 @@ def _pool(entries: list[_Entry]) -> _Pool:
         )
         return _Pool(scale, same_scale, excluded, {}, None, reason)
     meta = stats.random_effects(
-        [e.effect for e in pooled_entries], [e.variance for e in pooled_entries], method="REML"
+        [e.effect for e in pooled_entries],
+        [e.variance for e in pooled_entries],
+        method=pooling,
     )
     weights = {id(e): float(w) for e, w in zip(pooled_entries, meta.weights, strict=True)}
     return _Pool(scale, same_scale, excluded, weights, meta, "")

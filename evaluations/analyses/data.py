@@ -43,6 +43,9 @@ class AreaOption:
     first: dt.date
     last: dt.date
     periods: int
+    # The first day of every period with data, and the period length ("W", "M", "Q" or "Y").
+    starts: tuple[dt.date, ...] = ()
+    length: str = "M"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def area_options(
                 first=part["period_start"].min().date(),
                 last=part["period_start"].max().date(),
                 periods=int(part["period_start"].nunique()),
+                starts=tuple(sorted(d.date() for d in part["period_start"].unique())),
+                length=_length_class(
+                    int(((part["period_end"] - part["period_start"]).dt.days + 1).median())
+                ),
             )
         )
     return options
@@ -411,6 +418,8 @@ def did_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, 
     args: dict[str, Any] = {"kind": inputs.kind, "cov": cov, "time": "period"}
     if cov == "cluster":
         args["cluster"] = "area"
+    if cov == "ar1":
+        args["unit"] = "area"
     if inputs.kind == "count" and inputs.has_exposure:
         args["exposure"] = "exposure"
     return args

@@ -75,7 +75,8 @@ def _row_cells(analysis: Any, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame,
 
     A correction awaiting publication does not take the analysis down: when the rows are
     not all in the current table, they are looked up in the table as published before the
-    pending corrections (``public_cells_as_approved``), protected the same way."""
+    pending corrections (``public_cells_as_approved``), protected together with the current
+    one so that no cell can be pinned by combining the two."""
     cells, positions = _positions(
         public_cells(analysis.site_id, analysis.metric_id), analysis, rows
     )

@@ -39,6 +39,18 @@ def month_label(value: dt.date) -> str:
     return value.strftime("%B %Y")
 
 
+def period_label(value: dt.date, length: str) -> str:
+    """How a period start reads in a choice list: "March 2024", "Week of 4 March 2024" or
+    "Q2 2024 (from 1 April 2024)"."""
+    if length == "W":
+        return f"Week of {value.day} {value:%B %Y}"
+    if length == "Q":
+        return f"Q{(value.month - 1) // 3 + 1} {value.year} (from {value.day} {value:%B %Y})"
+    if length == "Y":
+        return f"Year from {value.day} {value:%B %Y}"
+    return month_label(value)
+
+
 def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
     months, current = [], first.replace(day=1)
     while current <= last:
@@ -106,8 +118,13 @@ class AnalysisForm(forms.Form):
     )
     intervention_date = forms.ChoiceField(
         label="Start of the strategy",
-        help_text="The first month counted as 'after'. Only months with data on both sides "
-        "are offered.",
+        help_text="The first period (month, week or quarter, as the data are reported) counted "
+        "as 'after'. Only period starts with data on both sides are offered.",
+        error_messages={
+            "invalid_choice": "%(value)s is not the first day of a period in this series. "
+            "Choose one of the listed period starts (for weekly data the week's first day, "
+            "for quarterly data the quarter's first day)."
+        },
     )
     pre_start = forms.ChoiceField(
         label="Window start", required=False, help_text="Leave empty to use all earlier data."
@@ -230,8 +247,15 @@ class AnalysisForm(forms.Form):
         first = min(a.first for a in self.areas)
         last = max(a.last for a in self.areas)
         months = month_range(first, last)
-        inner = months[2:-1] if len(months) > 4 else months
-        self.fields["intervention_date"].choices = [(m.isoformat(), month_label(m)) for m in inner]
+        lengths = {a.length for a in self.areas}
+        length = lengths.pop() if len(lengths) == 1 else "M"
+        # Weekly and quarterly series start their periods on their own days: offer exactly
+        # those starts, so the intervention is never moved to a period the data do not have.
+        starts = months if length == "M" else sorted({d for a in self.areas for d in a.starts})
+        inner = starts[2:-1] if len(starts) > 4 else starts
+        self.fields["intervention_date"].choices = [
+            (d.isoformat(), period_label(d, length)) for d in inner
+        ]
         if inner:
             self.fields["intervention_date"].initial = inner[len(inner) // 2].isoformat()
         window = [("", "All data")] + [(m.isoformat(), month_label(m)) for m in months]

@@ -4,7 +4,7 @@ render; nothing is recomputed per request."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from evaluations.analyses import compare as compare_selectors
@@ -238,8 +238,16 @@ def compare(request: HttpRequest) -> HttpResponse:
     """/compare/: every published result for a metric, and the pooled estimate."""
     metric_code = request.GET.get("metric", "").strip()
     design = request.GET.get("design", "").strip()
+    pooling = request.GET.get("pooling", "").strip() or compare_selectors.DEFAULT_POOLING
+    if pooling not in compare_selectors.POOLING_METHODS:
+        return HttpResponseBadRequest(
+            f"Unknown pooling; use one of: {', '.join(compare_selectors.POOLING_METHODS)}.",
+            content_type="text/plain",
+        )
     comparison = (
-        compare_selectors.compare_metric(metric_code, design=design) if metric_code else None
+        compare_selectors.compare_metric(metric_code, design=design, pooling=pooling)
+        if metric_code
+        else None
     )
     fmt = request.GET.get("format")
     if comparison is not None and fmt == "csv":

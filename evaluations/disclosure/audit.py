@@ -3,13 +3,16 @@
 Every published figure becomes a linear constraint on the hidden cells: relations between
 cells (``tables``), shown values as constants, and derived figures published at a rounding
 (a mean over ``n`` months shown to one decimal is a band on their sum). For each cell hidden
-as a small count, ``scipy.optimize.linprog`` finds the smallest and largest value consistent
+as a small count, an integer programme finds the smallest and largest value consistent
 with all of it; the cell is protected when that interval still covers its whole protection
 interval (1 to threshold-1). This is the attacker of the cell-suppression literature
-(e.g. Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, section 5.6), run on the
-linear-programming relaxation; primary cells are known to lie in 1..threshold-1 from their
+(e.g. Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, section 5.6), with
+the integrality an outsider knows: counts are whole numbers, so the minimum and maximum are
+mixed-integer programmes (``scipy.optimize.milp``), which can be tighter than the
+linear-programming relaxation. Primary cells are known to lie in 1..threshold-1 from their
 label and secondary cells, which are never small or zero by construction, at or above the
-threshold.
+threshold; inequality relations (an incomplete breakdown, an area above its zones) bound
+from one side only.
 
 Pure numpy/scipy: no Django.
 """
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from evaluations.disclosure.tables import Relation
 
@@ -87,6 +90,7 @@ def attacker_intervals(
         return []
     column = {cell: k for k, cell in enumerate(hidden)}
     equalities: list[tuple[dict[int, float], float]] = []
+    bands: list[tuple[dict[int, float], float, float]] = []
     for relation in relations:
         coefs: dict[int, float] = {}
         rhs = 0.0
@@ -95,9 +99,10 @@ def attacker_intervals(
                 coefs[column[cell]] = coefs.get(column[cell], 0.0) + sign
             else:
                 rhs -= sign * values[cell]
-        if coefs:
+        if coefs and relation.inequality:
+            bands.append((coefs, rhs, np.inf))
+        elif coefs:
             equalities.append((coefs, rhs))
-    bands: list[tuple[dict[int, float], float, float]] = []
     for figure in figures:
         coefs = {}
         shift = 0.0
@@ -124,13 +129,12 @@ def attacker_intervals(
         for row, (coefs, _r) in enumerate(rows_eq):
             for k, coef in coefs.items():
                 a_eq[row, local[k]] = coef
-        a_ub = np.zeros((2 * len(rows_band), len(component)))
-        b_ub = np.zeros(2 * len(rows_band))
-        for row, (coefs, low, high) in enumerate(rows_band):
+        a_ub = np.zeros((len(rows_band), len(component)))
+        low_ub = np.array([lo for _, lo, _ in rows_band])
+        high_ub = np.array([hi for _, _, hi in rows_band])
+        for row, (coefs, _low, _high) in enumerate(rows_band):
             for k, coef in coefs.items():
-                a_ub[2 * row, local[k]] = coef
-                a_ub[2 * row + 1, local[k]] = -coef
-            b_ub[2 * row], b_ub[2 * row + 1] = high, -low
+                a_ub[row, local[k]] = coef
         local_bounds = [bounds[k] for k in component]
         for k in component:
             cell = hidden[k]
@@ -139,24 +143,51 @@ def attacker_intervals(
             if not rows_eq and not rows_band:
                 low, high = local_bounds[local[k]]
             else:
-                low, high = _extremes(local[k], a_eq, b_eq, a_ub, b_ub, local_bounds)
+                low, high = _extremes(local[k], a_eq, b_eq, (a_ub, low_ub, high_ub), local_bounds)
             out.append(CellInterval(cell, low, high, 1.0, threshold - 1.0))
     return out
 
 
-def _extremes(j, a_eq, b_eq, a_ub, b_ub, bounds) -> tuple[float, float]:
+def _extremes(j, a_eq, b_eq, bands, bounds) -> tuple[float, float]:
+    """Smallest and largest whole value of variable ``j`` under ``a_eq @ x == b_eq``,
+    ``low <= a_ub @ x <= high`` (``bands``) and ``bounds``.
+
+    The linear relaxation is solved first: when its optimal vertex is whole (as it is for
+    most tables, whose relations are sums with coefficients of one), it is also the integer
+    optimum; otherwise ``milp`` solves the integer programme."""
+    a_ub, low_ub, high_ub = bands
+    constraints = []
+    if len(a_eq):
+        constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
+    if len(a_ub):
+        constraints.append(LinearConstraint(a_ub, low_ub, high_ub))
+    lower = np.array([lo for lo, _ in bounds], dtype="float64")
+    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype="float64")
+    finite = np.isfinite(high_ub) if len(a_ub) else np.zeros(0, dtype=bool)
+    lower_set = np.isfinite(low_ub) if len(a_ub) else np.zeros(0, dtype=bool)
+    lp_ub = np.vstack([a_ub[finite], -a_ub[lower_set]]) if len(a_ub) else None
+    lp_b = np.concatenate([high_ub[finite], -low_ub[lower_set]]) if len(a_ub) else None
     cost = np.zeros(len(bounds))
     cost[j] = 1.0
     found = []
     for sign in (1.0, -1.0):
         result = linprog(
             sign * cost,
-            A_ub=a_ub if len(a_ub) else None,
-            b_ub=b_ub if len(b_ub) else None,
+            A_ub=lp_ub if lp_ub is not None and len(lp_ub) else None,
+            b_ub=lp_b if lp_ub is not None and len(lp_ub) else None,
             A_eq=a_eq if len(a_eq) else None,
-            b_eq=b_eq if len(b_eq) else None,
+            b_eq=b_eq if len(a_eq) else None,
             bounds=bounds,
             method="highs",
+        )
+        if result.status == 0 and np.allclose(result.x, np.round(result.x), atol=1e-7):
+            found.append(sign * result.fun)
+            continue
+        result = milp(
+            sign * cost,
+            constraints=constraints,
+            integrality=np.ones(len(bounds)),
+            bounds=Bounds(lower, upper),
         )
         if result.status != 0:
             raise ValueError(f"The published figures are inconsistent: {result.message}")
@@ -185,7 +216,7 @@ def nearest_feasible(
     n = len(hidden)
     if n == 0:
         return values.copy()
-    a_eq, b_eq = [], []
+    a_eq, b_eq, above, above_rhs = [], [], [], []
     for relation in relations:
         row = np.zeros(2 * n)
         rhs = 0.0
@@ -194,7 +225,11 @@ def nearest_feasible(
                 row[column[cell]] += sign
             else:
                 rhs -= sign * values[cell]
-        if row.any():
+        if row.any() and relation.inequality:
+            # sum(sign * x) >= rhs, written as -sum(sign * x) <= -rhs
+            above.append(-row)
+            above_rhs.append(-rhs)
+        elif row.any():
             a_eq.append(row)
             b_eq.append(rhs)
     # t_k >= |x_k - truth_k| as two inequalities
@@ -212,6 +247,9 @@ def nearest_feasible(
         else:
             bounds.append((float(threshold), None))
     bounds += [(0.0, None)] * n
+    if above:
+        a_ub = np.vstack([a_ub, np.array(above)])
+        b_ub = np.concatenate([b_ub, np.array(above_rhs)])
     cost = np.concatenate([np.zeros(n), np.ones(n)])
     result = linprog(
         cost,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluations.disclosure.audit import PRIMARY, SECONDARY, LinearFigure, attacker_intervals
+from evaluations.disclosure.audit import PRIMARY, SECONDARY, attacker_intervals
 from evaluations.disclosure.suppression import choose_suppression
-from evaluations.disclosure.tables import linked_tables
+from evaluations.disclosure.tables import Relation, linked_tables
 from portal.disclosure import DisclosurePolicy
 
 
@@ -19,17 +19,52 @@ def number_text(value: float | None) -> str:
     return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
 
 
+def _moved(relation: Relation, where: np.ndarray) -> Relation:
+    return Relation(
+        relation.kind,
+        int(where[relation.total]),
+        tuple(int(where[p]) for p in relation.parts),
+        tuple(int(where[m]) for m in relation.minus),
+        relation.inequality,
+    )
+
+
 def relations_for(cells: pd.DataFrame, policy: DisclosurePolicy):
-    tables = linked_tables(cells)
-    return [r for r in tables.relations if r.kind in policy.relations], tables.skipped
+    """The relations the policy protects between the cells of ``cells`` (positions in its
+    order) and the searches skipped.
+
+    A frame with a ``version`` column holds several public versions of one site-metric's
+    table (the current one and, while a correction awaits publication, the one an analysis
+    still shows): each version's own relations, plus an equality between the copies of each
+    cell (same ``cell`` id) whose value did not change, which an outsider can see match."""
+    if "version" not in cells.columns or cells["version"].nunique() <= 1:
+        tables = linked_tables(cells)
+        return [r for r in tables.relations if r.kind in policy.relations], tables.skipped
+    relations: list[Relation] = []
+    skipped: list[str] = []
+    versions = cells["version"].to_numpy()
+    first: dict[tuple[int, float], int] = {}
+    for version in sorted(set(versions)):
+        where = np.flatnonzero(versions == version)
+        tables = linked_tables(cells.iloc[where])
+        relations += [_moved(r, where) for r in tables.relations if r.kind in policy.relations]
+        skipped += tables.skipped
+        for pos in where:
+            same = (int(cells["cell"].iat[pos]), float(cells["value"].iat[pos]))
+            if same in first:
+                relations.append(Relation("version", pos, (first[same],)))
+            else:
+                first[same] = int(pos)
+    return relations, skipped
 
 
-def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
-    """``cells`` (every published cell of one or more site-metrics, natural-key columns plus
-    ``value`` and ``suppressible``) with ``suppression`` ("", "primary", "secondary"),
-    ``suppressed`` and ``display_value`` added. Each site-metric is protected as one set of
-    linked tables, so the answer never depends on which filter a visitor chose."""
-    out = cells.reset_index(drop=True).copy()
+def suppression_status(cells: pd.DataFrame, policy: DisclosurePolicy) -> np.ndarray:
+    """The status of each row of ``cells``: "primary", "secondary" or "". ``cells`` holds
+    every published cell of one or more site-metrics: natural-key columns plus ``value`` and
+    ``suppressible`` (optional ``version`` and ``cell`` as in ``relations_for``). Each
+    site-metric is protected as one set of linked tables, so the answer never depends on
+    which filter a visitor chose."""
+    out = cells.reset_index(drop=True)
     status = np.array([""] * len(out), dtype=object)
     for _key, part in out.groupby(["site", "metric"], sort=False):
         local = part.reset_index(drop=True)
@@ -42,7 +77,13 @@ def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame
             secondary=policy.secondary_suppression,
         )
         status[part.index.to_numpy()] = [s if s in (PRIMARY, SECONDARY) else "" for s in chosen]
-    out["suppression"] = status
+    return status
+
+
+def with_labels(cells: pd.DataFrame, status, policy: DisclosurePolicy) -> pd.DataFrame:
+    """``cells`` with ``suppression`` (``status``), ``suppressed`` and ``display_value``."""
+    out = cells.reset_index(drop=True).copy()
+    out["suppression"] = list(status)
     out["suppressed"] = out["suppression"] != ""
     labels = {PRIMARY: policy.small_label, SECONDARY: policy.suppressed_marker}
     out["display_value"] = [
@@ -51,25 +92,10 @@ def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame
     return out
 
 
-def incomplete_breakdowns(cells: pd.DataFrame) -> list[LinearFigure]:
-    """Categories never exceed their total, even when they do not add up to it (an upload
-    may publish a breakdown that misses a category, with a warning): ``sum(parts) <= total``
-    for every such breakdown, which the linked tables' equalities do not say."""
-    out: list[LinearFigure] = []
-    values = cells["value"].to_numpy(dtype="float64")
-    positions = pd.Series(np.arange(len(cells)), index=cells.index)
-    period = ["area", "period_start", "period_end"]
-    for _key, rows in cells.groupby(period, sort=False):
-        totals = rows.loc[rows["dimension"] == ""]
-        if totals.empty:
-            continue
-        total = int(positions[totals.index[0]])
-        for _dimension, parts in rows.loc[rows["dimension"] != ""].groupby("dimension"):
-            members = [int(p) for p in positions[parts.index]]
-            if values[members].sum() < values[total] - 1e-6:
-                coefficients = tuple((m, 1.0) for m in members) + ((total, -1.0),)
-                out.append(LinearFigure("incomplete breakdown", coefficients, -1e12, 0.0))
-    return out
+def protect_cells(cells: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """``cells`` with ``suppression`` ("", "primary", "secondary"), ``suppressed`` and
+    ``display_value`` added (see ``suppression_status``)."""
+    return with_labels(cells, suppression_status(cells, policy), policy)
 
 
 def audit_cells(cells: pd.DataFrame, policy: DisclosurePolicy, figures_for=None) -> list[dict]:
@@ -82,7 +108,6 @@ def audit_cells(cells: pd.DataFrame, policy: DisclosurePolicy, figures_for=None)
         relations, _skipped = relations_for(local, policy)
         status = [s or "shown" for s in local["suppression"]]
         figures = list(figures_for(site, metric, local)) if figures_for else []
-        figures += incomplete_breakdowns(local)
         for interval in attacker_intervals(
             local["value"].to_numpy(dtype="float64"),
             status,

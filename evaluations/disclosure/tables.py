@@ -2,16 +2,20 @@
 
 Three kinds, each checked against the exact values before it is used (a relation that does
 not hold in the data is not one an attacker can exploit exactly, and it would make the
-audit's linear programme infeasible):
+audit's linear programme infeasible). Most are equalities; two are inequalities
+(``Relation.inequality``: the total is at least the sum of its parts):
 
 - breakdown: the categories of one dimension sum to the total of the same area and period
-  (without a total row, two dimensions' categories still have the same sum);
+  (without a total row, two dimensions' categories still have the same sum); categories that
+  add up to less than their total (an incomplete breakdown) never exceed it;
 - period: a longer period equals the shorter periods that tile it exactly (a quarter beside
   its three months, a year beside its quarters);
 - area: one area equals the sum of two or more other areas (an area total beside its
   parts), found from the values because the portal keeps no area hierarchy: an area that
   equals their sum in some periods and is never below it (or equals it in at least half the
-  periods) is linked to them in the periods where it equals it.
+  periods) is linked to them in the periods where it equals it; an area never below the sum
+  of the others is at least that sum in the periods where it is above it (counts not
+  allocated to a zone), which bounds each zone from above.
 
 Pure pandas/numpy: no Django, so the protection and the audit can be tested on plain frames.
 """
@@ -33,19 +37,22 @@ TOLERANCE = 1e-6
 @dataclass(frozen=True)
 class Relation:
     """``total`` equals the sum of ``parts`` less the sum of ``minus`` (positions in the cell
-    frame); ``minus`` links two breakdowns of a period that has no total row."""
+    frame); ``minus`` links two breakdowns of a period that has no total row. With
+    ``inequality`` the total is only known to be at least that sum."""
 
     kind: str
     total: int
     parts: tuple[int, ...]
     minus: tuple[int, ...] = ()
+    inequality: bool = False
 
     @property
     def members(self) -> tuple[int, ...]:
         return (self.total, *self.parts, *self.minus)
 
     def signed(self) -> list[tuple[int, float]]:
-        """Each member with its sign in ``sum(sign * value) == 0``."""
+        """Each member with its sign in ``sum(sign * value) == 0`` (``>= 0`` for an
+        inequality)."""
         return (
             [(self.total, 1.0)] + [(p, -1.0) for p in self.parts] + [(m, 1.0) for m in self.minus]
         )
@@ -89,6 +96,9 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
             members = [int(p) for p in positions[parts.index]]
             if _holds(values, total, members):
                 out.append(Relation("breakdown", total, tuple(members)))
+            elif values[members].sum() < values[total]:
+                # an incomplete breakdown: its categories still never exceed the total
+                out.append(Relation("breakdown", total, tuple(members), inequality=True))
     return out
 
 
@@ -157,27 +167,47 @@ def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relati
             continue
         matrix = table.to_numpy()
         for a in range(len(areas)):
-            others = [b for b in range(len(areas)) if b != a]
-            for size in range(2, len(others) + 1):
-                for subset in itertools.combinations(others, size):
-                    cols = list(subset)
-                    # periods where the area and every part are published
-                    shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
-                    if not shared.any() or not (matrix[shared, a] > 0).any():
-                        continue
-                    sums = matrix[np.ix_(shared, cols)].sum(axis=1)
-                    # An area never below the sum of the others, or equal to it in at least
-                    # half the periods, is read as their total, and every period where it
-                    # equals that sum exactly is a relation an outsider can use, even if
-                    # other periods hold unallocated counts or corrections.
-                    equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
-                    below = (matrix[shared, a] < sums - TOLERANCE).any()
-                    if not equal.any() or (below and 2 * equal.sum() < equal.size):
-                        continue
-                    for row in np.flatnonzero(shared)[equal]:
-                        parts = tuple(int(where.iloc[row, c]) for c in cols)
-                        out.append(Relation("area", int(where.iloc[row, a]), parts))
+            out += _area_total_relations(matrix, where, a)
     return out, skipped
+
+
+def _area_total_relations(matrix: np.ndarray, where: pd.DataFrame, a: int) -> list[Relation]:
+    """Relations of area ``a`` (a column of ``matrix``, periods by areas) read as the total
+    of two or more other areas.
+
+    An area never below the sum of the others, or equal to it in at least half the periods,
+    is read as their total, and every period where it equals that sum exactly is an equality
+    an outsider can use, even if other periods hold unallocated counts or corrections. An
+    area never below a sum is also at least that sum where it is above it; only the largest
+    such sets of areas are kept, since counts are never negative and a larger set's bound
+    implies the smaller sets' ones.
+    """
+    out: list[Relation] = []
+    others = [b for b in range(matrix.shape[1]) if b != a]
+    above: list[tuple[set[int], np.ndarray]] = []
+    for size in range(2, len(others) + 1):
+        for subset in itertools.combinations(others, size):
+            cols = list(subset)
+            # periods where the area and every part are published
+            shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
+            if not shared.any() or not (matrix[shared, a] > 0).any():
+                continue
+            sums = matrix[np.ix_(shared, cols)].sum(axis=1)
+            equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
+            below = (matrix[shared, a] < sums - TOLERANCE).any()
+            if equal.any() and (not below or 2 * equal.sum() >= equal.size):
+                for row in np.flatnonzero(shared)[equal]:
+                    parts = tuple(int(where.iloc[row, c]) for c in cols)
+                    out.append(Relation("area", int(where.iloc[row, a]), parts))
+            if not below and not equal.all():
+                above.append((set(cols), np.flatnonzero(shared)[~equal]))
+    for cols, rows in above:
+        if any(cols < larger for larger, _rows in above):
+            continue
+        for row in rows:
+            parts = tuple(int(where.iloc[row, c]) for c in sorted(cols))
+            out.append(Relation("area", int(where.iloc[row, a]), parts, inequality=True))
+    return out
 
 
 def linked_tables(cells: pd.DataFrame) -> LinkedTables:

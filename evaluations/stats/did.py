@@ -31,6 +31,7 @@ from .errors import (
 from .fitting import (
     ar1_glm_fit,
     ar1_reml_fit,
+    area_contrasts,
     cov_classical,
     cov_cluster,
     cov_hc1,
@@ -188,6 +189,49 @@ def _period_series(
     )
 
 
+def _unit_matrix(
+    y: np.ndarray,
+    tr: np.ndarray,
+    time: np.ndarray,
+    units: tuple[np.ndarray, list[str]],
+    times: np.ndarray,
+) -> np.ndarray:
+    """Areas x periods (treated area first) over ``times``; refuses a panel in which an area
+    lacks some of those periods or has two rows for one, naming the area and the periods."""
+    codes, names = units
+    treated_codes = np.unique(codes[tr == 1])
+    if treated_codes.size != 1:
+        raise InvalidInputError(
+            f"The panel model needs exactly one treated area; the treated rows name "
+            f"{treated_codes.size} ({', '.join(names[c] for c in treated_codes)}). Analyse one "
+            f"treated area at a time, or leave out the unit column to pool them."
+        )
+    order = [int(treated_codes[0])] + [
+        int(c) for c in np.unique(codes[tr == 0]) if c != treated_codes[0]
+    ]
+    matrix = np.empty((len(order), times.size))
+    for row, code in enumerate(order):
+        mine = codes == code
+        position = {float(t): i for i, t in enumerate(time[mine])}
+        if len(position) != int(mine.sum()):
+            raise InvalidInputError(
+                f"Area {names[code]!r} has more than one row for a period; give one row per "
+                f"area and period."
+            )
+        missing = [float(t) for t in times if float(t) not in position]
+        if missing:
+            shown = ", ".join(f"{t:g}" for t in missing[:6])
+            raise InvalidInputError(
+                f"Area {names[code]!r} has no data for period(s) {shown}"
+                f"{' ...' if len(missing) > 6 else ''}, which the other areas have. The panel "
+                f"needs every area in every period: fill those periods, drop that area, or "
+                f"narrow the window."
+            )
+        values = y[mine]
+        matrix[row] = [values[position[float(t)]] for t in times]
+    return matrix
+
+
 def _ar1_interaction(
     y: np.ndarray,
     tr: np.ndarray,
@@ -195,6 +239,7 @@ def _ar1_interaction(
     time: np.ndarray,
     expo: np.ndarray | None,
     kind: str,
+    units: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[float, float, float, float, str]:
     """Treated x post with serially correlated errors (Bertrand, Duflo & Mullainathan 2004).
 
@@ -205,16 +250,28 @@ def _ar1_interaction(
     exposure-ratio offset, i.e. a Poisson panel with period fixed effects), by penalised
     quasi-likelihood with AR(1) errors.
     Returns coefficient, SE, df, rho and a method sentence."""
-    ty, cy, te, ce, post, _ = _period_series(y, tr, po, time, expo, kind)
+    ty, cy, te, ce, post, times = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
     if kind == "continuous":
         x = np.column_stack((np.ones(n), post))
-        fit = ar1_reml_fit(x, ty - cy)
+        if units is None:
+            fit = ar1_reml_fit(x, ty - cy)
+            shape = (
+                f"the per-period difference between the treated and comparison means ({n} periods)"
+            )
+        else:
+            panel = area_contrasts(_unit_matrix(y, tr, time, units, times), x)
+            fit = ar1_reml_fit(panel.x, panel.y, panel.blocks)
+            areas = len(panel.blocks)
+            shape = (
+                f"a panel of the treated area and {areas} comparison "
+                f"area{'s' if areas != 1 else ''}, each its own series ({n} periods), with "
+                f"area and period fixed effects and a treated x post term"
+            )
         coef, se, j = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1])), 1
         text = (
-            f"the per-period difference between the treated and comparison means ({n} "
-            f"periods) regressed on a post indicator with the errors modelled as AR(1) "
-            f"(estimated rho = {fit.rho:.2f}, by REML), generalised least squares; t test and "
+            f"{shape}, with the errors modelled as AR(1) in every series (common rho, "
+            f"estimated {fit.rho:.2f} by REML), generalised least squares; t test and "
             f"interval with Satterthwaite degrees of freedom"
         )
     else:
@@ -395,6 +452,7 @@ class _DiDData:
     time: np.ndarray | None
     expo: np.ndarray | None
     cov: str
+    units: tuple[np.ndarray, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -422,6 +480,7 @@ def _validate(
     exposure: str | None,
     alpha: float,
     time: str | None,
+    unit: str | None = None,
 ) -> _DiDData:
     if not isinstance(data, pd.DataFrame):
         raise InvalidInputError("The data must be a table (pandas DataFrame) of unit-period rows.")
@@ -504,7 +563,12 @@ def _validate(
             f"Counts cannot be negative, but {outcome!r} contains negative values. Use "
             f"kind='continuous' for outcomes that can be negative."
         )
-    return _DiDData(y, tr, po, masks, codes, n_groups, time_values, expo, cov)
+    units = None
+    if unit is not None and kind == "continuous" and cov == "ar1":
+        unit_codes, _ = _codes(data, unit, "unit")
+        names = [str(v) for v in pd.unique(_column(data, unit, "unit"))]
+        units = (unit_codes, names)
+    return _DiDData(y, tr, po, masks, codes, n_groups, time_values, expo, cov, units)
 
 
 def _fit_continuous(d: _DiDData, outcome: str, cluster: str | None) -> _DiDFit:
@@ -514,7 +578,9 @@ def _fit_continuous(d: _DiDData, outcome: str, cluster: str | None) -> _DiDFit:
     }
     if d.cov == "ar1":
         assert d.time is not None
-        coef, se, df, rho, text = _ar1_interaction(d.y, d.tr, d.po, d.time, None, "continuous")
+        coef, se, df, rho, text = _ar1_interaction(
+            d.y, d.tr, d.po, d.time, None, "continuous", d.units
+        )
         method = (
             f"Difference-in-differences of {outcome!r} allowing for serial correlation: "
             f"{text}. The estimate is the treated-minus-comparison change (difference scale)."
@@ -626,6 +692,7 @@ def difference_in_differences(
     exposure: str | None = None,
     alpha: float = 0.05,
     time: str | None = None,
+    unit: str | None = None,
 ) -> DiDResult:
     """Two-group, two-period difference-in-differences on unit-period rows.
 
@@ -639,6 +706,16 @@ def difference_in_differences(
     on the period totals) is regressed on a post indicator with AR(1) errors fitted by REML,
     with t inference on Satterthwaite degrees of freedom (see :func:`_ar1_interaction`).
     Periods must be evenly spaced where both groups have data.
+
+    ``unit`` (continuous outcomes with ``cov="ar1"``): the column naming each row's area. Each
+    area is then its own series in a panel with area and period fixed effects and AR(1) errors
+    in every series (common rho), the treated x post coefficient by GLS at the REML rho (see
+    :func:`~evaluations.stats.fitting.area_contrasts`; checked against statsmodels ``GLS`` with
+    area and period dummies). With several comparison areas this uses their spread to estimate
+    the error variance and rho instead of averaging it away. Every area must have every period
+    the groups share, or the analysis refuses naming the area and the periods. Counts always
+    use the treated share of each period's events, which is already the conditional
+    likelihood of a Poisson panel with area and period fixed effects.
 
     Without a time column the default is ``"HC1"``. For ``kind="continuous"`` the other
     ``cov`` values fit OLS on the rows and select the standard errors, matching
@@ -676,6 +753,7 @@ def difference_in_differences(
         exposure=exposure,
         alpha=alpha,
         time=time,
+        unit=unit,
     )
     fit = (
         _fit_continuous(d, outcome, cluster)

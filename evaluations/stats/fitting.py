@@ -598,3 +598,58 @@ def ar1_poisson_fit(
 ) -> AR1Fit:
     """:func:`ar1_glm_fit` for a log-linear model of counts with a log-exposure offset."""
     return ar1_glm_fit(x, y, offset, blocks)
+
+
+# --------------------------------------------------------------------------------------------
+# Panels of areas with area and period fixed effects
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AreaContrasts:
+    """A treated-plus-comparison-areas panel reduced to independent contrast series.
+
+    ``y`` and ``x`` stack the contrast series (``blocks`` gives their lengths); ``x`` holds the
+    treated area's own terms in its first columns (the same positions as in the
+    ``treated_design`` passed in) and one intercept per further contrast after them.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    blocks: tuple[int, ...]
+
+
+def area_contrasts(values: np.ndarray, treated_design: np.ndarray) -> AreaContrasts:
+    """Reduce the panel ``y_it = a_i + g_t + [i = 0] treated_design_t b + u_it`` to contrasts.
+
+    ``values`` is areas x periods with the treated area in row 0 and at least one comparison
+    area after it; ``treated_design`` is periods x p and must contain a constant column (the
+    treated area's own level relative to the comparison areas). The errors ``u_it`` are AR(1)
+    series, independent between areas, with a common rho and variance.
+
+    Orthonormal contrasts across areas remove the period effects ``g_t`` (anything the areas
+    share in a period) while keeping the error structure: every contrast series is again an
+    AR(1) series with the same rho and variance, independent of the others. The first contrast
+    is sqrt((A - 1) / A) (treated minus the comparison mean) and carries ``b``; the others are
+    Helmert contrasts among the comparison areas and carry only their intercepts. So GLS and
+    REML on the contrasts give exactly the panel's two-way fixed-effects GLS estimate of ``b``,
+    its covariance and the REML rho (the restricted likelihood does not depend on which error
+    contrasts are used); the tests check this against statsmodels ``GLS`` on the full panel
+    with area and period dummies. With one comparison area it is the treated-minus-comparison
+    series itself (scaled, which changes neither the estimate nor its standard error).
+    """
+    areas, periods = values.shape
+    if areas < 2:
+        raise ValueError("area_contrasts needs the treated area and at least one comparison.")
+    comparisons = values[1:]
+    scale = math.sqrt((areas - 1) / areas)
+    series = [scale * (values[0] - comparisons.mean(axis=0))]
+    for m in range(1, areas - 1):
+        series.append((comparisons[:m].sum(axis=0) - m * comparisons[m]) / math.sqrt(m * (m + 1)))
+    p = treated_design.shape[1]
+    extra = areas - 2
+    x = np.zeros((periods * (areas - 1), p + extra))
+    x[:periods, :p] = scale * treated_design
+    for b in range(extra):
+        x[periods * (b + 1) : periods * (b + 2), p + b] = 1.0
+    return AreaContrasts(x=x, y=np.concatenate(series), blocks=(periods,) * (areas - 1))

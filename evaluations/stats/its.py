@@ -44,6 +44,7 @@ from .fitting import (
     ar1_glm_fit,
     ar1_poisson_fit,
     ar1_reml_fit,
+    area_contrasts,
     cov_hac,
     cov_hac_panel,
     durbin_watson,
@@ -420,8 +421,15 @@ def _ar1_text(rho: float, term_df: dict[int, float]) -> str:
 
 
 def _fit_continuous(
-    x: np.ndarray, y: np.ndarray, terms: Sequence[int | None], errors: str, hac_lags: int | None
+    x: np.ndarray,
+    y: np.ndarray,
+    terms: Sequence[int | None],
+    errors: str,
+    hac_lags: int | None,
+    blocks: Sequence[int] | None = None,
 ) -> _Fit:
+    """Segmented regression with AR(1) errors (``blocks``: independent series stacked in
+    ``y``, sharing rho) or, with ``errors="independent"``, OLS with Newey-West errors."""
     n, k = x.shape
     if np.ptp(y) == 0:
         raise ConstantSeriesError(
@@ -431,7 +439,7 @@ def _fit_continuous(
     if n - k < 1:
         raise TooFewPeriodsError(f"The series has {n} periods, too few for {k} model terms.")
     if errors == "ar1":
-        ar = ar1_reml_fit(x, y)
+        ar = ar1_reml_fit(x, y, blocks)
         beta, cov = ar.beta, ar.cov
         if ar.sigma2 <= 1e-24 * max(float(y @ y) / n, 1e-300):
             raise ConstantSeriesError(
@@ -538,12 +546,14 @@ def _fit_comparison(
     pooled = "the mean of the comparison units" if units > 1 else "the comparison series"
     if kind == "continuous":
         if errors == "ar1":
-            diff = data.y - data.comparison.mean(axis=1)
-            fit = _fit_continuous(x, diff, terms, "ar1", None)
+            panel = area_contrasts(np.vstack((data.y, data.comparison.T)), x)
+            fit = _fit_continuous(panel.x, panel.y, terms, "ar1", None, panel.blocks)
             text = (
-                f"segmented regression of the treatment series minus {pooled} (the GLS "
-                f"counterpart of a panel with unit and period fixed effects, {units + 1} "
-                f"series), "
+                f"a panel of the treatment series and {units} comparison "
+                f"series{'' if units == 1 else ', each its own series,'} with area and period "
+                f"fixed effects and the treatment area's own level, trend"
+                f"{' and season' if x.shape[1] > core else ''} and their changes at the "
+                f"intervention, AR(1) errors in every series with a common rho; "
                 f"{fit.se_text}"
             )
             return fit, text

@@ -247,6 +247,10 @@ def random_effects(
     The prediction interval is pooled +/- t_{k-2} sqrt(tau^2 + se^2) (Higgins, Thompson &
     Spiegelhalter 2009), ``None`` when k < 3. ``weights`` are normalised to sum to 1.
 
+    ``method="HKSJ"``: tau^2 by REML with the Knapp-Hartung adjustment (the same as
+    ``method="REML", knapp_hartung=True``); the name the comparison page's ``pooling`` option
+    uses.
+
     ``knapp_hartung=True``: the Hartung-Knapp-Sidik-Jonkman adjustment, which scales the
     pooled variance by sum w (y - mu)^2 / (k - 1) and uses t with k - 1 degrees of freedom
     (= the "random effect wls" row of statsmodels ``combine_effects(...).summary_frame
@@ -259,6 +263,8 @@ def random_effects(
         raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha}.")
     y, v = _inputs(estimates, variances)
     key = method.upper()
+    if key == "HKSJ":
+        key, knapp_hartung = "REML", True
     if key == "DL":
         tau2 = tau2_dersimonian_laird(y, v)
         name = "DerSimonian-Laird moment estimator"
@@ -266,7 +272,7 @@ def random_effects(
         tau2 = tau2_reml(y, v)
         name = "restricted maximum likelihood (Fisher scoring)"
     else:
-        raise InvalidInputError(f"method must be 'REML' or 'DL', got {method!r}.")
+        raise InvalidInputError(f"method must be 'REML', 'DL' or 'HKSJ', got {method!r}.")
     inference = (
         "Knapp-Hartung (HKSJ) adjusted variance with a t test and interval on k - 1 degrees of "
         "freedom"

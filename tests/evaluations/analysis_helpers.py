@@ -133,6 +133,8 @@ def compute(
         kwargs = {"exposure": "exposure"} if kind == "count" and has_exposure else {}
         if cov == "cluster":
             kwargs["cluster"] = "area"
+        if cov == "ar1":
+            kwargs["unit"] = "area"
         res = stats.difference_in_differences(
             pd.concat(parts, ignore_index=True), kind=kind, cov=cov, time="period", **kwargs
         )

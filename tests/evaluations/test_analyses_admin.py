@@ -148,3 +148,45 @@ def test_failed_run_shows_the_message(client, site_a, bja_user):
     client.force_login(bja_user)
     page = client.get(reverse("analyses_admin:detail", args=[analysis.pk])).content.decode()
     assert "The run failed" in page and result.error.split(";")[0][:40] in page
+
+
+def test_intervention_choices_follow_weekly_and_quarterly_period_starts(site_a, bja_user):
+    """Weekly series offer their week starts (here Mondays) and quarterly series their
+    quarter starts; a date that is not a period start gets a clear error."""
+    import datetime as dt
+
+    from evaluations.analyses.forms import AnalysisForm
+
+    monday = dt.date(2024, 1, 1)
+    weekly = [
+        f"nonfatal_shootings,Weekly zone,treatment,{monday + dt.timedelta(weeks=i)},"
+        f"{monday + dt.timedelta(weeks=i, days=6)},{10 + i % 3},,,,"
+        for i in range(30)
+    ]
+    quarters = [dt.date(2019 + i // 4, 1 + 3 * (i % 4), 1) for i in range(16)]
+    quarterly = [
+        f"homicides,Quarterly zone,treatment,{q},"
+        f"{(q.replace(day=28) + dt.timedelta(days=70)).replace(day=1) - dt.timedelta(days=1)},"
+        f"{5 + i % 4},,,,"
+        for i, q in enumerate(quarters)
+    ]
+    upload_rows(site_a, weekly, name="weekly.csv")
+    upload_rows(site_a, quarterly, name="quarterly.csv")
+
+    def form(code, start):
+        metric = OutcomeMetric.objects.get(code=code)
+        return AnalysisForm(
+            data={"design": "its", "intervention_date": start}, site=site_a, metric=metric
+        )
+
+    week = form("nonfatal_shootings", "2024-03-04")
+    offered = dict(week.fields["intervention_date"].choices)
+    assert offered["2024-03-04"] == "Week of 4 March 2024"
+    assert "2024-03-01" not in offered and "2024-03-06" not in offered
+    quarter = form("homicides", "2021-04-01")
+    offered = dict(quarter.fields["intervention_date"].choices)
+    assert offered["2021-04-01"] == "Q2 2021 (from 1 April 2021)"
+    assert "2021-05-01" not in offered
+    wrong = form("homicides", "2021-05-01")
+    assert not wrong.is_valid()
+    assert "2021-05-01 is not the first day of a period" in str(wrong.errors["intervention_date"])

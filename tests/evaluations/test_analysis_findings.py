@@ -47,8 +47,12 @@ def test_did_count_fall_reads_as_percentage_with_comparison():
     assert comp == pytest.approx(means["post"] / means["pre"])
     word = "fall" if comp < 1 else "rise"
     assert f"{pct((comp - 1) * 100)} {word} in the comparison zones" in text
-    assert effect_direction_for(result, "decrease") == "improved"
-    assert effect_direction_for(result, "increase") == "worsened"
+    # DiD of counts with 24 months before measured below the band: no badge either way.
+    assert result["approximate"] is True
+    assert effect_direction_for(result, "decrease") == "no_clear_change"
+    calibrated = {**result, "approximate": False}
+    assert effect_direction_for(calibrated, "decrease") == "improved"
+    assert effect_direction_for(calibrated, "increase") == "worsened"
 
 
 def test_ci_including_null_says_no_clear_change():
@@ -79,8 +83,11 @@ def test_increase_desired_rise_is_improved():
     )
     assert text.startswith(f"Crime guns recovered in Zone 3 rose {pct(result['percent_change'])}")
     assert "compared with the 24 months before" in text
-    assert effect_direction_for(result, "increase") == "improved"
-    assert effect_direction_for(result, "decrease") == "worsened"
+    # Pre/post of counts with 24 months before measured below the band: labelled approximate.
+    assert result["approximate"] is True
+    assert effect_direction_for(result, "increase") == "no_clear_change"
+    assert effect_direction_for({**result, "approximate": False}, "increase") == "improved"
+    assert effect_direction_for({**result, "approximate": False}, "decrease") == "worsened"
 
 
 def test_continuous_did_in_days():
@@ -158,8 +165,11 @@ def test_an_approximate_result_gets_no_confident_badge():
     assert result["approximate"] is True
     assert any("Approximate interval" in w for w in result["warnings"])
     assert effect_direction_for(result, "decrease") == "no_clear_change"
+    # 36 months before the start: the benchmark held the band for ITS of this length.
     result_long = compute(
-        "its", "continuous", make_rows(design="its", kind="continuous", effect=-8.0)
+        "its",
+        "continuous",
+        make_rows(design="its", kind="continuous", effect=-8.0, months=72, post_from=36),
     )
     assert result_long["approximate"] is False
     assert effect_direction_for(result_long, "decrease") == "improved"

@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import services
-from evaluations.batches import BatchStateError, ProgressRecorder, batch_transition
+from evaluations.batches import (
+    BatchStateError,
+    ProgressRecorder,
+    batch_is_stalled,
+    batch_transition,
+)
 from evaluations.models import OutcomeObservation, UploadBatch
 from portal.api_auth import api_token_create
 from tests.evaluations.helpers import csv_bytes, month_rows, upload
@@ -163,6 +168,23 @@ def test_stalled_import_is_detected_and_retried(client, site_a, contributor_a, m
     client.post(reverse("evaluations_admin:batch_confirm", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.status == Status.IMPORTED and OutcomeObservation.objects.count() == 3
+
+
+def test_a_check_that_never_started_can_be_retried(site_a, contributor_a, media_tmp, settings):
+    """A batch left queued (its background check was never picked up) is offered a retry;
+    the retry must work from there too, not only from checking or importing."""
+    batch = services.outcome_upload_receive(
+        site=site_a,
+        user=contributor_a,
+        upload=SimpleUploadedFile("f.csv", three_months()),
+        file_name="f.csv",
+    )
+    stale = timezone.now() - dt.timedelta(seconds=settings.PORTAL_UPLOAD_STALLED_SECONDS + 5)
+    UploadBatch.objects.filter(pk=batch.pk).update(heartbeat_at=stale)
+    batch.refresh_from_db()
+    assert batch.status == Status.QUEUED
+    batch = services.upload_batch_retry(batch=batch, user=contributor_a)
+    assert batch.status == Status.QUEUED and not batch_is_stalled(batch)
 
 
 def test_running_batch_that_is_not_stalled_cannot_be_retried(site_a, contributor_a, media_tmp):

@@ -109,3 +109,28 @@ def test_compare_page_lists_each_title_once(client, three_sites):
     for analysis in three_sites:
         assert html.count(f">{analysis.title}</a>") == 1
     assert "Site A Prosecutor: A did" not in html
+
+
+def test_knapp_hartung_pooling_matches_statsmodels_wls(client, three_sites):
+    """``pooling=HKSJ``: REML tau^2, then the Knapp-Hartung interval, which is statsmodels WLS
+    of the effects on a constant with weights 1/(v + tau^2) and t on k - 1 df."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    comparison = compare_metric("nonfatal_shootings", pooling="HKSJ")
+    public = [public_analysis(a, a.current_result).result for a in three_sites]
+    effects = np.array([stats.effect_size_from_result(result)[:2] for result in public])
+    tau2 = stats.random_effects(effects[:, 0], effects[:, 1], method="REML").tau2
+    ref = sm.WLS(effects[:, 0], np.ones((3, 1)), weights=1 / (effects[:, 1] + tau2)).fit()
+    low, high = ref.conf_int(alpha=0.05)[0]
+    pooled = comparison.pooled
+    assert pooled["estimate"] == pytest.approx(round(math.exp(ref.params[0]), 4))
+    assert pooled["ci_low"] == pytest.approx(round(math.exp(low), 4))
+    assert pooled["ci_high"] == pytest.approx(round(math.exp(high), 4))
+    assert "Knapp-Hartung" in pooled["method"]
+    ok = client.get("/compare/", {"metric": "nonfatal_shootings", "pooling": "HKSJ"})
+    assert ok.status_code == 200 and b"Knapp-Hartung" in ok.content
+    bad = client.get("/compare/", {"metric": "nonfatal_shootings", "pooling": "bayes"})
+    assert bad.status_code == 400 and b"REML, DL, HKSJ" in bad.content
+    with pytest.raises(ValueError, match="REML, DL, HKSJ"):
+        compare_metric("nonfatal_shootings", pooling="bayes")

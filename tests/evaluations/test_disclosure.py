@@ -1,8 +1,8 @@
 """Disclosure control: the attacks an anonymous visitor could make, and the audit.
 
 Each attack is run the way an outsider would: from what the public pages, downloads and API
-serve, with an attacker written here (scipy.optimize.linprog over the figures read back from
-the public CSV), not with the portal's own audit code.
+serve, with an attacker written here (scipy.optimize.milp or linprog over the figures read
+back from the public CSV), not with the portal's own audit code.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from django.core.management import call_command
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from evaluations.analyses.services import (
     analysis_create,
@@ -23,7 +24,9 @@ from evaluations.analyses.services import (
     analysis_run,
     analysis_version_review,
 )
+from evaluations.disclosure import Relation, attacker_intervals, audit_cells, protect_cells
 from evaluations.models import OutcomeObservation
+from evaluations.selectors import public_cells_as_approved
 from evaluations.services import observations_publish, observations_unpublish
 from tests.evaluations.helpers import csv_bytes, month_rows, upload
 
@@ -38,28 +41,42 @@ def public_rows(client) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.content.decode())))
 
 
-def outsider_interval(rows, target, relations) -> tuple[float, float]:
+def outsider_interval(rows, target, relations, above=()) -> tuple[float, float]:
     """What an outsider derives for row ``target`` from the public CSV rows alone, assuming
-    each relation (total index, part indexes) holds: "<10" is 1..9, "suppressed" is 10 or
-    more, shown numbers are exact."""
+    each relation (total index, part indexes) holds, and each of ``above`` as "the total is
+    at least the sum of its parts": "<10" is 1..9, "suppressed" is 10 or more, shown numbers
+    are exact, and counts are whole numbers (``scipy.optimize.milp``)."""
     hidden = [i for i, r in enumerate(rows) if not r["value"].replace(".", "").isdigit()]
     col = {i: k for k, i in enumerate(hidden)}
-    a_eq, b_eq = [], []
-    for total, parts in relations:
+
+    def linear(total, parts):
         row, rhs = np.zeros(len(hidden)), 0.0
         for i, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
             if i in col:
                 row[col[i]] += sign
             else:
                 rhs -= sign * float(rows[i]["value"])
-        a_eq.append(row)
-        b_eq.append(rhs)
-    bounds = [(1, 9) if rows[i]["value"] == "<10" else (10, None) for i in hidden]
+        return row, rhs
+
+    constraints = []
+    for total, parts in relations:
+        row, rhs = linear(total, parts)
+        constraints.append(LinearConstraint(row, rhs, rhs))
+    for total, parts in above:
+        row, rhs = linear(total, parts)
+        constraints.append(LinearConstraint(row, rhs, np.inf))
+    low = [1 if rows[i]["value"] == "<10" else 10 for i in hidden]
+    high = [9 if rows[i]["value"] == "<10" else np.inf for i in hidden]
     ends = []
     for sign in (1, -1):
         cost = np.zeros(len(hidden))
         cost[col[target]] = sign
-        res = linprog(cost, A_eq=np.array(a_eq), b_eq=b_eq, bounds=bounds, method="highs")
+        res = milp(
+            cost,
+            constraints=constraints,
+            integrality=np.ones(len(hidden)),
+            bounds=Bounds(low, high),
+        )
         assert res.status == 0
         ends.append(sign * res.fun)
     return ends[0], ends[1]
@@ -355,6 +372,19 @@ ADVERSARIAL = {
         at("All zones", M[1], 29),
         at("All zones", M[2], 49),
     ],
+    "incomplete breakdown (categories below their total)": [
+        at("Zone 3", M[1], 40),
+        at("Zone 3", M[1], 35, "sex", "male"),
+        at("Zone 3", M[1], 3, "sex", "female"),
+    ],
+    "area row above its zones' sum in every month": [
+        at("Zone 3", M[1], 4),
+        at("Zone 3", M[2], 20),
+        at("Zone 5", M[1], 25),
+        at("Zone 5", M[2], 30),
+        at("All zones", M[1], 31),
+        at("All zones", M[2], 52),
+    ],
     "two hidden months in one quarter": [
         at("Zone 3", M[1], 2),
         at("Zone 3", M[2], 7),
@@ -414,12 +444,12 @@ def test_a_quarter_filed_under_the_other_group_is_still_linked_to_its_months(
     )
 
 
-def test_the_audit_catches_a_small_category_bounded_by_an_incomplete_breakdown(
-    site_a, bja_user, capsys
+def test_an_incomplete_breakdown_is_protected_and_caught_without_protection(
+    client, site_a, bja_user, settings, capsys
 ):
     """Categories that add up to less than their total (published with a warning) still
-    never exceed it: 40 total and 35 male leave female at most 5. The secondary suppression
-    does not yet model this inequality, so the audit must at least name the cell."""
+    never exceed it: 40 total and 35 male leave female at most 5. Secondary suppression
+    protects that inequality; without it the audit names the cell."""
     rows = [
         at("Zone 3", M[1], 40),
         at("Zone 3", M[1], 35, "sex", "male"),
@@ -427,9 +457,213 @@ def test_the_audit_catches_a_small_category_bounded_by_an_incomplete_breakdown(
     ]
     assert upload(site_a, cells(*rows), bja_user).report["ok"]
     observations_publish(site=site_a, user=bja_user)
+    shown = public_rows(client)
+    female = find(shown, category="female")
+    total, male = find(shown, dimension=""), find(shown, category="male")
+    assert shown[female]["value"] == "<10"
+    assert outsider_interval(shown, female, [], above=[(total, [male, female])]) == (1.0, 9.0)
+    call_command("disclosure_audit", "--site", "site-a")
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    shown = public_rows(client)
+    assert outsider_interval(shown, female, [], above=[(total, [male, female])]) == (1.0, 5.0)
     with pytest.raises(SystemExit) as exit_info:
         call_command("disclosure_audit", "--site", "site-a")
     assert exit_info.value.code == 1
     out = capsys.readouterr().out
     assert "EXPOSED site-a homicides Zone 3 (treatment) 2023-01-01..2023-01-31 [sex=female]" in out
     assert "1 to 5" in out
+
+
+def test_an_area_row_above_its_zones_is_protected_and_caught_without_protection(
+    client, site_a, bja_user, settings, capsys
+):
+    """An "all zones" row above the zones' sum in every month (unallocated counts) still bounds each
+    zone from above: 31 - 25 leaves Zone 3 at most 6 in January."""
+    rows = ADVERSARIAL["area row above its zones' sum in every month"]
+    assert upload(site_a, cells(*rows), bja_user).report["ok"]
+    observations_publish(site=site_a, user=bja_user)
+    shown = public_rows(client)
+    z3 = find(shown, area="Zone 3", period_start="2023-01-01")
+    bound = (
+        find(shown, area="All zones", period_start="2023-01-01"),
+        [z3, find(shown, area="Zone 5", period_start="2023-01-01")],
+    )
+    assert outsider_interval(shown, z3, [], above=[bound]) == (1.0, 9.0)
+    settings.PORTAL_DISCLOSURE = {**settings.PORTAL_DISCLOSURE, "SECONDARY_SUPPRESSION": False}
+    assert outsider_interval(public_rows(client), z3, [], above=[bound]) == (1.0, 6.0)
+    with pytest.raises(SystemExit):
+        call_command("disclosure_audit", "--site", "site-a")
+    assert "Zone 3 (treatment) 2023-01-01..2023-01-31: an outsider can work out 1 to 6" in (
+        capsys.readouterr().out
+    )
+
+
+def test_the_attacker_uses_that_counts_are_whole_numbers():
+    """x1 + x2 + x3 = 18 with x2 = x3 (two one-category breakdowns of a month without a
+    total) makes x1 even: 2 to 8, although the linear relaxation allows 1 to 9. Checked
+    against enumerating every whole-number solution."""
+    values = np.array([4.0, 7.0, 7.0, 18.0])
+    relations = [
+        Relation("period", 3, (0, 1, 2)),
+        Relation("breakdown", 1, (2,)),
+    ]
+    status = ["primary", "primary", "primary", "shown"]
+    found = {
+        c.position: (c.low, c.high)
+        for c in attacker_intervals(values, status, relations, threshold=10)
+    }
+    possible = [
+        x1
+        for x1 in range(1, 10)
+        for x2 in range(1, 10)
+        for x3 in range(1, 10)
+        if x1 + x2 + x3 == 18 and x2 == x3
+    ]
+    assert found[0] == (min(possible), max(possible)) == (2.0, 8.0)
+    relaxed = linprog([-1, 0, 0], A_eq=[[1, 1, 1], [0, 1, -1]], b_eq=[18, 0], bounds=[(1, 9)] * 3)
+    assert -relaxed.fun == pytest.approx(9.0)  # what the relaxation alone would allow
+
+
+def _version_frame(values: list[int], version: int) -> pd.DataFrame:
+    periods = [M[1], M[2], M[3], Q1]
+    return pd.DataFrame(
+        {
+            "site": "s",
+            "metric": "homicides",
+            "area": "Zone 3",
+            "group": "treatment",
+            "period_start": [pd.Timestamp(p[0]).date() for p in periods],
+            "period_end": [pd.Timestamp(p[1]).date() for p in periods],
+            "dimension": "",
+            "category": "",
+            "value": [float(v) for v in values],
+            "suppressible": True,
+            "version": version,
+            "cell": [1, 2, 3, 4],
+        }
+    )
+
+
+def _pinned(tables: list[pd.DataFrame]) -> tuple[float, float]:
+    """January's interval to an outsider who reads both tables, knows that each quarter is
+    its months and that March did not change between them (written here with linprog)."""
+    hidden = [(t, i) for t, table in enumerate(tables) for i in range(4) if table["suppressed"][i]]
+    col = {cell: k for k, cell in enumerate(hidden)}
+
+    def term(t, i):
+        return (col[(t, i)], None) if (t, i) in col else (None, float(tables[t]["value"][i]))
+
+    rows = [[(t, 3, 1.0), (t, 0, -1.0), (t, 1, -1.0), (t, 2, -1.0)] for t in range(2)]
+    rows += [[(0, 2, 1.0), (1, 2, -1.0)], [(0, 0, 1.0), (1, 0, -1.0)]]
+    a_eq, b_eq = [], []
+    for row in rows:
+        coefs, rhs = np.zeros(len(hidden)), 0.0
+        for t, i, sign in row:
+            k, value = term(t, i)
+            if k is None:
+                rhs -= sign * value
+            else:
+                coefs[k] += sign
+        a_eq.append(coefs)
+        b_eq.append(rhs)
+    bounds = [(1, 9) if tables[t]["display_value"][i] == "<10" else (10, None) for t, i in hidden]
+    ends = []
+    for sign in (1, -1):
+        cost = np.zeros(len(hidden))
+        cost[col[(0, 0)]] = sign
+        res = linprog(cost, A_eq=np.array(a_eq), b_eq=b_eq, bounds=bounds, method="highs")
+        ends.append(sign * res.fun)
+    return ends[0], ends[1]
+
+
+def test_a_pending_correction_is_protected_together_with_the_approved_table():
+    """While a correction (February 15 -> 30, quarter 39 -> 54) awaits publication, the
+    approved table (in a published analysis) and the current one are both public. Protected
+    one at a time, the approved table hides February beside January and the current one
+    March; March's unchanged value, shown in the approved table, gives January back
+    (54 - 30 - 20 = 4). Protected as one union, they agree."""
+    from portal.disclosure import disclosure_policy
+
+    policy = disclosure_policy()
+    approved, current = _version_frame([4, 15, 20, 39], 1), _version_frame([4, 30, 20, 54], 0)
+    apart = [protect_cells(current, policy), protect_cells(approved, policy)]
+    assert _pinned(apart) == (4.0, 4.0)
+    together = protect_cells(pd.concat([current, approved], ignore_index=True), policy)
+    joint = [together.loc[together["version"] == v].reset_index(drop=True) for v in (0, 1)]
+    assert _pinned(joint) == (1.0, 9.0)
+    assert audit_cells(together, policy) == []
+
+
+def test_the_audit_covers_a_pending_correction(
+    client,
+    site_a,
+    contributor_a,
+    bja_user,
+    published_analysis,
+    capsys,
+    django_capture_on_commit_callbacks,
+):
+    """A corrected month waits for publication: the analysis keeps showing the approved
+    table, the data page the current one, and the audit checks both together."""
+    corrected = month_rows("nonfatal_shootings", "Zone 3", "treatment", [40], year=2022)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(site_a, csv_bytes(*corrected), contributor_a).report["ok"]
+    assert public_cells_as_approved(site_a.pk, published_analysis.metric_id) is not None
+    assert client.get(f"/evaluations/analyses/{published_analysis.pk}/").status_code == 200
+    call_command("disclosure_audit", "--site", "site-a")
+    out = capsys.readouterr().out
+    assert "a correction awaits publication" in out and "EXPOSED" not in out
+
+
+# --- Stored protection ----------------------------------------------------------------------
+
+
+def test_protection_is_stored_when_data_are_published_and_read_by_every_view(
+    client, site_a, bja_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    import evaluations.selectors as selectors
+    from evaluations.models import ProtectedTable
+
+    data = csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [4, 12, 15]), QUARTER)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(site_a, data.replace(b"{value}", b"31"), bja_user).report["ok"]
+        observations_publish(site=site_a, user=bja_user)
+    stored = ProtectedTable.objects.get(site=site_a, metric__code="homicides")
+    assert sorted(stored.status) == ["", "", "primary", "secondary"]
+    cache.clear()
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a public view worked the protection out again")
+
+    monkeypatch.setattr(selectors, "suppression_status", boom)
+    rows = public_rows(client)
+    assert sorted(r["value"] for r in rows).count("<10") == 1
+    assert client.get("/evaluations/data/").status_code == 200
+
+
+# --- Withdrawal on /compare/ and strategy pages ---------------------------------------------
+
+
+def test_withdrawn_data_leaves_compare_and_strategy_pages(
+    client, site_a, site_b, bja_user, strategy_index, django_capture_on_commit_callbacks
+):
+    from tests import factories
+    from tests.evaluations.analysis_helpers import make_analysis
+
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution")
+    gone = make_analysis(site=site_a, strategy=page, design="did", seed=1, title="Alpha result")
+    kept = make_analysis(site=site_b, design="its", seed=2, title="Bravo result")
+    compare = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    assert gone.get_absolute_url() in compare and kept.get_absolute_url() in compare
+    assert "Alpha result" in client.get(page.url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        observations_unpublish(site=site_a, user=bja_user)
+    compare = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    assert gone.get_absolute_url() not in compare and kept.get_absolute_url() in compare
+    table = client.get("/compare/", {"metric": "nonfatal_shootings", "format": "csv"})
+    labels = [row[0] for row in csv.reader(io.StringIO(table.content.decode()))]
+    assert not any("Alpha result" in label for label in labels)
+    assert any("Bravo result" in label for label in labels)
+    assert "Alpha result" not in client.get(page.url).content.decode()

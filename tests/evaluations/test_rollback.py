@@ -61,3 +61,43 @@ def test_reupload_after_rollback_imports_again(site_a, contributor_a):
     upload_batch_rollback(batch=outcome.batch, user=contributor_a)
     again = upload(site_a, data, contributor_a)
     assert again.written and again.report["previous_import"] is None
+
+
+def test_rollback_keeps_the_history_of_the_rows_it_removes(site_a, contributor_a, bja_user):
+    """The rows a batch created go, their record stays: a "removed" entry per row with its
+    key, last value, who and which batch, and earlier entries keep the row's key."""
+    from evaluations.models import ObservationHistory
+
+    first = upload(
+        site_a, csv_bytes(*month_rows("homicides", "A", "treatment", [1, 2, 3])), contributor_a
+    ).batch
+    second = upload(
+        site_a, csv_bytes(*month_rows("homicides", "A", "treatment", [1, 2, 8])), contributor_a
+    ).batch
+    upload_batch_rollback(batch=second, user=contributor_a)
+    march = OutcomeObservation.objects.get(period_start="2023-03-01")
+    earlier = list(ObservationHistory.objects.filter(observation=march).order_by("pk"))
+    assert [h.action for h in earlier] == ["updated", "rolled_back"]
+
+    upload_batch_rollback(batch=first, user=bja_user)
+
+    assert OutcomeObservation.objects.count() == 0
+    removed = ObservationHistory.objects.filter(batch=first, action="removed").order_by("old_value")
+    assert [h.old_value for h in removed] == [1.0, 2.0, 3.0]
+    assert {h.changed_by_id for h in removed} == {bja_user.pk}
+    assert all(h.observation_id is None and h.new_value is None for h in removed)
+    key = removed[2].observation_key
+    assert key == {
+        "site": site_a.pk,
+        "metric": march.metric_id,
+        "area": "A",
+        "group": "treatment",
+        "period_start": "2023-03-01",
+        "period_end": "2023-03-31",
+        "dimension": "",
+        "category": "",
+    }
+    for entry in earlier:
+        entry.refresh_from_db()
+        assert entry.observation_id is None and entry.observation_key == key
+    assert ObservationHistory.objects.count() == len(earlier) + 3

@@ -242,27 +242,6 @@ def test_knapp_hartung_matches_statsmodels_wls_row():
     assert res.df == 5
 
 
-def test_its_with_several_comparison_units_uses_their_mean():
-    rng = np.random.default_rng(21)
-    n = 48
-    index = pd.period_range("2018-01", periods=n, freq="M")
-    shared = _ar1_noise(rng, n, 0.5, 3.0)
-    treated = pd.Series(60 + shared + rng.normal(0, 1, n), index=index)
-    units = pd.DataFrame(
-        {f"area {i}": 50 + 5 * i + shared + rng.normal(0, 1, n) for i in range(3)}, index=index
-    )
-    res = interrupted_time_series(
-        treated, intervention=index[24], comparison=units, seasonality=None
-    )
-    diff = treated.to_numpy() - units.mean(axis=1).to_numpy()
-    x = _its_design(n, 24)
-    rho = ar1_reml_fit(x, diff).rho
-    ref = sm.GLS(diff, x, sigma=_omega(n, rho)).fit()
-    assert res.level_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
-    assert res.level_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
-    assert res.comparison_units == 3
-
-
 # --------------------------------------------------------------------------------------------
 # The failure cases that were confidently wrong
 # --------------------------------------------------------------------------------------------
@@ -348,12 +327,24 @@ def test_weekly_series_dated_by_monday_keeps_its_weeks():
 # Calibration subset
 # --------------------------------------------------------------------------------------------
 
+# Normal-outcome cells: one fit per replicate (the bench shifts the interval by the effect),
+# so many replicates are affordable (about 12 s a cell on an idle core). At REPS replicates
+# the Monte Carlo standard error of a rate at the band's edge (93% coverage or 7% rejection)
+# is sqrt(0.93 x 0.07 / REPS), 1.3 points at 400. A cell fails when its coverage is below 93%
+# or its rejection above 7% by more than TOLERANCE, two of those standard errors (2.6
+# points): a method exactly at the edge passes with probability about 0.98, one with 89%
+# coverage fails with probability about 0.8. A cell outside the band passes only if the
+# portal labels such results approximate (the other outcome the issue allows) and the label
+# does not quote more coverage than this run measured.
+REPS = 400
+TOLERANCE = 2 * math.sqrt(0.93 * 0.07 / REPS)
 SUBSET = [
     bench.Cell("its", "normal", 24, 0.6, False, 0),
     bench.Cell("prepost", "normal", 24, 0.6, False, 0),
     bench.Cell("did", "normal", 24, 0.6, False, 3),
-    bench.Cell("its", "count2", 24, 0.3, False, 0),
+    bench.Cell("cits", "normal", 24, 0.6, False, 1),
 ]
+DESIGN_NAMES = {"prepost": "pre_post", "its": "its", "did": "did", "cits": "its_with_comparison"}
 
 
 def test_equivariance_that_the_bench_relies_on():
@@ -372,13 +363,24 @@ def test_equivariance_that_the_bench_relies_on():
 
 
 @pytest.mark.parametrize("cell", SUBSET, ids=lambda c: c.label.replace(" ", ""))
-def test_default_methods_stay_in_their_band(cell):
-    reps = 120 if cell.outcome == "normal" else 60
-    _, default, naive = bench.run_cell(cell, reps, 20261201)
-    assert bench.verdict(default) != "OUT", (default, cell)
-    if cell.outcome == "normal":
-        # The former default fails these same series, so the check can fail.
-        assert bench.verdict(naive) == "OUT", (naive, cell)
+def test_default_methods_stay_in_their_band_or_are_labelled_approximate(cell):
+    from evaluations.stats.calibration import calibration_note
+
+    _, default, naive = bench.run_cell(cell, REPS, 20261201)
+    in_band = (
+        default.coverage >= bench.BAND_COVERAGE[0] - TOLERANCE
+        and default.rejection <= bench.BAND_REJECTION[1] + TOLERANCE
+    )
+    quoted, note = calibration_note(DESIGN_NAMES[cell.design], "continuous", cell.periods)
+    assert in_band or note is not None, (default, cell)
+    if note is not None:
+        # The label must not promise more than was measured here.
+        assert quoted is not None and quoted <= default.coverage + TOLERANCE, (quoted, default)
+    assert default.failures == 0 and default.crashes == 0
+    # The former default fails these same series (so the check can fail) unless it was
+    # close already (independent errors with little autocorrelation).
+    if cell.rho >= 0.6:
+        assert naive.coverage < bench.BAND_COVERAGE[0] - TOLERANCE, (naive, cell)
 
 
 def test_prepost_refuses_a_numerically_zero_standard_error():
@@ -404,3 +406,185 @@ def test_its_refuses_an_infinite_value_instead_of_returning_nan():
     values = np.r_[np.inf, np.random.default_rng(0).normal(size=47)]
     with pytest.raises(InvalidInputError, match="infinite"):
         interrupted_time_series(pd.Series(values, idx), intervention="2022-01-01")
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison areas as a panel with area and period fixed effects
+# --------------------------------------------------------------------------------------------
+
+
+def _panel(rng, areas, n, t0, rho):
+    """Treated area first; a shared period shock, area levels, AR(1) noise per area."""
+    shared = _ar1_noise(rng, n, 0.3, 4.0)
+    values = np.array(
+        [50 + 6 * a + shared + _ar1_noise(rng, n, rho, 3.0) for a in range(areas + 1)]
+    )
+    values[0, t0:] += 2.0
+    return values
+
+
+def _panel_reference(values, t0, rho, treated_terms):
+    """statsmodels GLS on the stacked panel: area dummies, period dummies and the treated
+    area's own terms, with block-diagonal AR(1) covariance at ``rho``."""
+    areas, n = values.shape
+    area_dummies = np.kron(np.eye(areas), np.ones((n, 1)))
+    period_dummies = np.kron(np.ones((areas, 1)), np.eye(n))[:, 1:]
+    treated = np.zeros((areas * n, treated_terms.shape[1]))
+    treated[:n] = treated_terms
+    x = np.hstack((treated, area_dummies, period_dummies))
+    sigma = np.kron(np.eye(areas), _omega(n, rho))
+    return sm.GLS(values.ravel(), x, sigma=sigma).fit(), x
+
+
+@pytest.mark.parametrize("areas", [1, 3, 8])
+def test_did_panel_matches_statsmodels_gls_with_area_and_period_dummies(areas):
+    from evaluations.stats.fitting import area_contrasts
+
+    rng = np.random.default_rng(40 + areas)
+    n, t0 = 36, 18
+    values = _panel(rng, areas, n, t0, 0.5)
+    rows = pd.DataFrame(
+        {
+            "outcome": values.ravel(),
+            "treated": np.repeat([1] + [0] * areas, n),
+            "post": np.tile((np.arange(n) >= t0).astype(int), areas + 1),
+            "period": np.tile(np.arange(n), areas + 1),
+            "area": np.repeat([f"a{i}" for i in range(areas + 1)], n),
+        }
+    )
+    res = difference_in_differences(rows, unit="area")
+    post = (np.arange(n) >= t0).astype(float)[:, None]
+    ref, x_full = _panel_reference(values, t0, res.ar1_rho, post)
+    assert res.estimate == pytest.approx(ref.params[0], rel=REL)
+    assert res.se == pytest.approx(ref.bse[0], rel=REL)
+    # The REML rho of the contrasts is the REML rho of the full panel (blocks of n periods).
+    panel = area_contrasts(values, np.column_stack((np.ones(n), post)))
+    full_rho = ar1_reml_rho(x_full, values.ravel(), (n,) * (areas + 1))
+    assert ar1_reml_rho(panel.x, panel.y, panel.blocks) == pytest.approx(full_rho, abs=1e-6)
+    assert res.ar1_rho == pytest.approx(full_rho, abs=1e-6)
+
+
+def test_comparative_its_panel_matches_statsmodels_gls():
+    rng = np.random.default_rng(77)
+    n, t0, areas = 48, 24, 3
+    values = _panel(rng, areas, n, t0, 0.4)
+    index = pd.period_range("2019-01", periods=n, freq="M")
+    comparison = pd.DataFrame({f"c{i}": values[i + 1] for i in range(areas)}, index=index)
+    res = interrupted_time_series(
+        pd.Series(values[0], index=index),
+        intervention=index[t0],
+        comparison=comparison,
+        seasonality=None,
+    )
+    from evaluations.stats.fitting import area_contrasts
+
+    x = _its_design(n, t0)
+    panel = area_contrasts(values, x)
+    rho = ar1_reml_rho(panel.x, panel.y, panel.blocks)
+    # The treated area's own constant is one of the area dummies, so it is left out here.
+    ref, _ = _panel_reference(values, t0, rho, x[:, 1:])
+    assert res.level_change_difference.estimate == pytest.approx(ref.params[1], rel=REL)
+    assert res.level_change_difference.se == pytest.approx(ref.bse[1], rel=REL)
+    assert res.slope_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
+    assert res.slope_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
+    assert res.comparison_units == 3
+
+
+def test_did_panel_refuses_an_area_with_missing_periods_naming_it():
+    rng = np.random.default_rng(5)
+    n = 30
+    values = _panel(rng, 2, n, 15, 0.3)
+    rows = pd.DataFrame(
+        {
+            "outcome": values.ravel(),
+            "treated": np.repeat([1, 0, 0], n),
+            "post": np.tile((np.arange(n) >= 15).astype(int), 3),
+            "period": np.tile(np.arange(n), 3),
+            "area": np.repeat(["T", "North", "South"], n),
+        }
+    )
+    gappy = rows.drop(index=rows.index[(rows["area"] == "South") & rows["period"].isin([20, 21])])
+    with pytest.raises(AnalysisError, match="Area 'South' has no data for period\\(s\\) 20, 21"):
+        difference_in_differences(gappy, unit="area")
+
+
+def test_hksj_method_is_reml_with_knapp_hartung_and_matches_statsmodels_wls():
+    y = np.array([0.1, -0.3, 0.25, 0.05, -0.1, 0.4])
+    v = np.array([0.02, 0.05, 0.03, 0.04, 0.01, 0.06])
+    res = random_effects(y, v, method="HKSJ")
+    ref = sm.WLS(y, np.ones((6, 1)), weights=1 / (v + res.tau2)).fit()
+    assert res.estimate == pytest.approx(ref.params[0], rel=REL)
+    assert res.se == pytest.approx(ref.bse[0], rel=REL)
+    assert (res.ci_low, res.ci_high) == pytest.approx(tuple(ref.conf_int()[0]), rel=REL)
+    assert res.tau2 == pytest.approx(random_effects(y, v, method="REML").tau2, rel=1e-12)
+    assert res.df == 5 and "Knapp-Hartung" in res.method
+
+
+# --------------------------------------------------------------------------------------------
+# Satterthwaite degrees of freedom and the count fit against independent computations
+# --------------------------------------------------------------------------------------------
+
+
+def test_satterthwaite_df_matches_a_dense_statsmodels_computation():
+    """2 v^2 / Var(v) with v = Var(b_j) from statsmodels GLS at sigma^2 Omega(rho), and the
+    covariance of (rho, log sigma^2) from the inverse Hessian of a dense restricted
+    likelihood, differentiated by statsmodels' numdiff (not our finite differences)."""
+    from statsmodels.tools import numdiff
+
+    rng = np.random.default_rng(12)
+    n, t0 = 40, 20
+    x = _its_design(n, t0)
+    y = x @ [20.0, 0.2, -2.0, 0.05] + _ar1_noise(rng, n, 0.5, 2.0)
+    fit = ar1_reml_fit(x, y)
+
+    def neg_reml(theta):
+        rho, log_s2 = theta
+        v = math.exp(log_s2) * _omega(n, rho)
+        inv = np.linalg.inv(v)
+        xtx = x.T @ inv @ x
+        b = np.linalg.solve(xtx, x.T @ inv @ y)
+        r = y - x @ b
+        return 0.5 * (np.linalg.slogdet(v)[1] + np.linalg.slogdet(xtx)[1] + r @ inv @ r)
+
+    def var_j(theta, j):
+        sigma = math.exp(theta[1]) * _omega(n, theta[0])
+        return sm.GLS(y, x, sigma=sigma).fit().normalized_cov_params[j, j]
+
+    theta = np.array([fit.rho, math.log(fit.sigma2)])
+    hess = numdiff.approx_hess3(theta, neg_reml)
+    for j in (2, 3):
+        grad = numdiff.approx_fprime(theta, var_j, args=(j,), centered=True)
+        expected = 2 * var_j(theta, j) ** 2 / (grad @ np.linalg.solve(hess, grad))
+        assert fit.satterthwaite_df(j) == pytest.approx(expected, rel=1e-6)
+
+
+def test_pql_count_fit_matches_statsmodels_gee_at_the_same_autocorrelation():
+    """At convergence the PQL coefficients solve the GEE equations with an AR(1) working
+    correlation fixed at the fitted rho (Poisson variance, log link, offset), so statsmodels
+    GEE held at that rho reproduces them, and its model-based covariance over its scale is
+    ours over sigma^2 (up to the 1 - rho^2 of our marginal-variance convention)."""
+    from statsmodels.genmod.cov_struct import Autoregressive
+
+    from evaluations.stats.fitting import ar1_poisson_fit
+
+    rng = np.random.default_rng(8)
+    n, t0 = 48, 24
+    x = _its_design(n, t0)
+    latent = _ar1_noise(rng, n, 0.5, 0.15)
+    exposure = rng.uniform(0.8, 1.2, n)
+    y = rng.poisson(exposure * np.exp(x @ [3.0, 0.004, -0.2, 0.002] + latent)).astype(float)
+    ours = ar1_poisson_fit(x, y, np.log(exposure))
+    model = sm.GEE(
+        y,
+        x,
+        groups=np.zeros(n),
+        time=np.arange(n, dtype=float),
+        family=sm.families.Poisson(),
+        offset=np.log(exposure),
+        cov_struct=Autoregressive(grid=False),
+    )
+    model.cov_struct.dep_params = ours.rho
+    ref = model.fit(maxiter=200, ctol=1e-12, first_dep_update=10**6, start_params=ours.beta * 0.9)
+    np.testing.assert_allclose(ours.beta, ref.params, rtol=REL)
+    ours_bread = ours.cov / ours.sigma2 * (1 - ours.rho**2)
+    np.testing.assert_allclose(ours_bread, ref.cov_naive / ref.scale, rtol=REL)

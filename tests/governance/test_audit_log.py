@@ -66,6 +66,39 @@ def test_import_and_rollback_keep_every_status_change(site_a, contributor_a):
     assert rolled_back.timestamp >= imported.timestamp
 
 
+def _statuses(batch) -> list[list]:
+    entries = log_registry.get_logs_for_instance(batch).order_by("timestamp", "pk")
+    return [entry.data["status"] for entry in entries]
+
+
+def test_the_one_step_upload_logs_its_first_status(site_a, contributor_a):
+    """The API and command path creates its batch already importing: that is logged too."""
+    batch = _import(site_a, contributor_a)
+    assert _statuses(batch) == [[None, "importing"], ["importing", "imported"]]
+    first = _entries(batch, "ips.upload.status").get()
+    assert first.user_id == contributor_a.pk and first.data["file_name"] == batch.file_name
+
+
+def test_a_received_upload_logs_every_status_from_queued(site_a, contributor_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluations.services import outcome_upload_receive, outcome_upload_validate
+
+    data = csv_bytes(*month_rows("nonfatal_shootings", "Zone 3", "treatment", [3, 4]))
+    batch = outcome_upload_receive(
+        site=site_a,
+        user=contributor_a,
+        upload=SimpleUploadedFile("two.csv", data),
+        file_name="two.csv",
+    )
+    outcome_upload_validate(batch=batch)
+    assert _statuses(batch) == [
+        [None, "queued"],
+        ["queued", "validating"],
+        ["validating", "validated"],
+    ]
+
+
 def test_publishing_and_withdrawing_data_are_logged(site_a, contributor_a):
     _import(site_a, contributor_a)
     observations_publish(site=site_a, user=contributor_a)

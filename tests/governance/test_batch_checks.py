@@ -58,7 +58,8 @@ def test_a_rolled_back_batch_cannot_be_imported_again(client, large_batch, contr
     )
     named = [a for a in actions if a != "ips.upload.status"]
     assert named == ["ips.upload.validate", "ips.upload.import", "ips.upload.rollback"]
-    assert len(actions) == 5  # and queued → checking, validated → importing in between
+    # and its first status (queued), queued → checking, validated → importing in between
+    assert len(actions) == 6
 
 
 def test_another_sites_contributor_cannot_confirm_or_roll_back(client, large_batch, contributor_b):

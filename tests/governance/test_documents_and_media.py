@@ -103,36 +103,3 @@ def test_upload_files_are_private_media(site_a, contributor_a):
     assert not path.startswith(str(settings.MEDIA_ROOT))
     with pytest.raises(ValueError, match="no public URL"):
         _ = batch.stored_file.url
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "documents/a-mou.txt",
-        "/documents/a-mou.txt",
-        "documents//a-mou.txt",
-        "images/../documents/a-mou.txt",
-        "./documents/a-mou.txt",
-    ],
-)
-def test_the_development_media_view_never_serves_documents_raw(rf, media_tmp, path):
-    """`make run` serves /media/ with DEBUG on: a draft's document must not be there raw."""
-    from django.http import Http404
-
-    from portal.views import debug_media
-
-    folder = settings.MEDIA_ROOT / "documents"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "a-mou.txt").write_bytes(b"secret")
-    with pytest.raises(Http404):
-        debug_media(rf.get("/media/" + path), path)
-
-
-def test_the_development_media_view_serves_other_public_files(rf, media_tmp):
-    from portal.views import debug_media
-
-    folder = settings.MEDIA_ROOT / "images"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "logo.txt").write_bytes(b"public")
-    response = debug_media(rf.get("/media/images/logo.txt"), "images/logo.txt")
-    assert response.status_code == 200

@@ -61,13 +61,22 @@ def table_rows() -> list[Row]:
     return rows
 
 
+def _refused_with_a_message(response) -> bool:
+    """A POST the view turned down after the checks it makes (say, the batch's status)
+    redirects back with an error message; the action was not done."""
+    from django.contrib import messages
+
+    storage = getattr(response.wsgi_request, "_messages", None)
+    return storage is not None and any(m.level >= messages.ERROR for m in storage)
+
+
 def outcome(response, method: str = "GET") -> str:
     if response.status_code == 200:
         return "allow"
     if method == "POST" and response.status_code == 302:
         location = response["Location"]
         denied = location.startswith("/admin/login/") or location == "/admin/"
-        return "deny" if denied else "allow"
+        return "deny" if denied or _refused_with_a_message(response) else "allow"
     if response.status_code in (401, 403, 404):
         return "deny"
     if response.status_code == 302:
@@ -83,8 +92,43 @@ def body_of(response) -> str:
     return response.content.decode(errors="replace")
 
 
+def _received(site, user, name: str, area: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluations.services import outcome_upload_receive
+
+    data = csv_bytes(*month_rows("nonfatal_shootings", area, "treatment", [6, 7]))
+    return outcome_upload_receive(
+        site=site, user=user, upload=SimpleUploadedFile(name, data), file_name=name
+    )
+
+
+def _validated_batch(site, user, name: str):
+    """A checked batch waiting for confirmation (other rows than the imported batch's)."""
+    from evaluations.services import outcome_upload_validate
+
+    return outcome_upload_validate(batch=_received(site, user, name, "Zone 9"))
+
+
+def _stalled_batch(site, user, name: str):
+    """A batch whose check stopped (its worker died) an hour ago: it may be retried."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from evaluations.batches import batch_transition
+    from evaluations.models import UploadBatch
+
+    batch = batch_transition(_received(site, user, name, "Zone 8"), UploadBatch.Status.VALIDATING)
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    UploadBatch.objects.filter(pk=batch.pk).update(heartbeat_at=an_hour_ago)
+    return batch
+
+
 @pytest.fixture
-def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user, research_user):
+def world(
+    strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user, research_user, media_tmp
+):
     """Unpublished work of each site, with the other site's secret marker in every title."""
     objects = {}
     for key, site, user in (("a", site_a, contributor_a), ("b", site_b, contributor_b)):
@@ -97,7 +141,11 @@ def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user
         document = Document(title=f"{marker} MOU", collection=site.media_collection)
         document.file.save(f"{key}-mou.txt", ContentFile(b"text"), save=False)
         document.save()
-        page.body = [{"type": "document", "value": {"document": document.pk, "description": "MOU"}}]
+        image = factories.image_in(site.media_collection, f"{marker} zone map")
+        page.body = [
+            {"type": "document", "value": {"document": document.pk, "description": "MOU"}},
+            {"type": "figure", "value": {"image": image.pk, "alt_text": "Map", "caption": ""}},
+        ]
         page.save_revision()
         page.get_workflow().start(page, user)
         rows = month_rows("nonfatal_shootings", "Zone 3", "treatment", [3, 4, 5])
@@ -111,6 +159,9 @@ def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user
             "analysis": analysis,
             "result": AnalysisResult.objects.filter(analysis=analysis).first(),
             "token": token,
+            "image": image,
+            "batch_validated": _validated_batch(site, user, f"{marker} second file.csv"),
+            "batch_stalled": _stalled_batch(site, user, f"{marker} stalled file.csv"),
         }
     b = objects["b"]
     placeholders = {
@@ -121,6 +172,11 @@ def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user
         "document_b": b["document"].pk,
         "document_b_file": f"{b['document'].pk}/{b['document'].filename}",
         "token_b": b["token"].pk,
+        "batch_b_validated": b["batch_validated"].pk,
+        "batch_b_stalled": b["batch_stalled"].pk,
+        "image_b": b["image"].pk,
+        "image_b_original": b["image"].file.name,
+        "image_b_rendition": b["image"].get_rendition("max-20x20").file.name,
         "task": GroupApprovalTask.objects.get(name=REVIEW_TASK_NAME).pk,
     }
     users = {
@@ -137,9 +193,20 @@ def world(strategy_index, site_a, site_b, contributor_a, contributor_b, bja_user
 def test_the_table_covers_every_role_and_the_named_objects():
     rows = table_rows()
     urls = " ".join(row.url for row in rows)
-    for name in ("draft_b", "batch_b", "analysis_b", "document_b", "token_b"):
+    for name in (
+        "draft_b",
+        "batch_b",
+        "batch_b_validated",
+        "batch_b_stalled",
+        "analysis_b",
+        "document_b",
+        "image_b",
+        "image_b_original",
+        "image_b_rendition",
+        "token_b",
+    ):
         assert "{" + name + "}" in urls
-    assert len(rows) >= 40
+    assert len(rows) >= 55
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -327,3 +327,57 @@ def test_input_holding_the_nonce_placeholder_is_never_filled_with_a_nonce(client
         assert response.status_code == 400
         assert b"control characters" in response.content
         assert "X-Page-Cache" not in response
+
+
+def test_a_bja_rating_change_shows_on_the_next_anonymous_request(
+    client, strategy_index, site_a, bja_user, django_capture_on_commit_callbacks
+):
+    from strategies.services import evidence_rating_set
+
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Zone prosecution")
+    url = page.url
+    first = client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    assert "No effects" not in first.content.decode()
+
+    # The worker re-indexes the page later (a task that is not run here): the page must not
+    # wait for it.
+    with (
+        override_settings(
+            TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        evidence_rating_set(
+            user=bja_user,
+            page=page,
+            outcome="Non-fatal shootings",
+            rating="no_effects",
+            reason="No change against the comparison districts.",
+        )
+
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert "No effects" in response.content.decode()
+
+
+def test_an_admin_snippet_edit_shows_on_the_next_anonymous_request(
+    client, admin_client, strategy_index, site_a, django_capture_on_commit_callbacks
+):
+    from strategies.models import StrategyType
+
+    kind = StrategyType.objects.create(name="Zone work", slug="zone-work", description="Zones.")
+    factories.strategy_page_for(site_a, parent=strategy_index, title="Pilot", types=[kind])
+    assert "Zone work" in client.get("/strategies/").content.decode()
+    assert client.get("/strategies/")["X-Page-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/snippets/strategies/strategytype/edit/{kind.pk}/",
+            {"name": "Zone prosecution", "slug": "zone-work", "description": "Zones."},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    response = client.get("/strategies/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "Zone prosecution" in response.content.decode()
