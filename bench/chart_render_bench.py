@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     charts = {"series": _series_chart(), "forest": _forest_chart()}
     start = time.perf_counter()
     chart_render._render(chart_render.static_spec(charts["series"].spec), "svg")
-    print(f"first drawing in the process (runtime start): {(time.perf_counter() - start) * 1000:.0f} ms")
+    print(
+        f"first drawing in the process (runtime start): {(time.perf_counter() - start) * 1000:.0f} ms"
+    )
     print(f"{'chart':8} {'format':6} {'uncached p50':>12} {'p95':>8} {'cached p50':>11} {'p95':>8}")
     for name, chart in charts.items():
         spec = chart_render.static_spec(chart.spec)
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:8} {fmt:6} {statistics.median(uncached):10.1f} ms {_p95(uncached):6.1f} ms"
                 f" {statistics.median(cached):9.2f} ms {_p95(cached):6.2f} ms"
-                f"  (cached/uncached p50 = {statistics.median(cached) / statistics.median(uncached):.3f})"
+                f"  (cached/uncached p50 = "
+                f"{statistics.median(cached) / statistics.median(uncached):.3f})"
             )
     return 0
 

@@ -242,10 +242,7 @@ def result_label(analysis: Any) -> str:
     """A short, unique label for one result on a forest plot and its table: the site's place
     (not the office's long name), the design, and the analysis number, e.g.
     "Harlow County, MO · ITS · #12"."""
-    if analysis.site_id:
-        place = str(analysis.site.jurisdiction)
-    else:
-        place = "Program-wide"
+    place = str(analysis.site.jurisdiction) if analysis.site_id else "Program-wide"
     design = DESIGN_ABBREVIATIONS.get(analysis.design, analysis.get_design_display())
     return f"{place} · {design} · #{analysis.pk}"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
-from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses import chart_render, charts, presentation, selectors
+from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.versions import approved_versions

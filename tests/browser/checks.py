@@ -14,7 +14,9 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 WIDTHS = (375, 1280)
 
 _AXE_RUN = """async (exclude) => {
-  const context = exclude.length ? {include: [document], exclude: exclude.map((s) => [s])} : document;
+  const context = exclude.length
+    ? {include: [document], exclude: exclude.map((s) => [s])}
+    : document;
   const result = await axe.run(context, {resultTypes: ["violations"]});
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")

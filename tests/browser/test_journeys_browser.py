@@ -344,9 +344,7 @@ def test_journey_3_strategy_drafted_submitted_published_and_searchable(
     visitor.close()
 
 
-def test_journey_4_research_partner_compares_sites(
-    live_server, world, research_user, browser_page
-):
+def test_journey_4_research_partner_compares_sites(live_server, world, research_user, browser_page):
     page = browser_page
     axe_enable(page.context)
     _sign_in(page, live_server.url, research_user.username)

@@ -18,6 +18,7 @@ from evaluations.analyses import chart_render, charts, presentation
 from tests.evaluations.analysis_helpers import INTERVENTION, compute, make_analysis, make_rows
 from tests.evaluations.test_analysis_charts import fake_analysis
 from tests.svg_marks import SVG_NS, marks, start_rule_position
+
 DESIGNS = [("its", "count"), ("its_with_comparison", "continuous"), ("did", "count")]
 
 
