@@ -29,6 +29,18 @@ urlpatterns += [
         analysis_views.analysis_chart_csv,
         name="analysis_chart_csv",
     ),
+    path(
+        "evaluations/analyses/<id:pk>/chart-<slug:slug>.svg",
+        analysis_views.analysis_chart_image,
+        {"fmt": "svg"},
+        name="analysis_chart_svg",
+    ),
+    path(
+        "evaluations/analyses/<id:pk>/chart-<slug:slug>.png",
+        analysis_views.analysis_chart_image,
+        {"fmt": "png"},
+        name="analysis_chart_png",
+    ),
     path("compare/", analysis_views.compare, name="compare"),
 ]
 

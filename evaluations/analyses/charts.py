@@ -23,6 +23,9 @@ TREATMENT_COLOUR = "#005ea2"  # USWDS primary
 COMPARISON_COLOUR = "#71767a"  # USWDS base
 FITTED_COLOUR = "#162e51"
 COUNTERFACTUAL_COLOUR = "#c05600"
+# 'YYYY-MM' labels parse as midnight UTC on the 1st; read them in UTC too, or a browser west
+# of Greenwich would place and label every month at the end of the month before.
+MONTH_X: dict[str, Any] = {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,38 @@ def _month(label: str) -> str:
     return str(label)[:7]
 
 
+def start_rule_layers(intervention: str) -> list[dict[str, Any]]:
+    """The dashed "Start" rule and its label, drawn once at ``intervention`` ('YYYY-MM').
+
+    Both layers carry their own one-row data: a layer without data inherits every row of the
+    chart's data and would draw the rule and its label once per row.
+    """
+    data = {"values": [{"month": intervention, "label": "Start"}]}
+    x = dict(MONTH_X)
+    return [
+        {
+            "data": data,
+            "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#1b1b1b"},
+            "encoding": {"x": x},
+        },
+        {
+            "data": data,
+            "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "dy": 2},
+            "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label"}},
+        },
+    ]
+
+
+def reference_rule_layer(value: float) -> dict[str, Any]:
+    """A dashed vertical rule at ``value`` on the x scale (no change on a forest plot), drawn
+    once from its own one-row data."""
+    return {
+        "data": {"values": [{"reference": value}]},
+        "mark": {"type": "rule", "strokeDash": [4, 4]},
+        "encoding": {"x": {"field": "reference", "type": "quantitative"}},
+    }
+
+
 def series_chart(
     *,
     slug: str,
@@ -95,7 +130,9 @@ def series_chart(
     keys = [s[0] for s in series]
     names = {s[0]: s[1] for s in series}
     spec = _base(title, description, rows)
-    spec["transform"] = [
+    # The fold belongs to the series layers only: a layer with its own data (the start rule)
+    # must not run it, and a top-level transform would apply to every inherited layer.
+    folded = [
         {"fold": keys, "as": ["series_key", "series_value"]},
         {"calculate": f"{names!r}[datum.series_key]".replace("'", '"'), "as": "Series"},
         {"filter": "isValid(datum.series_value) && isFinite(toNumber(datum.series_value))"},
@@ -107,38 +144,32 @@ def series_chart(
         "scale": {"domain": [s[1] for s in series], "range": [s[2] for s in series]},
         "legend": {"orient": "bottom", "title": None},
     }
-    x = {"field": "month", "type": "temporal", "title": "Month"}
+    x = {**MONTH_X, "title": "Month"}
     y = {"field": "series_value", "type": "quantitative", "title": value_label}
     spec["layer"] = [
         {
-            "transform": [{"filter": {"field": "series_key", "oneOf": observed_keys}}],
+            "transform": [*folded, {"filter": {"field": "series_key", "oneOf": observed_keys}}],
             "mark": {"type": "line", "point": True, "strokeWidth": 1.5},
             "encoding": {
                 "x": x,
                 "y": y,
                 "color": colour,
                 "tooltip": [
-                    {"field": "month", "type": "temporal", "format": "%b %Y"},
+                    {**MONTH_X, "format": "%b %Y"},
                     {"field": "Series"},
                     {"field": "series_value", "title": value_label, "format": ",.2f"},
                 ],
             },
         },
-        {
-            "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#1b1b1b"},
-            "encoding": {"x": {"datum": intervention, "type": "temporal"}},
-        },
-        {
-            "mark": {"type": "text", "align": "left", "dx": 4, "dy": -120, "text": "Start"},
-            "encoding": {"x": {"datum": intervention, "type": "temporal"}},
-        },
+        *start_rule_layers(intervention),
     ]
     if fitted:
         spec["layer"].insert(
             1,
             {
                 "transform": [
-                    {"filter": {"field": "series_key", "oneOf": ["fitted", "counterfactual"]}}
+                    *folded,
+                    {"filter": {"field": "series_key", "oneOf": ["fitted", "counterfactual"]}},
                 ],
                 "mark": {"type": "line", "strokeWidth": 2},
                 "encoding": {
@@ -242,10 +273,7 @@ def forest_chart(
                 },
             },
         },
-        {
-            "mark": {"type": "rule", "strokeDash": [4, 4]},
-            "encoding": {"x": {"datum": null_value}},
-        },
+        reference_rule_layer(null_value),
     ]
     return ChartTable(slug, title, description, columns, rows, spec)
 

@@ -137,19 +137,21 @@ def comparison_columns(
     confidence: str = stats.confidence_label(stats.DEFAULT_ALPHA),
 ) -> list[tuple[str, str]]:
     """The table and CSV columns; ``confidence`` is the interval's level ("95%")."""
+    # Key columns first: on a narrow screen the table scrolls with the result label held in
+    # view, and at desktop width the estimate, interval and direction are always visible.
     return [
         ("label", "Result"),
+        ("estimate", "Estimate"),
+        ("ci_low", f"{confidence} CI low"),
+        ("ci_high", f"{confidence} CI high"),
+        ("direction", "Direction"),
+        ("design", "Design"),
         ("site", "Site"),
         ("state", "State"),
         ("region", "Census region"),
         ("jurisdiction_kind", "Jurisdiction kind"),
         ("population", "Population"),
         ("strategy_type", "Strategy type"),
-        ("design", "Design"),
-        ("estimate", "Estimate"),
-        ("ci_low", f"{confidence} CI low"),
-        ("ci_high", f"{confidence} CI high"),
-        ("direction", "Direction"),
         ("weight", "Weight (%)"),
         ("in_pool", "In the pooled estimate"),
     ]
@@ -481,7 +483,8 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     half = critical_value(entry.item.estimate.alpha, None) * math.sqrt(entry.variance)
     jurisdiction = a.site.jurisdiction if a.site_id else None
     return {
-        "label": f"{a.site.name if a.site_id else 'Program'}: {a.title}",
+        "label": result_label(a),
+        "title": a.title,
         "site": a.site.name if a.site_id else "Program-wide",
         "state": jurisdiction.state if jurisdiction else "",
         "region": jurisdiction.region if jurisdiction else "",
@@ -500,9 +503,28 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     }
 
 
+# Short design names for forest-plot labels, keyed by ``Analysis.Design`` value.
+DESIGN_ABBREVIATIONS = {
+    "pre_post": "Pre/post",
+    "did": "DiD",
+    "its": "ITS",
+    "its_with_comparison": "ITS + comparison",
+}
+
+
+def result_label(analysis: Any) -> str:
+    """A short, unique label for one result on a forest plot and its table: the site's place
+    (not the office's long name), the design, and the analysis number, e.g.
+    "Harlow County, MO · ITS · #12"."""
+    place = str(analysis.site.jurisdiction) if analysis.site_id else "Program-wide"
+    design = DESIGN_ABBREVIATIONS.get(analysis.design, analysis.get_design_display())
+    return f"{place} · {design} · #{analysis.pk}"
+
+
 def _pooled_row(meta: stats.MetaResult, ratio: bool, direction: str) -> dict[str, Any]:
     return {
         "label": "Pooled (random effects)",
+        "title": "",
         "site": "",
         "state": "",
         "region": "",

@@ -7,9 +7,8 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from evaluations.analyses import chart_render, charts, presentation, selectors
 from evaluations.analyses import compare as compare_selectors
-from evaluations.analyses import presentation, selectors
-from evaluations.analyses.chart_images import IMAGE_FORMATS, ChartRendererMissing, chart_image
 from evaluations.analyses.compare_reading import comparison_reading
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
@@ -194,8 +193,9 @@ def analysis_data_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return _csv_response(presentation.data_csv(rows), csv_filename(analysis.pk))
 
 
-def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
-    """One chart's table as CSV (the same rows the chart draws)."""
+def _chart_for(request: HttpRequest, pk: int, slug: str) -> charts.ChartTable | HttpResponse:
+    """The chart ``slug`` of an analysis as this viewer may see it (the same rows and labels
+    whatever the format), or the 410 response when it is withdrawn for them."""
     analysis = _visible(request, pk)
     stored = selectors.current_result(analysis)
     if not selectors.has_estimates(stored):
@@ -219,10 +219,32 @@ def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse
         labels=public.labels if public else None,
     ):
         if chart.slug == slug:
-            return _csv_response(
-                presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv"
-            )
+            return chart
     raise Http404("No such chart.")
+
+
+def analysis_chart_csv(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """One chart's table as CSV (the same rows the chart draws)."""
+    chart = _chart_for(request, pk, slug)
+    if isinstance(chart, HttpResponse):
+        return chart
+    return _csv_response(presentation.table_csv(chart.columns, chart.rows), f"analysis-{slug}.csv")
+
+
+def _image_response(chart: charts.ChartTable, fmt: chart_render.ChartFormat) -> HttpResponse:
+    response = HttpResponse(
+        chart_render.chart_render(chart, fmt), content_type=chart_render.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'inline; filename="chart-{chart.slug}.{fmt}"'
+    return response
+
+
+def analysis_chart_image(request: HttpRequest, pk: int, slug: str, fmt: str) -> HttpResponse:
+    """One chart drawn on the server as SVG or PNG, from exactly the rows of its CSV."""
+    chart = _chart_for(request, pk, slug)
+    if isinstance(chart, HttpResponse):
+        return chart
+    return _image_response(chart, fmt)
 
 
 COMPARE_TABLE_FORMATS = ("csv", "xlsx")
@@ -245,11 +267,8 @@ def _compare_download(
     else:
         if comparison.chart is None:
             raise Http404("There is no plot: no published results match.")
-        try:
-            content = chart_image(comparison.chart.spec, file_format)
-        except ChartRendererMissing as exc:
-            return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-        content_type = IMAGE_FORMATS[file_format]
+        content = chart_render.chart_render(comparison.chart, file_format)
+        content_type = chart_render.CONTENT_TYPES[file_format]
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
@@ -261,7 +280,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     csv/xlsx downloads the table, svg/png the plot."""
     filters, errors = compare_selectors.compare_filters_parse(request.GET)
     file_format = request.GET.get("format", "").strip()
-    if file_format and file_format not in (*COMPARE_TABLE_FORMATS, *IMAGE_FORMATS):
+    if file_format and file_format not in (*COMPARE_TABLE_FORMATS, *chart_render.CONTENT_TYPES):
         errors.append(f'format: "{file_format}" is not a download; use csv, xlsx, svg or png.')
     comparison = None
     if filters.metric and not errors:

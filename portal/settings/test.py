@@ -28,3 +28,15 @@ PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ips-test-private-"))
 # The anonymous page cache stays off so tests that change data between requests see it;
 # tests of the cache turn it on with override_settings.
 PORTAL_PAGE_CACHE_SECONDS = 0
+
+# Django would put an SQLite test database in shared-cache memory, where two threads touching
+# one table fail at once with "database table is locked" (the live server answers a browser's
+# overlapping requests on several threads). A file in WAL mode lets readers and the writer
+# overlap, and the busy timeout makes writers wait for each other instead of failing.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="ips-test-db-")) / "test.sqlite3")
+    }
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (  # noqa: F405
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )

@@ -70,19 +70,45 @@ def test_single_result_is_not_pooled(client, site_a):
 
 def test_design_filter(three_sites):
     comparison = compare_metric("nonfatal_shootings", design="its")
-    assert [r["label"] for r in comparison.table_rows] == ["Site B Prosecutor: B its"]
+    b_its = three_sites[1]
+    jurisdiction = b_its.site.jurisdiction
+    assert [r["label"] for r in comparison.table_rows] == [
+        f"{jurisdiction.name}, {jurisdiction.state} · ITS · #{b_its.pk}"
+    ]
 
 
 def test_one_result_per_site_in_the_pool(three_sites, site_a):
     treated = [r for r in three_sites[0].current_result.data if r["group"] == "treatment"]
     weaker = make_analysis(site=site_a, design="pre_post", rows=treated, title="A pre/post")
     comparison = compare_metric("nonfatal_shootings")
-    rows = {r["label"]: r for r in comparison.table_rows}
-    assert rows[f"Site A Prosecutor: {weaker.title}"]["in_pool"].startswith("no")
-    assert rows[f"Site A Prosecutor: {three_sites[0].title}"]["in_pool"] == "yes"
+    rows = {r["title"]: r for r in comparison.table_rows}
+    assert rows[weaker.title]["in_pool"].startswith("no")
+    assert rows[three_sites[0].title]["in_pool"] == "yes"
     assert comparison.pooled["k"] == 3
     headings = [h for _k, h in comparison.chart.columns]
     assert {"Site", "State", "Jurisdiction kind", "Design", "Direction"} <= set(headings)
+
+
+def test_forest_labels_are_short_and_unique_and_key_columns_lead(three_sites, site_a):
+    # two results from one office on one metric: their labels must still differ
+    make_analysis(site=site_a, design="its", title="Site A Prosecutor: shootings (ITS)")
+    comparison = compare_metric("nonfatal_shootings")
+    labels = [r["label"] for r in comparison.table_rows]
+    assert len(set(labels)) == len(labels)
+    assert not any("Prosecutor" in label for label in labels)
+    assert max(len(label) for label in labels) <= 40
+    keys = [key for key, _heading in comparison.columns]
+    assert keys[:5] == ["label", "estimate", "ci_low", "ci_high", "direction"]
+    # the plot's rows are the table's rows, in the table's order
+    y = comparison.chart.spec["layer"][0]["encoding"]["y"]
+    assert y["sort"] == labels
+
+
+def test_compare_page_lists_each_title_once(client, three_sites):
+    html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    for analysis in three_sites:
+        assert html.count(f">{analysis.title}</a>") == 1
+    assert "Site A Prosecutor: A did" not in html
 
 
 def test_knapp_hartung_pooling_matches_statsmodels_wls(client, three_sites):

@@ -1,5 +1,7 @@
 // Progressive enhancement for /search/: the page works without this file.
-// - ticking a facet or changing the sort submits the form (the "Apply filters" button hides);
+// - facets and the sort order apply with the "Apply filters" button, never on a tick (a reload
+//   on every tick sent keyboard and screen-reader users back to the top of the page);
+// - after applying, focus goes to the result count (announced) instead of the page top;
 // - the search box offers type-ahead titles from /search/suggest/ in its <datalist>.
 (function () {
   "use strict";
@@ -8,19 +10,24 @@
     return;
   }
   var apply = form.querySelector("[data-search-apply]");
-  if (apply) {
-    apply.classList.add("display-none");
-  }
-  form.addEventListener("change", function (event) {
-    var target = event.target;
-    if (target.matches("input[type=checkbox], select")) {
+  var key = "portal-search-applied";
+  if (apply && window.sessionStorage) {
+    apply.addEventListener("click", function () {
       var page = form.querySelector("input[name=page]");
       if (page) {
         page.remove();
       }
-      form.submit();
+      window.sessionStorage.setItem(key, "1");
+    });
+    if (window.sessionStorage.getItem(key)) {
+      window.sessionStorage.removeItem(key);
+      var heading = document.getElementById("results-heading");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
     }
-  });
+  }
 
   var input = document.getElementById("search-q");
   var list = document.getElementById("search-suggestions");
