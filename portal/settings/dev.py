@@ -17,3 +17,16 @@ STORAGES = {
 # Serve static files straight from the app folders in development; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# ``make run`` runs the web server and the task worker as two processes. Without Redis they
+# share a file cache, so what the worker clears (cached public pages after a re-index, a
+# withdrawal or a re-run) is cleared for the web server too; per-process memory would keep
+# serving the old pages until they expired.
+if not os.environ.get("REDIS_URL", "").strip():
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("PORTAL_CACHE_DIR") or str(BASE_DIR / ".cache" / "django"),  # noqa: F405
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from portal.settings.dev import *  # noqa: F403
+from portal.settings.env import cache_from_url
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
@@ -18,6 +19,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
         "NAME": str(Path(tempfile.mkdtemp(prefix="ips-test-db-")) / "test.sqlite3")
     }
 ALLOWED_HOSTS = ["*"]
+# Each test run keeps its cache in memory (a file cache would outlive the run); tests that need
+# a shared cache start Redis-backed settings of their own.
+if not os.environ.get("REDIS_URL", "").strip():
+    CACHES = {"default": cache_from_url(None)}
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
