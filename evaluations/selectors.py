@@ -17,6 +17,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 from evaluations.directions import EffectDirection
 from evaluations.disclosure import disclosure_policy, protect_cells
 from evaluations.disclosure.protect import suppression_status, with_labels
+from evaluations.disclosure.tables import RULES_VERSION
 from evaluations.models import OutcomeMetric, OutcomeObservation, ProtectedTable, UploadBatch
 from portal.models import GranteeSite
 from portal.selectors import sites_for_user
@@ -224,7 +225,8 @@ def published_versions(site_id: int, metric_id: int) -> pd.DataFrame:
 
 def _cells_hash(frame: pd.DataFrame, policy) -> str:
     columns = [*OutcomeObservation.NATURAL_KEY, "value", "suppressible", "version", "cell"]
-    text = frame[columns].to_csv(index=False) + repr(policy)
+    # the rules' version too: a pattern stored by older rules is worked out again
+    text = frame[columns].to_csv(index=False) + repr(policy) + f"rules={RULES_VERSION}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -237,6 +239,7 @@ def protected_versions(site_id: int, metric_id: int) -> pd.DataFrame:
     stored. A short per-process cache keyed by the published set spares the read."""
     policy = disclosure_policy()
     key = f"disclosure:{site_id}:{metric_id}:{_fingerprint(site_id, metric_id)}:{hash(policy)}"
+    key += f":{RULES_VERSION}"
     cached = cache.get(key)
     if cached is not None:
         return cached

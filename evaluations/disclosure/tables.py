@@ -9,7 +9,8 @@ audit's linear programme infeasible). Most are equalities; two are inequalities
   (without a total row, two dimensions' categories still have the same sum); categories that
   add up to less than their total (an incomplete breakdown) never exceed it;
 - period: a longer period equals the shorter periods that tile it exactly (a quarter beside
-  its three months, a year beside its quarters);
+  its three months, a year beside its quarters, even beside a stray week); shorter periods
+  that do not tile it (a quarter beside two of its months) never exceed it;
 - area: one area equals the sum of two or more other areas (an area total beside its
   parts), found from the values because the portal keeps no area hierarchy: an area that
   equals their sum in some periods and is never below it (or equals it in at least half the
@@ -29,9 +30,12 @@ import numpy as np
 import pandas as pd
 
 # Looking for area totals tries every subset of the other areas; past this many areas in one
-# site-metric the search is skipped (and the audit says so).
+# site-metric only "one area against all the others" is tried.
 MAX_AREAS_FOR_TOTAL_SEARCH = 12
 TOLERANCE = 1e-6
+# Bump when the relations found (or the suppression chosen) change: stored patterns
+# (``ProtectedTable``) made under older rules are then worked out again.
+RULES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,13 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
 
 
 def period_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
-    """Each period that shorter periods of the same series tile exactly, day for day."""
+    """Each period that shorter periods of the same series tile exactly, day for day (an
+    equality), and each period holding shorter ones that do not tile it (a quarter beside
+    two of its months: an inequality, the total is at least their sum)."""
     out = []
     # the comparison/treatment label does not change what an area's count is
     series = ["site", "metric", "area", "dimension", "category"]
     positions = np.arange(len(cells))
-    one_day = np.timedelta64(1, "D")
     for _key, rows in cells.groupby(series, sort=False):
         # the same period under both groups: one count, published twice
         same = rows.duplicated(["period_start", "period_end"], keep=False)
@@ -126,24 +131,71 @@ def period_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relation]:
         for i in range(len(rows)):
             inside = (starts >= starts[i]) & (ends <= ends[i])
             inside[i] = False
-            if inside.sum() < 2:
+            idx = [int(j) for j in np.flatnonzero(inside)]
+            if not idx:
                 continue
-            idx = np.flatnonzero(inside)
-            # the finest periods inside: those that contain no other period inside
-            finest = [
-                j
-                for j in idx
-                if not any(k != j and starts[k] >= starts[j] and ends[k] <= ends[j] for k in idx)
-            ]
-            finest.sort(key=lambda j: starts[j])
-            tiles = starts[finest[0]] == starts[i] and ends[finest[-1]] == ends[i]
-            tiles = tiles and all(
-                starts[b] == ends[a] + one_day for a, b in itertools.pairwise(finest)
-            )
-            members = [int(where[j]) for j in finest]
-            if tiles and len(finest) >= 2 and _holds(values, int(where[i]), members):
-                out.append(Relation("period", int(where[i]), tuple(members)))
+            total = int(where[i])
+            path = _tiling(idx, starts, ends, starts[i], ends[i])
+            if path is not None and len(path) >= 2:
+                members = [int(where[j]) for j in path]
+                if _holds(values, total, members):
+                    out.append(Relation("period", total, tuple(members)))
+                elif values[members].sum() < values[total]:
+                    # counts added to the longer period only (a late report): still a bound
+                    out.append(Relation("period", total, tuple(members), inequality=True))
+                continue
+            # No set of shorter periods tiles this one (a quarter beside two of its months, or
+            # beside a stray week): the disjoint periods inside it still never exceed it.
+            members = [int(where[j]) for j in _disjoint(idx, starts, ends)]
+            if members and values[members].sum() <= values[total] + TOLERANCE:
+                out.append(Relation("period", total, tuple(members), inequality=True))
     return out
+
+
+def _tiling(idx, starts, ends, start, end) -> list[int] | None:
+    """Periods among ``idx`` that follow each other day for day from ``start`` to ``end``,
+    taking the shortest next period at each step (so months rather than a quarter of them);
+    None when no such chain exists. Periods off the chain (a stray week inside a month) do
+    not stop it being found."""
+    one_day = np.timedelta64(1, "D")
+    by_start: dict = {}
+    for j in idx:
+        by_start.setdefault(starts[j], []).append(j)
+    reaches: dict[int, bool] = {}
+
+    def reach(j: int) -> bool:
+        if j not in reaches:
+            reaches[j] = bool(ends[j] == end) or any(
+                reach(k) for k in by_start.get(ends[j] + one_day, [])
+            )
+        return reaches[j]
+
+    path, day = [], start
+    while True:
+        options = sorted(
+            (j for j in by_start.get(day, []) if reach(j)), key=lambda j: ends[j] - starts[j]
+        )
+        if not options:
+            return None
+        path.append(options[0])
+        if ends[options[0]] == end:
+            return path
+        day = ends[options[0]] + one_day
+
+
+def _disjoint(idx, starts, ends) -> list[int]:
+    """The finest periods among ``idx`` (those holding no other one), keeping the earliest
+    ending first where they overlap: a set whose sum an outsider knows is at most the total."""
+    finest = [
+        j
+        for j in idx
+        if not any(k != j and starts[k] >= starts[j] and ends[k] <= ends[j] for k in idx)
+    ]
+    chosen: list[int] = []
+    for j in sorted(finest, key=lambda j: (ends[j], starts[j])):
+        if not chosen or starts[j] > ends[chosen[-1]]:
+            chosen.append(j)
+    return chosen
 
 
 def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relation], list[str]]:
@@ -162,16 +214,20 @@ def area_relations(cells: pd.DataFrame, values: np.ndarray) -> tuple[list[Relati
         areas = list(table.columns)
         if len(areas) < 3:
             continue
-        if len(areas) > MAX_AREAS_FOR_TOTAL_SEARCH:
-            skipped.append(f"area totals not searched for {group_key} ({len(areas)} areas)")
-            continue
         matrix = table.to_numpy()
+        every_subset = len(areas) <= MAX_AREAS_FOR_TOTAL_SEARCH
+        if not every_subset:
+            skipped.append(
+                f"area totals of only some areas not searched for {group_key} ({len(areas)} areas)"
+            )
         for a in range(len(areas)):
-            out += _area_total_relations(matrix, where, a)
+            out += _area_total_relations(matrix, where, a, every_subset=every_subset)
     return out, skipped
 
 
-def _area_total_relations(matrix: np.ndarray, where: pd.DataFrame, a: int) -> list[Relation]:
+def _area_total_relations(
+    matrix: np.ndarray, where: pd.DataFrame, a: int, *, every_subset: bool = True
+) -> list[Relation]:
     """Relations of area ``a`` (a column of ``matrix``, periods by areas) read as the total
     of two or more other areas.
 
@@ -180,27 +236,33 @@ def _area_total_relations(matrix: np.ndarray, where: pd.DataFrame, a: int) -> li
     an outsider can use, even if other periods hold unallocated counts or corrections. An
     area never below a sum is also at least that sum where it is above it; only the largest
     such sets of areas are kept, since counts are never negative and a larger set's bound
-    implies the smaller sets' ones.
+    implies the smaller sets' ones. Without ``every_subset`` (too many areas to try every
+    subset) only the set of all other areas is tried: an "all zones" row beside its zones.
     """
     out: list[Relation] = []
     others = [b for b in range(matrix.shape[1]) if b != a]
     above: list[tuple[set[int], np.ndarray]] = []
-    for size in range(2, len(others) + 1):
-        for subset in itertools.combinations(others, size):
-            cols = list(subset)
-            # periods where the area and every part are published
-            shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
-            if not shared.any() or not (matrix[shared, a] > 0).any():
-                continue
-            sums = matrix[np.ix_(shared, cols)].sum(axis=1)
-            equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
-            below = (matrix[shared, a] < sums - TOLERANCE).any()
-            if equal.any() and (not below or 2 * equal.sum() >= equal.size):
-                for row in np.flatnonzero(shared)[equal]:
-                    parts = tuple(int(where.iloc[row, c]) for c in cols)
-                    out.append(Relation("area", int(where.iloc[row, a]), parts))
-            if not below and not equal.all():
-                above.append((set(cols), np.flatnonzero(shared)[~equal]))
+    if every_subset:
+        subsets = itertools.chain.from_iterable(
+            itertools.combinations(others, size) for size in range(2, len(others) + 1)
+        )
+    else:
+        subsets = iter([tuple(others)])
+    for subset in subsets:
+        cols = list(subset)
+        # periods where the area and every part are published
+        shared = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, cols]).any(axis=1)
+        if not shared.any() or not (matrix[shared, a] > 0).any():
+            continue
+        sums = matrix[np.ix_(shared, cols)].sum(axis=1)
+        equal = np.isclose(matrix[shared, a], sums, rtol=0.0, atol=TOLERANCE)
+        below = (matrix[shared, a] < sums - TOLERANCE).any()
+        if equal.any() and (not below or 2 * equal.sum() >= equal.size):
+            for row in np.flatnonzero(shared)[equal]:
+                parts = tuple(int(where.iloc[row, c]) for c in cols)
+                out.append(Relation("area", int(where.iloc[row, a]), parts))
+        if not below and not equal.all():
+            above.append((set(cols), np.flatnonzero(shared)[~equal]))
     for cols, rows in above:
         if any(cols < larger for larger, _rows in above):
             continue

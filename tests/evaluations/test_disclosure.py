@@ -385,6 +385,29 @@ ADVERSARIAL = {
         at("All zones", M[1], 31),
         at("All zones", M[2], 52),
     ],
+    "quarter beside two of its months (March not published)": [
+        at("Zone 3", M[1], 1),
+        at("Zone 3", M[2], 10),
+        at("Zone 3", Q1, 11),
+        at("Zone 3", M[4], 20),
+        at("Zone 3", M[5], 22),
+    ],
+    "quarter beside its months and a stray week": [
+        at("Zone 3", M[1], 4),
+        at("Zone 3", M[2], 12),
+        at("Zone 3", M[3], 15),
+        at("Zone 3", Q1, 31),
+        at("Zone 3", ("2023-01-01", "2023-01-07"), 0),
+    ],
+    "area total beside thirteen zones": [
+        *(
+            at(f"Zone {k}", M[m], 4 if (k, m) == (1, 1) else 20)
+            for k in range(1, 14)
+            for m in (1, 2)
+        ),
+        at("All zones", M[1], 4 + 20 * 12),
+        at("All zones", M[2], 20 * 13),
+    ],
     "two hidden months in one quarter": [
         at("Zone 3", M[1], 2),
         at("Zone 3", M[2], 7),
@@ -496,6 +519,75 @@ def test_an_area_row_above_its_zones_is_protected_and_caught_without_protection(
     assert "Zone 3 (treatment) 2023-01-01..2023-01-31: an outsider can work out 1 to 6" in (
         capsys.readouterr().out
     )
+
+
+def _outsider_on_frame(out: pd.DataFrame, target: int, equal=(), above=()) -> tuple[float, float]:
+    """``outsider_interval`` over a protected frame (``protect_cells`` output)."""
+    rows = [
+        {"value": number if not hidden else label}
+        for number, hidden, label in zip(
+            out["value"].map(lambda v: f"{v:g}"),
+            out["suppressed"],
+            out["display_value"],
+            strict=True,
+        )
+    ]
+    return outsider_interval(rows, target, list(equal), above=list(above))
+
+
+def _month_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site": "s",
+            "metric": "homicides",
+            "area": [r[0] for r in rows],
+            "group": "treatment",
+            "period_start": [pd.Timestamp(r[1][0]).date() for r in rows],
+            "period_end": [pd.Timestamp(r[1][1]).date() for r in rows],
+            "dimension": "",
+            "category": "",
+            "value": [float(r[2]) for r in rows],
+            "suppressible": True,
+        }
+    )
+
+
+def test_a_quarter_beside_two_of_its_months_does_not_pin_the_small_one():
+    """Quarter 11 beside January "<10" and February 10 (March not published): months never
+    exceed their quarter, so January was exactly 1. The quarter is not tiled by the months,
+    and was not linked to them at all."""
+    from portal.disclosure import disclosure_policy
+
+    frame = _month_frame([("Zone 3", M[1], 1), ("Zone 3", M[2], 10), ("Zone 3", Q1, 11)])
+    out = protect_cells(frame, disclosure_policy())
+    assert out["display_value"][0] == "<10"
+    assert _outsider_on_frame(out, 0, above=[(2, [0, 1])]) == (1.0, 9.0)
+    assert audit_cells(out, disclosure_policy()) == []
+
+
+def test_a_stray_week_does_not_unlink_a_quarter_from_its_months():
+    """A week inside January stopped the months from "tiling" the quarter, so the quarter
+    (31) was shown beside 12 and 15 and January's "<10" was 4."""
+    from portal.disclosure import disclosure_policy
+
+    week = ("2023-01-01", "2023-01-07")
+    frame = _month_frame(
+        [("Zone 3", M[1], 4), ("Zone 3", M[2], 12), ("Zone 3", M[3], 15), ("Zone 3", Q1, 31)]
+        + [("Zone 3", week, 0)]
+    )
+    out = protect_cells(frame, disclosure_policy())
+    assert _outsider_on_frame(out, 0, equal=[(3, [0, 1, 2])]) == (1.0, 9.0)
+
+
+def test_an_all_zones_row_beside_thirteen_zones_is_linked():
+    """Past 12 areas the search for area totals was skipped, so "All zones" (244) beside 12
+    zones of 20 gave Zone 1's "<10" back as 4."""
+    from portal.disclosure import disclosure_policy
+
+    rows = [(f"Zone {k}", M[1], 4 if k == 1 else 20) for k in range(1, 14)]
+    rows.append(("All zones", M[1], 4 + 20 * 12))
+    out = protect_cells(_month_frame(rows), disclosure_policy())
+    assert _outsider_on_frame(out, 0, equal=[(13, list(range(13)))]) == (1.0, 9.0)
 
 
 def test_the_attacker_uses_that_counts_are_whole_numbers():
@@ -641,6 +733,32 @@ def test_protection_is_stored_when_data_are_published_and_read_by_every_view(
     rows = public_rows(client)
     assert sorted(r["value"] for r in rows).count("<10") == 1
     assert client.get("/evaluations/data/").status_code == 200
+
+
+def test_a_pattern_stored_under_older_rules_is_worked_out_again(
+    client, site_a, bja_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A pattern stored before the rules changed (say, before quarters beside some of their
+    months were linked) must not keep serving the old, leaky table after an upgrade."""
+    from django.core.cache import cache
+
+    import evaluations.selectors as selectors
+    from evaluations.models import ProtectedTable
+
+    data = csv_bytes(*month_rows("homicides", "Zone 3", "treatment", [4, 12, 15]), QUARTER)
+    monkeypatch.setattr(selectors, "RULES_VERSION", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(site_a, data.replace(b"{value}", b"31"), bja_user).report["ok"]
+        observations_publish(site=site_a, user=bja_user)
+    # what older rules stored: the small count alone
+    stored = ProtectedTable.objects.get(site=site_a, metric__code="homicides")
+    stored.status = ["" if s == "secondary" else s for s in stored.status]
+    stored.save()
+    cache.clear()
+    assert [r["value"] for r in public_rows(client)].count("suppressed") == 0
+    monkeypatch.setattr(selectors, "RULES_VERSION", 2)
+    cache.clear()
+    assert [r["value"] for r in public_rows(client)].count("suppressed") == 1
 
 
 # --- Withdrawal on /compare/ and strategy pages ---------------------------------------------
