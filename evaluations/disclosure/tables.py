@@ -81,6 +81,9 @@ def breakdown_relations(cells: pd.DataFrame, values: np.ndarray) -> list[Relatio
     period = ["site", "metric", "area", "period_start", "period_end"]
     positions = pd.Series(np.arange(len(cells)), index=cells.index)
     for _key, rows in cells.groupby(period, sort=False):
+        # a category (or total) filed under both groups is one count published twice: one
+        # copy stands in the sum (the period relations link the copies)
+        rows = rows.drop_duplicates(["dimension", "category"])
         totals = rows.loc[rows["dimension"] == ""]
         if totals.empty:
             # no total row: two breakdowns of the same period still add up to the same sum

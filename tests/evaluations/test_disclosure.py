@@ -590,6 +590,20 @@ def test_an_all_zones_row_beside_thirteen_zones_is_linked():
     assert _outsider_on_frame(out, 0, equal=[(13, list(range(13)))]) == (1.0, 9.0)
 
 
+def test_a_category_filed_under_both_groups_keeps_its_breakdown_linked():
+    """Female "<10" filed as treatment and again as comparison made the categories add up to
+    43, not the total 40, so the breakdown was not linked and 40 - 37 gave 3 back."""
+    from portal.disclosure import disclosure_policy
+
+    frame = _month_frame([("Zone 3", M[1], 40), ("Zone 3", M[1], 37), ("Zone 3", M[1], 3)])
+    frame["dimension"] = ["", "sex", "sex"]
+    frame["category"] = ["", "male", "female"]
+    copy = frame.iloc[[2]].assign(group="comparison")
+    out = protect_cells(pd.concat([frame, copy], ignore_index=True), disclosure_policy())
+    assert list(out["display_value"][2:]) == ["<10", "<10"]
+    assert _outsider_on_frame(out, 2, equal=[(0, [1, 2]), (3, [2])]) == (1.0, 9.0)
+
+
 def test_the_attacker_uses_that_counts_are_whole_numbers():
     """x1 + x2 + x3 = 18 with x2 = x3 (two one-category breakdowns of a month without a
     total) makes x1 even: 2 to 8, although the linear relaxation allows 1 to 9. Checked
