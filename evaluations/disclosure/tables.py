@@ -279,6 +279,10 @@ def linked_tables(cells: pd.DataFrame) -> LinkedTables:
     """Every relation between the cells of ``cells`` (one or more site-metrics; positions
     refer to ``cells`` in its current order)."""
     cells = cells.reset_index(drop=True)
+    # "ZONE 3" beside "Zone 3" is the same area to an outsider: names are compared without
+    # case or extra spaces
+    for column in ("area", "dimension", "category"):
+        cells[column] = [" ".join(str(v).split()).casefold() for v in cells[column]]
     values = cells["value"].astype("float64").to_numpy()
     relations = breakdown_relations(cells, values) + period_relations(cells, values)
     areas, skipped = area_relations(cells, values)

@@ -604,6 +604,18 @@ def test_a_category_filed_under_both_groups_keeps_its_breakdown_linked():
     assert _outsider_on_frame(out, 2, equal=[(0, [1, 2]), (3, [2])]) == (1.0, 9.0)
 
 
+def test_a_quarter_under_another_spelling_of_its_area_is_linked_to_its_months():
+    """A quarter filed for "ZONE 3" beside the months of "Zone 3" (31 beside 12 and 15) gave
+    January's "<10" back as 4: area names were compared letter for letter."""
+    from portal.disclosure import disclosure_policy
+
+    frame = _month_frame(
+        [("Zone 3", M[1], 4), ("Zone 3", M[2], 12), ("Zone 3", M[3], 15), ("ZONE  3", Q1, 31)]
+    )
+    out = protect_cells(frame, disclosure_policy())
+    assert _outsider_on_frame(out, 0, equal=[(3, [0, 1, 2])]) == (1.0, 9.0)
+
+
 def test_the_attacker_uses_that_counts_are_whole_numbers():
     """x1 + x2 + x3 = 18 with x2 = x3 (two one-category breakdowns of a month without a
     total) makes x1 even: 2 to 8, although the linear relaxation allows 1 to 9. Checked
