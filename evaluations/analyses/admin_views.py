@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from evaluations.analyses.findings import read_stored
 from evaluations.analyses.forms import AnalysisForm, SourceForm
 from evaluations.analyses.permissions import (
-    analyses_visible_to,
+    analyses_in_admin_for,
     sites_user_can_analyse,
     user_can_publish_analysis,
     user_can_run_analysis,
@@ -41,7 +41,7 @@ def _public_url(analysis) -> str:
 
 
 def analysis_index(request: HttpRequest) -> HttpResponse:
-    analyses = analyses_visible_to(request.user).order_by("-created_at")
+    analyses = analyses_in_admin_for(request.user).order_by("-created_at")
     return render(
         request,
         "evaluations/admin/analysis_index.html",
@@ -99,7 +99,7 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = get_object_or_404(analyses_visible_to(request.user), pk=pk)
+    analysis = get_object_or_404(analyses_in_admin_for(request.user), pk=pk)
     current = analysis.current_result
     return render(
         request,
@@ -123,7 +123,7 @@ def analysis_version_review_view(request: HttpRequest, pk: int, result_pk: int) 
     """BJA's review of a new version: old and new side by side, approve or reject."""
     if not user_can_publish_analysis(request.user):
         raise PermissionDenied("Only BJA staff review new versions of analyses.")
-    analysis = get_object_or_404(analyses_visible_to(request.user), pk=pk)
+    analysis = get_object_or_404(analyses_in_admin_for(request.user), pk=pk)
     candidate = get_object_or_404(AnalysisResult, pk=result_pk, analysis=analysis)
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
@@ -153,7 +153,7 @@ def analysis_version_review_view(request: HttpRequest, pk: int, result_pk: int) 
 
 @require_POST
 def analysis_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = get_object_or_404(analyses_visible_to(request.user), pk=pk)
+    analysis = get_object_or_404(analyses_in_admin_for(request.user), pk=pk)
     with transaction.atomic():
         analysis_enqueue(analysis=analysis, user=request.user)
     messages.success(request, "The analysis is queued; this page shows the result when done.")
@@ -162,7 +162,7 @@ def analysis_run_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def analysis_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = get_object_or_404(analyses_visible_to(request.user), pk=pk)
+    analysis = get_object_or_404(analyses_in_admin_for(request.user), pk=pk)
     if request.POST.get("action") == "unpublish":
         analysis_unpublish(user=request.user, analysis=analysis)
         messages.success(request, "The analysis is no longer public.")

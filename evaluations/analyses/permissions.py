@@ -29,6 +29,23 @@ def analyses_visible_to(user: User) -> QuerySet[Analysis]:
     return base.filter(Q(is_published=True) | Q(site__in=sites_for_user(user)))
 
 
+def analyses_in_admin_for(user: User) -> QuerySet[Analysis]:
+    """The analyses a user works on in the admin: every one for BJA staff and research
+    partners, a contributor's own sites' only.
+
+    Another site's *published* analysis is public on its own page, but its admin page shows
+    every run: a version awaiting BJA review, computed from figures the site has not
+    published yet, with its estimate and input hash. So the admin leaves it out, and its
+    admin URLs answer 404 like any other site's object.
+    """
+    base = Analysis.objects.select_related("site", "metric", "strategy")
+    if user_sees_all_sites(user):
+        return base
+    if not user.is_authenticated:
+        return base.none()
+    return base.filter(site__in=sites_for_user(user))
+
+
 def sites_user_can_analyse(user: User) -> QuerySet[GranteeSite]:
     """Sites this user may create analyses for."""
     if user_sees_all_sites(user):

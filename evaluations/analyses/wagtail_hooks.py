@@ -8,7 +8,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from evaluations.analyses import admin_views
-from evaluations.analyses.permissions import analyses_visible_to, sites_user_can_analyse
+from evaluations.analyses.permissions import analyses_in_admin_for, sites_user_can_analyse
 
 admin_urlpatterns = [
     path("", admin_views.analysis_index, name="index"),
@@ -36,7 +36,7 @@ def analyses_urls():
 class AnalysesMenuItem(MenuItem):
     def is_shown(self, request) -> bool:
         user = request.user
-        return sites_user_can_analyse(user).exists() or analyses_visible_to(user).exists()
+        return sites_user_can_analyse(user).exists() or analyses_in_admin_for(user).exists()
 
 
 @hooks.register("register_outcome_data_menu_item")

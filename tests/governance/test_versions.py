@@ -213,3 +213,36 @@ def test_a_withdrawal_takes_the_published_analysis_down(
     assert public_cells_as_approved(site_a.pk, analysis.metric_id) is None
     assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 410
     assert client.get(f"/api/v1/analyses/{analysis.pk}/").status_code == 410
+
+
+def test_another_sites_admin_pages_do_not_show_a_version_awaiting_review(
+    client,
+    published,
+    site_a,
+    contributor_a,
+    contributor_b,
+    research_user,
+    django_capture_on_commit_callbacks,
+):
+    """A published analysis is public, but its admin page shows every run: site B's
+    contributor must not read site A's version awaiting review there (it rests on figures
+    site A has not published), nor re-run or list it."""
+    analysis, _ = published
+    _correct(site_a, contributor_a, django_capture_on_commit_callbacks)
+    v2 = analysis.results.get(version=2)
+    assert v2.review_status == "pending"
+
+    client.force_login(contributor_b)
+    assert client.get(f"/admin/analyses/{analysis.pk}/").status_code == 404
+    assert client.post(f"/admin/analyses/{analysis.pk}/run/").status_code == 404
+    index = client.get("/admin/analyses/").content.decode()
+    assert f"/admin/analyses/{analysis.pk}/" not in index
+    assert analysis.results.count() == 2
+    # The public page is still there for them, with the approved version only.
+    assert client.get(f"/evaluations/analyses/{analysis.pk}/").status_code == 200
+
+    # The site's own contributor and research partners still work on it in the admin.
+    for user in (contributor_a, research_user):
+        client.force_login(user)
+        detail = client.get(f"/admin/analyses/{analysis.pk}/").content.decode()
+        assert v2.input_hash in detail
