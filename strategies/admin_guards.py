@@ -12,7 +12,9 @@ from django.urls import ResolverMatch
 
 from strategies.access import strategy_pages_hidden_in_admin
 
-PAGE_KWARGS = ("page_id", "parent_page_id")
+# Moving a page names both ends ("move this page into '<title>'?" is printed before any
+# check), and the workflow admin names a page as page_pk.
+PAGE_KWARGS = ("page_id", "parent_page_id", "page_to_move_id", "destination_id", "page_pk")
 # Bulk actions take the pages as ?id=..&id=.. and the listing's parent as ?childOf=..
 BULK_PAGE_PARAMS = ("id", "childOf")
 

@@ -357,3 +357,22 @@ def test_outsiders_cannot_publish_or_submit(
     draft_a.refresh_from_db()
     assert not draft_a.live
     assert not WorkflowState.objects.filter(object_id=str(draft_a.pk)).exists()
+
+
+def test_move_confirmation_does_not_name_another_sites_draft(client, drafts, contributor_a):
+    """Wagtail's move confirmation prints the destination's latest title before any check
+    ("move this page into '<title>'?"); a page id of another site as the destination, or
+    as the page to move, answers 404."""
+    draft_a, draft_b = drafts
+    login(client, contributor_a)
+    for url in (
+        f"/admin/pages/{draft_a.pk}/move/{draft_b.pk}/confirm/",
+        f"/admin/pages/{draft_b.pk}/move/{draft_a.pk}/confirm/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Bravo draft" not in response.content.decode()
+    # A POST to it neither moves the page.
+    assert client.post(f"/admin/pages/{draft_a.pk}/move/{draft_b.pk}/confirm/").status_code == 404
+    draft_a.refresh_from_db()
+    assert not draft_a.is_descendant_of(draft_b)
