@@ -290,6 +290,8 @@ def compare(request: HttpRequest) -> HttpResponse:
         return _compare_download(comparison, file_format, table)
     if errors and file_format:
         return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
+    if file_format:
+        raise Http404("Choose a metric with published results to download its table or plot.")
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("table", None)
