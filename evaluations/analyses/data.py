@@ -245,13 +245,18 @@ def _rows(frame: pd.DataFrame, treatment_area: str) -> list[dict[str, Any]]:
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Stored ``AnalysisResult.data`` rows back as the frame ``build_inputs`` takes (period
-    ends follow from the spacing of the period starts)."""
+    ends follow from the spacing of the period starts: weeks of 7 days, else months, quarters
+    or years)."""
     frame = pd.DataFrame(rows, columns=["period_start", "area", "group", "value", "denominator"])
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     starts = frame["period_start"].drop_duplicates().sort_values()
     gap = int(starts.diff().dt.days.median()) if len(starts) > 1 else 31
-    months = 1 if gap <= 31 else (3 if gap <= 92 else 12)
-    frame["period_end"] = frame["period_start"] + pd.DateOffset(months=months, days=-1)
+    if gap <= 7:
+        # weekly rows: each week ends six days after the day it starts
+        frame["period_end"] = frame["period_start"] + pd.Timedelta(days=6)
+    else:
+        months = 1 if gap <= 31 else (3 if gap <= 92 else 12)
+        frame["period_end"] = frame["period_start"] + pd.DateOffset(months=months, days=-1)
     frame["value"] = frame["value"].astype("float64")
     frame["denominator"] = frame["denominator"].astype("float64")
     return frame

@@ -188,3 +188,29 @@ def test_weekly_rows_dated_by_monday_are_weeks_starting_that_monday(site_a):
     inputs = data.build_inputs(analysis)
     assert str(inputs.intervention).startswith("2024-03-04")
     assert str(inputs.treatment.index[0]).startswith("2024-01-01")
+
+
+def test_stored_weekly_rows_rebuild_as_weeks_not_months(site_a):
+    """The disclosure re-run rebuilds inputs from stored rows (``rows_frame``); a weekly series
+    must stay weekly there, not be summed into months with the intervention moved."""
+    rows = []
+    start = dt.date(2024, 1, 1)  # a Monday
+    for w in range(20):
+        first = start + dt.timedelta(weeks=w)
+        rows.append(
+            f'nonfatal_shootings,"Week T",treatment,{first},{first + dt.timedelta(days=6)},'
+            f"{5 + w % 3},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="its",
+        treatment_area="Week T",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 3, 4),
+    )
+    direct = data.build_inputs(analysis)
+    rebuilt = data.build_inputs(analysis, data.rows_frame(direct.rows))
+    assert rebuilt.freq == direct.freq == "W-SUN"
+    assert rebuilt.intervention == direct.intervention
+    pd.testing.assert_frame_equal(rebuilt.treatment, direct.treatment)
