@@ -16,7 +16,14 @@ and are labelled approximate too.
 
 from __future__ import annotations
 
-__all__ = ["APPROXIMATE_BELOW", "BAND_LOW", "LOWEST", "calibration_note"]
+__all__ = [
+    "APPROXIMATE_BELOW",
+    "BAND_LOW",
+    "LOWEST",
+    "NAIVE_LOWEST",
+    "calibration_note",
+    "uncalibrated_note",
+]
 
 BAND_LOW = 0.93
 BUCKETS = (12, 24, 36, 60)
@@ -71,4 +78,37 @@ def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, 
         f"only {100 * coverage:.0f}% of simulated series in its hardest setting (the target "
         f"is 95%), so the interval may be too narrow and no improvement or worsening is "
         f"claimed. More periods before the start would make it more reliable."
+    )
+
+
+# design -> kind -> lowest coverage the same benchmark measured for the former defaults (the
+# "naive" columns of docs/methods.md: Newey-West ITS, Welch / quasi-Poisson pre/post, HC1 DiD
+# on the pooled comparison), over every length. These are the ``errors="independent"`` and
+# ``cov="HC1"`` options still offered for comparison.
+NAIVE_LOWEST: dict[str, dict[str, float]] = {
+    "pre_post": {"continuous": 0.62, "count": 0.82},
+    "its": {"continuous": 0.60, "count": 0.57},
+    "did": {"continuous": 0.67, "count": 0.86},
+    "its_with_comparison": {"continuous": 0.78, "count": 0.91},
+}
+
+
+def uncalibrated_note(design: str, kind: str, option: str, *, measured: bool) -> str:
+    """The approximate label for a result computed with a non-default error option.
+
+    Only the defaults hold the band; ``measured`` options are the former defaults, whose
+    lowest measured coverage is quoted, the others were not measured at all. Either way the
+    result is approximate and gets no improved/worsened badge."""
+    coverage = NAIVE_LOWEST.get(design, {}).get(kind)
+    if measured and coverage is not None:
+        how = (
+            f"the calibration benchmark measured its 95% intervals covering the truth in as "
+            f"few as {100 * coverage:.0f}% of simulated series (the target is 95%)"
+        )
+    else:
+        how = "the calibration benchmark did not measure it, so its 95% interval is unverified"
+    return (
+        f"Approximate interval: this result uses the non-default option {option}, and {how}; "
+        f"the interval may be too narrow and no improvement or worsening is claimed. Re-run "
+        f"with the default error model for a calibrated interval."
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_note
+from .calibration import calibration_note, uncalibrated_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -775,6 +775,9 @@ def difference_in_differences(
         coverage, note = calibration_note("did", kind, n_pre)
         if note:
             warnings.append(note)
+    else:
+        note = uncalibrated_note("did", kind, f'cov="{d.cov}"', measured=d.cov == "HC1")
+        warnings.append(note)
     if d.cov == "cluster" and d.n_groups is not None and d.n_groups < 30:
         warnings.append(
             f"Only {d.n_groups} clusters: cluster-robust standard errors can be too small with "

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_note
+from .calibration import calibration_note, uncalibrated_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -805,6 +805,10 @@ def interrupted_time_series(
         coverage, note = calibration_note(design, kind, t0)
         if note:
             warnings.append(note)
+    else:
+        design = "its" if data.comparison is None else "its_with_comparison"
+        note = uncalibrated_note(design, kind, f'errors="{errors}"', measured=True)
+        warnings.append(note)
     head = level if level is not None else slope
     assert head is not None
     base = copy_estimate_fields(head)

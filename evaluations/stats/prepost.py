@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calibration import calibration_note
+from .calibration import calibration_note, uncalibrated_note
 from .effect_sizes import hedges_g, hedges_g_variance
 from .errors import (
     AllZeroCountsError,
@@ -444,7 +444,10 @@ def pre_post(
     else:
         raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
     if errors != "ar1":
-        return result
+        note = uncalibrated_note(
+            "pre_post", kind, f'errors="{errors}"', measured=errors == "independent"
+        )
+        return dataclasses.replace(result, warnings=result.warnings + (note,), approximate=True)
     coverage, note = calibration_note("pre_post", kind, pre_arr.size)
     return dataclasses.replace(
         result,
