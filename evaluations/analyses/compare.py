@@ -167,6 +167,8 @@ class Comparison:
     table_rows: list[dict[str, Any]]
     pooled: dict[str, Any] | None
     pooled_direction: str = ""
+    # Why the pooled estimate gets no improved/worsened badge, when it does not.
+    pooled_note: str = ""
     not_pooled_reason: str = ""
     excluded: list[str] = field(default_factory=list)
     chart: charts.ChartTable | None = None
@@ -285,10 +287,25 @@ def compare_metric(
     )
     rows = [_site_row(entry, pool) for entry in pool.entries]
     direction = ""
+    pooled_note = ""
     if pool.meta is not None:
         direction = _direction(
             pool.meta.estimate, pool.meta.ci_low, pool.meta.ci_high, pool, metric
         )
+        approximate = [
+            e.item.analysis.title
+            for e in pool.entries
+            if id(e) in pool.weights and e.item.approximate
+        ]
+        if approximate:
+            # A pool of intervals the benchmark measured too narrow is too narrow itself.
+            direction = EffectDirection.NO_CLEAR_CHANGE.value
+            pooled_note = (
+                f"Approximate: {len(approximate)} of the {len(pool.weights)} pooled results "
+                f"({'; '.join(approximate)}) are labelled approximate (their intervals may be "
+                f"too narrow), so the pooled interval may be too narrow as well and no "
+                f"improvement or worsening is claimed."
+            )
         rows.append(_pooled_row(pool.meta, pool.ratio, direction))
     comparison = Comparison(
         metric=metric,
@@ -298,6 +315,7 @@ def compare_metric(
         if pool.meta is not None
         else None,
         pooled_direction=direction,
+        pooled_note=pooled_note,
         not_pooled_reason=pool.reason,
         excluded=pool.excluded,
         chart=_forest(metric, pool, rows, confidence) if rows else None,

@@ -55,6 +55,9 @@ KEPT = {
     "hac_lags",
     "n_clusters",
     "schema_version",
+    # the calibration label: without it a public re-run would regain an improved/worsened badge
+    "approximate",
+    "calibrated_coverage",
 }
 
 

@@ -101,6 +101,8 @@ class ListedAnalysis:
     # the whole public result (the headline ``estimate`` is part of it), for readers that
     # need its checks, such as the pre-trend test
     result: EstimateResult | None = None
+    # The calibration benchmark labels the result approximate (its interval may be too narrow).
+    approximate: bool = False
 
 
 def listed(analysis: Analysis) -> ListedAnalysis | None:
@@ -124,6 +126,7 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
         direction=findings.effect_direction_for(result, analysis.metric.desired_direction),
         estimate=findings.headline(result),
         result=result,
+        approximate=bool(getattr(findings.as_result(result), "approximate", False)),
     )
 
 

@@ -134,3 +134,20 @@ def test_knapp_hartung_pooling_matches_statsmodels_wls(client, three_sites):
     assert bad.status_code == 400 and b"REML, DL, HKSJ" in bad.content
     with pytest.raises(ValueError, match="REML, DL, HKSJ"):
         compare_metric("nonfatal_shootings", pooling="bayes")
+
+
+def test_pooling_approximate_results_gives_no_confident_badge(client, three_sites):
+    """Count results with 24 months before the start are labelled approximate (coverage
+    measured below 93%); pooling their too-narrow intervals must not turn them into a
+    confident Improved badge."""
+    comparison = compare_metric("nonfatal_shootings")
+    # each site's public version (small counts hidden, re-run on imputed inputs) keeps the
+    # approximate label, so no site row claims an improvement either
+    assert {row["direction"] for row in comparison.table_rows[:-1]} == {"no clear change"}
+    pooled = comparison.pooled
+    # the interval alone would read as a clear fall of a metric where lower is better
+    assert pooled["ci_high"] < 1
+    assert comparison.pooled_direction == "no_clear_change"
+    assert "Approximate: 3 of the 3 pooled results" in comparison.pooled_note
+    html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
+    assert "Approximate: 3 of the 3 pooled results" in html
