@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from evaluations import stats
 from evaluations.analyses import charts, findings, selectors
 from evaluations.directions import EffectDirection
+from evaluations.exports import CONTROL_CHARACTERS
 from evaluations.models import Analysis, OutcomeMetric
 from evaluations.stats.effect_sizes import LOG_RATE_RATIO
 from evaluations.stats.results import critical_value
@@ -71,12 +72,23 @@ class CompareFilters:
         return values
 
 
+# The largest population filter accepted: more residents than any jurisdiction has (and within
+# the population column's range on every database, so a huge value never reaches SQL).
+MAX_POPULATION = 2_000_000_000
+
+
 def _population(params: Mapping[str, str], name: str, errors: list[str]) -> int | None:
     raw = (params.get(name) or "").strip().replace(",", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        errors.append(f'{name}: "{raw}" is not a whole number of residents; use e.g. 250000.')
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses, and a
+    # value of thousands of digits is past int()'s limit or the database column's range.
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    if not (raw.isascii() and raw.isdigit()):
+        errors.append(f'{name}: "{shown}" is not a whole number of residents; use e.g. 250000.')
+        return None
+    if len(raw) > len(str(MAX_POPULATION)) or int(raw) > MAX_POPULATION:
+        errors.append(f"{name}: {shown} is more residents than any jurisdiction has.")
         return None
     return int(raw)
 
@@ -90,6 +102,11 @@ def compare_filters_parse(params: Mapping[str, str]) -> tuple[CompareFilters, li
         key: (params.get(key) or "").strip()
         for key in ("metric", "design", "strategy_type", "jurisdiction_kind", "region")
     }
+    for key, value in text.items():
+        # PostgreSQL cannot hold NUL in text: such a value would fail the query, not match.
+        if CONTROL_CHARACTERS.search(value):
+            errors.append(f"{key}: remove the control characters (such as NUL) from the value.")
+            text[key] = ""
     if text["design"] and text["design"] not in Analysis.Design.values:
         errors.append(
             f'design: "{text["design"]}" is not a design; use one of '

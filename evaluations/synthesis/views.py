@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from evaluations.analyses.presentation import table_csv
+from evaluations.exports import CONTROL_CHARACTERS
 from evaluations.synthesis import dashboard, evidence_map, profiles
 from portal.models import CENSUS_REGION_NAMES, US_STATES, GranteeSite, states_in_region
 from portal.roles import user_sees_all_sites
@@ -64,6 +65,10 @@ def _dashboard_filters(request: HttpRequest) -> tuple[dashboard.DashboardFilters
     region = request.GET.get("region", "").strip()
     site = request.GET.get("site", "").strip()
     errors = []
+    if CONTROL_CHARACTERS.search(site):
+        # PostgreSQL cannot hold NUL in text: the lookup below would fail, not miss.
+        errors.append("site: remove the control characters (such as NUL) from the slug.")
+        site = ""
     if state and state not in dict(US_STATES):
         errors.append(f'state: "{state}" is not a USPS state code; use e.g. MO or VA.')
     if region and not states_in_region(region):

@@ -190,3 +190,36 @@ def test_api_returns_the_same_comparison(client, world):
         page.subgroups["strategy_type"]["q"]
     )
     assert body["reading"] and "Across 3 sites" in body["reading"][0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",  # str.isdigit() says yes, int() says no
+        "9" * 5000,  # past int()'s 4,300-digit limit
+        "99999999999999999999999",  # past every database's integer range
+        "-5",
+        "2.5",
+        "1e6",
+        "٣٠٠٠٠٠",  # Arabic-Indic digits
+    ],
+)
+def test_hostile_population_values_are_refused_not_a_server_error(client, world, value):
+    for url in ("/compare/", "/api/v1/compare/"):
+        response = client.get(url, {"metric": "nonfatal_shootings", "population_min": value})
+        assert response.status_code == 400, (url, value[:20])
+        assert "population_min" in response.content.decode()
+    csv_download = client.get(
+        "/compare/", {"metric": "nonfatal_shootings", "population_max": value, "format": "csv"}
+    )
+    assert csv_download.status_code == 400
+
+
+def test_control_characters_in_filters_are_refused(client, world):
+    """NUL cannot reach a PostgreSQL query (it would fail it: a server error, not a miss)."""
+    for key in ("metric", "strategy_type", "region", "design", "jurisdiction_kind"):
+        params = {"metric": "nonfatal_shootings", key: "gun\x00stat"}
+        for url in ("/compare/", "/api/v1/compare/"):
+            response = client.get(url, params)
+            assert response.status_code == 400, (url, key)
+            assert f"{key}: remove the control characters" in response.content.decode()

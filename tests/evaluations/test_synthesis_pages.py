@@ -143,3 +143,11 @@ def test_dashboard_shows_gaps_stale_failed_and_pending_work(client, published, b
     only_b = rows_of(client.get("/dashboard/", {"format": "csv", "site": "site-b"}))
     assert [r[0] for r in only_b[1:]] == ["Site B Prosecutor"]
     assert client.get("/dashboard/", {"state": "ZZ"}).status_code == 400
+
+
+def test_dashboard_refuses_control_characters_in_the_site_filter(client, bja_user):
+    """A NUL slug would fail the PostgreSQL lookup (a server error); it is refused instead."""
+    client.force_login(bja_user)
+    response = client.get("/dashboard/", {"site": "site\x00b"})
+    assert response.status_code == 400
+    assert "site: remove the control characters" in response.content.decode()
