@@ -291,7 +291,15 @@ def compare(request: HttpRequest) -> HttpResponse:
     if errors and file_format:
         return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
     if file_format:
-        raise Http404("Choose a metric with published results to download its table or plot.")
+        # A download was asked for but there is nothing to download: say so, never answer a
+        # script's "give me the CSV" with the HTML page and 200.
+        problem = (
+            f'metric: no metric has the code "{filters.metric}".'
+            if filters.metric
+            else "metric: required for a download; give an outcome metric code."
+        )
+        status = 404 if filters.metric else 400
+        return HttpResponse(problem, status=status, content_type="text/plain; charset=utf-8")
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("table", None)

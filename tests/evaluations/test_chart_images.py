@@ -172,7 +172,9 @@ def test_compare_chart_images(client, site_a, site_b):
     for row in client.get("/compare/", query).context["comparison"].table_rows:
         assert row["label"] in labels
     assert client.get("/compare/", {**query, "format": "png"}).content[:4] == b"\x89PNG"
-    assert client.get("/compare/", {"format": "svg"}).status_code == 404
+    # No metric: nothing to draw, and the answer says which parameter is missing.
+    missing = client.get("/compare/", {"format": "svg"})
+    assert missing.status_code == 400 and b"metric" in missing.content
 
 
 def test_rendering_is_cached(monkeypatch):

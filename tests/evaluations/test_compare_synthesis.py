@@ -223,3 +223,12 @@ def test_control_characters_in_filters_are_refused(client, world):
             response = client.get(url, params)
             assert response.status_code == 400, (url, key)
             assert f"{key}: remove the control characters" in response.content.decode()
+
+
+def test_download_of_an_unknown_or_missing_metric_is_not_the_html_page(client, world):
+    unknown = client.get("/compare/", {"metric": "no_such", "format": "csv"})
+    assert unknown.status_code == 404
+    assert unknown["Content-Type"].startswith("text/plain")
+    missing = client.get("/compare/", {"format": "xlsx"})
+    assert missing.status_code == 400
+    assert b"metric: required" in missing.content
