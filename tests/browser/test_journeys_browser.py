@@ -24,6 +24,7 @@ from django.apps import apps
 from evaluations.analyses.services import analysis_create, analysis_publish, analysis_run
 from evaluations.services import observations_publish
 from portal.models import Jurisdiction
+from portal.numbers import format_count
 from search.services import search_index_rebuild
 from strategies.models import StrategyType
 from tests import factories
@@ -358,18 +359,25 @@ def test_journey_4_research_partner_compares_sites(live_server, world, research_
     name, text = _downloaded_text(page, figure.locator("a:text('this table as CSV')"))
     rows = list(csv.reader(io.StringIO(text)))
     assert name == "compare-nonfatal_shootings.csv"
-    assert [row[:4] for row in rows[1:]] == [row[:4] for row in cells]
+    # The table shows numbers for readers (three significant figures); the CSV keeps them
+    # whole: the same results in the same order, and the same numbers once formatted.
+    assert [row[0] for row in rows[1:]] == [row[0] for row in cells]
+    assert [[format_count(float(v)) for v in row[1:4]] for row in rows[1:]] == [
+        row[1:4] for row in cells
+    ]
     # The plot's points carry their numbers (Vega writes them into each mark's description):
-    # each equals the table's estimate for that label.
+    # each equals the CSV's estimate for that label, and reads as the table's.
     points = re.findall(r'aria-label="([^"]*estimate[^"]*)"', svg)
     drawn = {}
     for label in points:
         parts = dict(part.split(": ", 1) for part in label.split("; "))
         drawn[parts["label"]] = float(parts["estimate"])
-    table = {row[0]: float(row[1]) for row in cells}
-    assert drawn.keys() == table.keys()
-    for key, value in table.items():
+    exact = {row[0]: float(row[1]) for row in rows[1:]}
+    shown = {row[0]: row[1] for row in cells}
+    assert drawn.keys() == exact.keys()
+    for key, value in exact.items():
         assert drawn[key] == pytest.approx(value, abs=1e-4), key
+        assert format_count(drawn[key]) == shown[key], key
     page_checks(page, "compare")
     screenshot(page, "journey-4-research-partner-compare")
     assert page.errors == [], page.errors

@@ -8,7 +8,10 @@ the finders. No live server: a transactional test would flush the seeded tables.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -26,6 +29,13 @@ def serve(page, client, paths):
         response = client.get(path)
         assert response.status_code == 200
         responses[path] = response
+        # The server-drawn chart each page shows before (and without) JavaScript.
+        for src in re.findall(
+            r'class="portal-chart__static" src="([^"]+)"', response.content.decode()
+        ):
+            image = urljoin(path, html.unescape(src))
+            responses[image] = client.get(image)
+            assert responses[image].status_code == 200, image
 
     def handle(route):
         path = route.request.url.removeprefix(ORIGIN)
