@@ -3,6 +3,7 @@ every service the settings expect exists, and web and worker get the variables t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,26 +24,40 @@ def test_stack_has_database_search_web_and_worker(compose):
     assert compose["services"]["search"]["image"].split(":")[-1].startswith("8.")
 
 
+def _database_url(env: dict) -> tuple:
+    """The parts of a compose DATABASE_URL, its ``${VAR...}`` password read as "pw"."""
+    url = urlsplit(re.sub(r"\$\{[^}]*\}", "pw", env["DATABASE_URL"]))
+    return url.scheme, url.username, url.hostname, url.path
+
+
 @pytest.mark.parametrize("service", ["web", "worker"])
 def test_app_services_point_at_the_stack(compose, service):
     env = compose["services"][service]["environment"]
     assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
-    database = urlsplit(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:-ips-local-only}", "pw"))
-    assert database.scheme == "postgres"
-    assert database.hostname == "db"
-    assert database.path == "/" + compose["services"]["db"]["environment"]["POSTGRES_DB"]
+    database = "/" + compose["services"]["db"]["environment"]["POSTGRES_DB"]
+    # The app connects as its least-privileged role, never as the tables' owner.
+    assert _database_url(env) == ("postgres", "ips_app", "db", database)
     search = urlsplit(env["ELASTICSEARCH_URL"])
     assert (search.hostname, search.port) == ("search", 9200)
     assert "SECRET_KEY" in env and "ALLOWED_HOSTS" in env
     depends = compose["services"][service]["depends_on"]
-    assert depends["db"]["condition"] == "service_healthy"
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
     assert depends["search"]["condition"] == "service_healthy"
+
+
+def test_migrations_run_once_as_the_owner_who_grants_the_app_role(compose):
+    migrate = compose["services"]["migrate"]
+    owner = compose["services"]["db"]["environment"]["POSTGRES_USER"]
+    assert _database_url(migrate["environment"])[1:3] == (owner, "db")
+    assert "migrate --noinput" in migrate["command"]
+    assert "db_app_role ips_app" in migrate["command"]
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
 
 
 def test_worker_runs_the_task_worker_and_web_runs_gunicorn(compose):
     assert "db_worker" in compose["services"]["worker"]["command"]
     web = compose["services"]["web"]["command"]
-    assert "migrate" in web and "gunicorn portal.wsgi:application" in web
+    assert "gunicorn portal.wsgi:application" in web and "migrate" not in web
 
 
 def test_search_and_db_have_healthchecks_and_named_volumes(compose):
