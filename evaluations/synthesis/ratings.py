@@ -130,15 +130,11 @@ class RatingSuggestion:
 
 def _why_not_counted(item: ResultEvidence) -> str:
     # The design comes first: a design too weak is never counted, whatever else holds.
-    if item.level < MIN_COUNTED_LEVEL:
-        return (
-            f"{item.describe()} is not counted: a design below Maryland level "
-            f"{MIN_COUNTED_LEVEL} cannot separate the strategy from other changes."
-        )
-    if item.failed_checks:
+    strong_enough = item.level >= MIN_COUNTED_LEVEL
+    if strong_enough and item.failed_checks:
         checks = " and ".join(item.failed_checks)
         return f"{item.describe()} is not counted: its {checks} check failed."
-    if item.approximate:
+    if strong_enough and item.approximate:
         return (
             f"{item.describe()} is not counted: its interval is approximate (too narrow for a "
             f"series this short)."
