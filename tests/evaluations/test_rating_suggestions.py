@@ -9,7 +9,7 @@ import pytest
 
 from evaluations.stats.effect_sizes import HEDGES_G, LOG_RATE_RATIO, MEAN_DIFFERENCE
 from evaluations.synthesis.evidence import rating_suggestions_for
-from evaluations.synthesis.ratings import ResultEvidence, suggest_rating
+from evaluations.synthesis.ratings import ResultEvidence, suggest_rating, withheld_result
 from tests import factories
 from tests.evaluations.analysis_helpers import make_analysis
 
@@ -177,6 +177,43 @@ def test_an_imprecise_null_is_inconclusive():
 def test_no_results_is_refused():
     with pytest.raises(ValueError, match="No published results"):
         suggest_rating("m", "M", [])
+
+
+def hidden(*, level: int = 4, site: str = "Harlow", analysis_id: int = 5) -> ResultEvidence:
+    return withheld_result(
+        analysis_id=analysis_id,
+        site=site,
+        design_label=DESIGNS.get(level, "design"),
+        level=level,
+        desired="decrease",
+    )
+
+
+# --- Withheld results: listed, never counted -----------------------------------------------
+
+
+def test_only_withheld_results_are_inconclusive_and_say_why():
+    suggestion = suggest_rating("homicides", "Homicides", [hidden(analysis_id=16), hidden()])
+    assert suggestion.rating == "inconclusive"
+    assert "withheld from public view" in suggestion.reasons[0]
+    assert "cannot be rated publicly" in suggestion.reasons[0]
+    assert any("result 16" in r and "withheld" in r for r in suggestion.reasons[1:])
+    assert suggestion.results == (16, 5)
+
+
+def test_a_withheld_result_beside_strong_improvements_holds_back_effective():
+    """Its direction is hidden, so "every result improved" cannot be checked in public."""
+    strong = [ev(ratio=0.6, site="A"), ev(ratio=0.6, site="B", analysis_id=2)]
+    assert rating(strong) == "effective"
+    suggestion = suggest_rating("m", "M", [*strong, hidden(site="C", analysis_id=3)])
+    assert suggestion.rating == "promising"
+    assert any("withheld from public view (C)" in r for r in suggestion.reasons)
+
+
+def test_a_withheld_result_carries_no_figure():
+    item = hidden()
+    assert not item.counted and item.direction == "" and item.failed_checks == ()
+    assert all(math.isnan(v) for v in (item.effect, item.ci_low, item.ci_high))
 
 
 def test_the_suggestion_lists_every_result_it_considered():
