@@ -26,7 +26,7 @@ from evaluations.synthesis.ratings import (
 )
 
 
-def _failed_checks(result: stats.EstimateResult | None) -> tuple[str, ...]:
+def failed_checks(result: stats.EstimateResult | None) -> tuple[str, ...]:
     """Names of the result's specification checks that failed at its own ``alpha``. The one
     check the analyses store is the difference-in-differences pre-trend test (treated x time
     on the pre period); interrupted time series and pre/post store none."""
@@ -66,7 +66,7 @@ def result_evidence(item: selectors.ListedAnalysis) -> ResultEvidence | None:
         ci_low=effect - half,
         ci_high=effect + half,
         desired=analysis.metric.desired_direction,
-        failed_checks=_failed_checks(whole),
+        failed_checks=failed_checks(whole),
         approximate=bool(getattr(whole, "approximate", False)),
     )
 
