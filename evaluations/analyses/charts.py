@@ -222,6 +222,10 @@ def means_chart(
     return ChartTable(slug, title, description, columns, rows, spec)
 
 
+# What a forest plot's tooltip shows, of the table's columns.
+FOREST_TOOLTIP_FIELDS = ("label", "strategy", "estimate", "ci_low", "ci_high", "weight")
+
+
 def forest_chart(
     *,
     slug: str,
@@ -245,7 +249,16 @@ def forest_chart(
     spec = _base(title, description, rows)
     spec["height"] = {"step": 28}
     order = [r["label"] for r in rows]
-    y = {"field": "label", "type": "nominal", "sort": order, "title": None}
+    # labels are short by design: show them whole (Vega cuts them at 180 px by default)
+    y = {
+        "field": "label",
+        "type": "nominal",
+        "sort": order,
+        "title": None,
+        "axis": {"labelLimit": 0},
+    }
+    # the tooltip names the row once and gives its numbers; not every column of the table
+    tooltip = [{"field": k, "title": h} for k, h in columns if k in FOREST_TOOLTIP_FIELDS]
     x_scale = {"type": "log"} if null_value == 1.0 else {"zero": False}
     spec["layer"] = [
         {
@@ -262,10 +275,11 @@ def forest_chart(
             },
         },
         {
-            "mark": {"type": "point", "filled": True, "shape": "square", "tooltip": True},
+            "mark": {"type": "point", "filled": True, "shape": "square"},
             "encoding": {
                 "y": y,
                 "x": {"field": "estimate", "type": "quantitative"},
+                "tooltip": tooltip,
                 "size": {"field": "weight", "type": "quantitative", "legend": None},
                 "color": {
                     "condition": {"test": "datum.pooled", "value": COUNTERFACTUAL_COLOUR},
