@@ -495,7 +495,7 @@ def _pool(entries: list[_Entry], pooling: str = DEFAULT_POOLING) -> _Pool:
     scales = Counter(entry.scale for entry in entries)
     scale = scales.most_common(1)[0][0] if scales else LOG_RATE_RATIO
     same_scale = [e for e in entries if e.scale == scale]
-    excluded = [e.item.analysis.title for e in entries if e.scale != scale]
+    excluded = [result_label(e.item.analysis) for e in entries if e.scale != scale]
     pooled_entries = _strongest_per_site(same_scale)
     if len(pooled_entries) < MIN_POOLED:
         reason = (
