@@ -289,3 +289,28 @@ def test_labels_name_site_strategy_metric_and_design_once(client, world):
         assert item["label"] in drawn  # whole, not cut short with an ellipsis
         assert not any(t.endswith("…") for t in drawn)
         assert office not in svg
+
+
+def test_reading_names_each_site_whose_removal_changes_the_direction(world):
+    from evaluations.analyses.compare_reading import comparison_reading
+
+    comparison = compare_metric("nonfatal_shootings")
+    first, second, *_rest = comparison.leave_one_out
+    others = {"improved", "worsened", "no_clear_change"} - {comparison.pooled_direction}
+    for row in comparison.leave_one_out:
+        row["direction_code"] = comparison.pooled_direction
+    for row in (first, second):
+        row["direction_code"] = sorted(others)[0]
+
+    def sentence() -> str:
+        return next(s for s in comparison_reading(comparison) if "single sites" in s)
+
+    assert sentence() == (
+        "The conclusion rests on single sites: leaving out any one of "
+        f"{first['left_out']} or {second['left_out']} changes the pooled direction."
+    )
+    second["direction_code"] = comparison.pooled_direction
+    assert sentence() == (
+        f"The conclusion rests on single sites: leaving out {first['left_out']} changes the "
+        "pooled direction."
+    )
