@@ -222,10 +222,6 @@ def means_chart(
     return ChartTable(slug, title, description, columns, rows, spec)
 
 
-# What a forest plot's tooltip shows, of the table's columns.
-FOREST_TOOLTIP_FIELDS = ("label", "strategy", "estimate", "ci_low", "ci_high", "weight")
-
-
 def forest_chart(
     *,
     slug: str,
@@ -257,8 +253,6 @@ def forest_chart(
         "title": None,
         "axis": {"labelLimit": 0},
     }
-    # the tooltip names the row once and gives its numbers; not every column of the table
-    tooltip = [{"field": k, "title": h} for k, h in columns if k in FOREST_TOOLTIP_FIELDS]
     x_scale = {"type": "log"} if null_value == 1.0 else {"zero": False}
     spec["layer"] = [
         {
@@ -275,11 +269,10 @@ def forest_chart(
             },
         },
         {
-            "mark": {"type": "point", "filled": True, "shape": "square"},
+            "mark": {"type": "point", "filled": True, "shape": "square", "tooltip": True},
             "encoding": {
                 "y": y,
                 "x": {"field": "estimate", "type": "quantitative"},
-                "tooltip": tooltip,
                 "size": {"field": "weight", "type": "quantitative", "legend": None},
                 "color": {
                     "condition": {"test": "datum.pooled", "value": COUNTERFACTUAL_COLOUR},

@@ -202,8 +202,10 @@ class Comparison:
     def tables(self) -> dict[str, tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
         """Every table on the page by its download name: ``results`` (the sites and the
         pooled row), ``subgroups-<kind>`` and ``leave-one-out``; (columns, rows) each."""
-        # a downloaded table leaves the page that names the metric, so it gains a column
-        results = [*self.columns[:1], ("metric", "Metric"), *self.columns[1:]]
+        # a downloaded table leaves the page that names the metric, so it gains a column,
+        # beside the strategy (the numbers keep the page table's positions)
+        at = next(i for i, (key, _h) in enumerate(self.columns) if key == "strategy")
+        results = [*self.columns[:at], ("metric", "Metric"), *self.columns[at:]]
         tables = {"results": (results, self.table_rows)}
         level = self.pooled["confidence"] if self.pooled else ""
         for kind, test in self.subgroups.items():

@@ -289,6 +289,10 @@ def test_labels_name_site_strategy_metric_and_design_once(client, world):
         assert item["label"] in drawn  # whole, not cut short with an ellipsis
         assert not any(t.endswith("…") for t in drawn)
         assert office not in svg
+        # each mark's accessible description names its row once
+        described = re.findall(r'aria-label="([^"]*)"', unescape(svg))
+        assert all(d.count(place) <= 1 for d in described)
+        assert any(item["label"] in d for d in described)
 
 
 def test_reading_names_each_site_whose_removal_changes_the_direction(world):
