@@ -99,6 +99,86 @@ def test_evidence_map_counts_cells_and_colours_by_rating(client, published, bja_
     assert cell[4] == "Promising" and cell[5] == "BJA rating"
 
 
+HOMICIDE_TYPE = "homicide-investigations"
+
+
+@pytest.fixture
+def withheld_homicides(published, strategy_index, site_a, site_b, monkeypatch):
+    """Published homicide results whose public version is withheld: the re-run on the public
+    imputation of their hidden small counts gives no result (as the demo's homicide-scene
+    strategy's do). One belongs to a homicide strategy with no other result, one to the
+    GunStat strategy that also has a listed result on the same outcome category."""
+    from evaluations.analyses import disclosure
+    from evaluations.analyses.selectors import listed, withheld_from_public
+
+    real_rerun = disclosure._rerun
+
+    def rerun(analysis, rows):
+        return None if analysis.metric.code == "homicides" else real_rerun(analysis, rows)
+
+    monkeypatch.setattr(disclosure, "_rerun", rerun)
+    page_a, *_ = published
+    homicide = factories.strategy_page_for(
+        site_b,
+        parent=strategy_index,
+        title="Prosecutors at the scene",
+        types=[StrategyType.objects.get(slug=HOMICIDE_TYPE)],
+    )
+    only = make_analysis(
+        site=site_b, design="did", metric_code="homicides", base=3.0, strategy=homicide,
+        title="Bravo homicides",
+    )  # fmt: skip
+    beside = make_analysis(
+        site=site_a, design="did", metric_code="homicides", base=3.0, seed=4, strategy=page_a,
+        title="Alpha homicides",
+    )  # fmt: skip
+    for analysis in (only, beside):
+        assert withheld_from_public(analysis) and listed(analysis) is None
+    return only, beside
+
+
+def _map_cell(html: str, type_name: str, column: int) -> str:
+    row = html.split(f'<th scope="row">{type_name}</th>', 1)[1].split("</tr>", 1)[0]
+    return row.split('<td class="portal-evidence-map__cell">')[column + 1].split("</td>")[0]
+
+
+def test_evidence_map_shows_withheld_results_apart_from_gaps(client, withheld_homicides):
+    """A cell whose results are all withheld (small counts) reads "results withheld", not a
+    gap, in the grid, the list under it and the CSV; it shows how many, never a figure."""
+    only, beside = withheld_homicides
+    html = client.get("/evidence-map/").content.decode()
+    withheld_cell = _map_cell(html, "Homicide investigations", 0)
+    assert "Results withheld (small counts)" in withheld_cell and "1 result" in withheld_cell
+    assert "Gap" not in withheld_cell and "/compare/" not in withheld_cell
+    assert "Gap" in _map_cell(html, "Homicide investigations", 1)  # case processing: a gap
+    mixed = _map_cell(html, "Gun violence crime analysis (GunStat)", 0)
+    assert "1 result" in mixed and "and 1 withheld (small counts)" in mixed
+    assert only.get_absolute_url() in html and beside.get_absolute_url() in html
+
+    table = rows_of(client.get("/evidence-map/", {"format": "csv"}))
+    header = table[0]
+    cells = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in table[1:]}
+    withheld = cells[("Homicide investigations", "Violence")]
+    assert withheld["Published results"] == "0"
+    assert withheld["Results withheld (small counts)"] == "1"
+    assert withheld["Evidence"] == "Results withheld (small counts)"
+    assert withheld["Strongest rating"] == withheld["Comparison"] == ""
+    gap = cells[("Homicide investigations", "Case processing")]
+    assert gap["Evidence"] == "No evidence" and gap["Results withheld (small counts)"] == "0"
+    both = cells[("Gun violence crime analysis (GunStat)", "Violence")]
+    assert both["Published results"] == "1" and both["Results withheld (small counts)"] == "1"
+    assert both["Evidence"] == "Published results"
+
+    # No figure of a withheld result is on the page or in the CSV.
+    from evaluations.analyses.findings import headline, read_stored
+
+    text = html + client.get("/evidence-map/", {"format": "csv"}).content.decode()
+    for analysis in (only, beside):
+        exact = headline(read_stored(analysis.current_result.result))
+        for value in (exact.estimate, exact.ci_low, exact.ci_high):
+            assert f"{value:.3f}" not in text and f"{value:.2f}" not in text
+
+
 # --- /dashboard/ ----------------------------------------------------------------------------
 
 
