@@ -179,6 +179,24 @@ def test_evidence_map_shows_withheld_results_apart_from_gaps(client, withheld_ho
             assert f"{value:.3f}" not in text and f"{value:.2f}" not in text
 
 
+def test_compare_names_results_withheld_from_public_view(client, withheld_homicides):
+    """/compare/ for an outcome whose results are all withheld does not read as if nothing
+    were published: the page and the API name the withheld results (no figure of theirs)."""
+    from evaluations.analyses.compare import result_label
+
+    only, beside = withheld_homicides
+    labels = sorted(result_label(a) for a in (only, beside))
+    html = client.get("/compare/", {"metric": "homicides"}).content.decode()
+    assert "withheld from public view (small counts)" in html
+    assert all(label in html for label in labels)
+    data = client.get("/api/v1/compare/", {"metric": "homicides"}).json()
+    assert data["results"] == [] and sorted(data["withheld"]) == labels
+    narrowed = client.get(
+        "/api/v1/compare/", {"metric": "homicides", "strategy_type": HOMICIDE_TYPE}
+    ).json()
+    assert narrowed["withheld"] == [result_label(only)]
+
+
 # --- /dashboard/ ----------------------------------------------------------------------------
 
 
