@@ -197,6 +197,18 @@ def test_compare_names_results_withheld_from_public_view(client, withheld_homici
     assert narrowed["withheld"] == [result_label(only)]
 
 
+def test_profile_lists_analyses_withheld_from_public_view(client, withheld_homicides):
+    """An office whose published analyses are all withheld (small counts) does not read "No
+    published analysis yet": each is listed, linked, and said to be withheld, with no figure."""
+    only, _beside = withheld_homicides
+    html = client.get("/sites/site-b/").content.decode()
+    section = html.split('id="analyses-heading"', 1)[1].split("</section>", 1)[0]
+    assert "No published analysis yet." not in section
+    assert only.get_absolute_url() in section and "Bravo homicides" in section
+    assert "withheld from public view (small counts)" in section
+    assert "Bravo hidden" not in section  # the unpublished one stays hidden
+
+
 # --- /dashboard/ ----------------------------------------------------------------------------
 
 
