@@ -373,21 +373,66 @@ def analysis_run(
     result.timings = timings
     result.finished_at = timezone.now()
     with transaction.atomic():
-        analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
-        result.is_current = True
-        result.review_status = _review_status_for_new_run(analysis, result)
-        if result.review_status == AnalysisResult.Review.PENDING:
-            # Only the newest run waits for review; older waiting ones are out of date.
-            analysis.results.filter(review_status=AnalysisResult.Review.PENDING).exclude(
-                pk=result.pk
-            ).update(review_status=AnalysisResult.Review.SUPERSEDED)
-        result.save()
-        analysis.status = result.status
-        Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
-        if analysis.is_published:  # the public result page now shows the new run
-            public_pages_invalidate()
+        approved = _public_version_with_inputs(analysis, result.input_hash)
+        if result.status == Analysis.Status.SUCCEEDED and approved is not None:
+            # The data came back to what the public version was computed from (say, a
+            # correction rolled back while this run waited): nothing new for BJA to review.
+            result.review_status = AnalysisResult.Review.SUPERSEDED
+            result.review_note = _restored_note(approved)
+            result.save()
+            _public_version_restore(analysis, approved)
+        else:
+            _new_run_make_current(analysis, result)
     public_versions_prepare([analysis])
     return result
+
+
+def _new_run_make_current(analysis: Analysis, result: AnalysisResult) -> None:
+    analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
+    result.is_current = True
+    result.review_status = _review_status_for_new_run(analysis, result)
+    if result.review_status == AnalysisResult.Review.PENDING:
+        # Only the newest run waits for review; older waiting ones are out of date.
+        analysis.results.filter(review_status=AnalysisResult.Review.PENDING).exclude(
+            pk=result.pk
+        ).update(review_status=AnalysisResult.Review.SUPERSEDED)
+    result.save()
+    analysis.status = result.status
+    Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+    if analysis.is_published:  # the public result page now shows the new run
+        public_pages_invalidate()
+
+
+def _public_version_with_inputs(analysis: Analysis, inputs_hash: str) -> AnalysisResult | None:
+    """The version the public sees, when a published analysis's inputs hash to exactly what
+    it was computed from; None otherwise (or for an unpublished analysis)."""
+    if not inputs_hash or not Analysis.objects.filter(pk=analysis.pk, is_published=True).exists():
+        return None
+    approved = (
+        analysis.results.filter(review_status=AnalysisResult.Review.APPROVED)
+        .order_by("-version", "-pk")
+        .first()
+    )
+    return approved if approved is not None and approved.input_hash == inputs_hash else None
+
+
+def _restored_note(approved: AnalysisResult) -> str:
+    return f"Data restored to the approved inputs of version {approved.version}."
+
+
+def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> None:
+    """Make the approved version current again and drop the versions waiting for review:
+    they rest on figures the site no longer has."""
+    analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
+        review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
+    )
+    analysis.results.exclude(pk=approved.pk).filter(is_current=True).update(is_current=False)
+    analysis.results.filter(pk=approved.pk).update(
+        is_current=True, status=Analysis.Status.SUCCEEDED
+    )
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
+    analysis.status = Analysis.Status.SUCCEEDED
+    public_pages_invalidate()
 
 
 def _review_status_for_new_run(analysis: Analysis, result: AnalysisResult) -> str:
@@ -423,11 +468,19 @@ def analyses_mark_stale(
         if analysis.results.filter(status=Analysis.Status.QUEUED).exists():
             continue  # the queued run will read the data as it is now
         current = analysis.current_result
+        try:
+            inputs_hash = analysis_input_hash(analysis)
+        except AnalysisError:
+            inputs_hash = ""  # the data no longer supports it: re-run to record why
+        approved = _public_version_with_inputs(analysis, inputs_hash)
+        if approved is not None:
+            # Back to exactly what the public version used (e.g. a correction rolled back):
+            # it is current again and the version waiting for review is dropped.
+            if current is None or current.pk != approved.pk or current.status != Analysis.Status.SUCCEEDED:
+                _public_version_restore(analysis, approved)
+            continue
         if current is not None and current.input_hash:
-            try:
-                unchanged = current.input_hash == analysis_input_hash(analysis)
-            except AnalysisError:
-                unchanged = False  # the data no longer supports it: re-run to record why
+            unchanged = bool(inputs_hash) and current.input_hash == inputs_hash
             if unchanged:
                 # Identical inputs never run twice; data changed and changed back is current
                 # again.
