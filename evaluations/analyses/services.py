@@ -476,7 +476,11 @@ def analyses_mark_stale(
         if approved is not None:
             # Back to exactly what the public version used (e.g. a correction rolled back):
             # it is current again and the version waiting for review is dropped.
-            if current is None or current.pk != approved.pk or current.status != Analysis.Status.SUCCEEDED:
+            if (
+                current is None
+                or current.pk != approved.pk
+                or current.status != Analysis.Status.SUCCEEDED
+            ):
                 _public_version_restore(analysis, approved)
             continue
         if current is not None and current.input_hash:

@@ -248,7 +248,6 @@ def test_another_sites_admin_pages_do_not_show_a_version_awaiting_review(
         assert v2.input_hash in detail
 
 
-
 def _versions(analysis) -> list[tuple]:
     rows = analysis.results.order_by("version")
     return [(r.version, r.status, r.review_status, r.is_current) for r in rows]
