@@ -388,7 +388,9 @@ def site_b_state(site_b) -> dict:
         ),
         "observations": (observations.count(), observations.filter(is_published=True).count()),
         "tokens": list(
-            ApiToken.objects.filter(user__site_memberships__site=site_b).values_list("pk", "revoked_at")
+            ApiToken.objects.filter(user__site_memberships__site=site_b).values_list(
+                "pk", "revoked_at"
+            )
         ),
         "ratings": list(
             EvidenceRating.objects.filter(page__grantee_site=site_b).values_list("pk", "rating")
