@@ -272,10 +272,12 @@ def world(
         site_b, parent=strategy_index, title="Bravo published strategy", owner=contributor_b
     )
     b = objects["b"]
+    assert b["batch_validated"].stored_file.name, "an admin upload keeps its file"
     placeholders = {
         "live_b": live_b.pk,
         "draft_b": b["draft"].pk,
         "batch_b": b["batch"].pk,
+        "batch_b_file": b["batch_validated"].stored_file.name,
         "analysis_b": b["analysis"].pk,
         "result_b": b["result"].pk,
         "document_b": b["document"].pk,
@@ -321,6 +323,7 @@ def test_the_table_covers_every_role_and_the_named_objects():
     for name in (
         "draft_b",
         "batch_b",
+        "batch_b_file",
         "batch_b_validated",
         "batch_b_stalled",
         "analysis_b",
