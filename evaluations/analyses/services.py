@@ -456,7 +456,9 @@ def analyses_mark_stale(
     An analysis is affected when it is for the site and metric, uses one of the changed
     areas (``areas`` None or empty: any area), and the rows it would use now hash differently
     from those its current result used: publishing, or re-uploading identical values, leaves
-    a result current instead of sending it back through the worker.
+    a result current instead of sending it back through the worker. Data back to exactly the
+    inputs of a published analysis's approved version make that version current again and
+    drop the version waiting for review, instead of queueing one more.
     """
     areas = set(areas or [])
     affected = []
