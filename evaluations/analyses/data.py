@@ -109,7 +109,7 @@ def area_options(
 
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 
 
 def _length_class(days: int) -> str:
@@ -135,7 +135,7 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
         for kind in kinds:
             these = starts[part == kind]
             described.append(
-                f"{these.size} {_LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
+                f"{these.size} {LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
                 f"{these.max():%Y-%m-%d}"
             )
         raise IrregularTimeIndexError(
