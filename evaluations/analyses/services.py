@@ -117,7 +117,8 @@ def intervention_date_check(
     nearest = " or ".join(d.isoformat() for d in starts)
     raise AnalysisSpecError(
         f"intervention_date {intervention_date.isoformat()} is not the first day of a "
-        f"{word} in {treatment_area}'s {analysis_data.LENGTH_NAMES.get(option.length, '')} series, so it "
+        f"{word} in {treatment_area}'s {analysis_data.LENGTH_NAMES.get(option.length, '')} "
+        f"series, so it "
         f"would be moved to the start of its {word}. Give the first day of the {word} the "
         f"strategy started in" + (f" (for example {nearest})." if nearest else ".")
     )

@@ -405,7 +405,10 @@ def _satterthwaite(ar: AR1Fit, terms: Sequence[int | None]) -> dict[int, float]:
 
 def _df_words(term_df: dict[int, float]) -> str:
     shown = " and ".join(f"{v:.1f}" for v in term_df.values())
-    return f"Satterthwaite degrees of freedom ({shown})"
+    return (
+        "Kenward-Roger standard errors (linear form) and "
+        f"Satterthwaite degrees of freedom ({shown})"
+    )
 
 
 def _post_part(x: np.ndarray, beta: np.ndarray, terms: Sequence[int | None]) -> np.ndarray:
