@@ -20,8 +20,11 @@ __all__ = [
     "APPROXIMATE_BELOW",
     "BAND_LOW",
     "LOWEST",
+    "MEASURED_FREQUENCY",
     "NAIVE_LOWEST",
     "calibration_note",
+    "frequency_note",
+    "is_length_note",
     "uncalibrated_note",
 ]
 
@@ -53,6 +56,13 @@ LOWEST: dict[str, dict[str, dict[int, float]]] = {
         "count": {12: 0.863, 24: 0.90, 36: 0.89, 60: 0.91},
     },
 }
+
+
+# The benchmark simulated monthly series only; ``LOWEST`` says nothing about other lengths.
+MEASURED_FREQUENCY = "M"
+_FREQUENCY_WORDS = {"W": "weekly", "Q": "quarterly", "Y": "yearly"}
+# Every length note of :func:`calibration_note` starts with one of these.
+_LENGTH_NOTE_STARTS = ("Approximate interval: with only ", "Approximate interval: for series with")
 
 
 def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, str | None]:
@@ -111,4 +121,28 @@ def uncalibrated_note(design: str, kind: str, option: str, *, measured: bool) ->
         f"Approximate interval: this result uses the non-default option {option}, and {how}; "
         f"the interval may be too narrow and no improvement or worsening is claimed. Re-run "
         f"with the default error model for a calibrated interval."
+    )
+
+
+def is_length_note(warning: str) -> bool:
+    """Whether ``warning`` is a :func:`calibration_note` (which quotes monthly cells)."""
+    return warning.startswith(_LENGTH_NOTE_STARTS)
+
+
+def frequency_note(frequency: str) -> str | None:
+    """The approximate label for a default-method result on a series that is not monthly
+    (``frequency`` a pandas period code such as ``"Q-DEC"`` or ``"W-SUN"``); ``None`` for
+    monthly series. The benchmark measured monthly series only, so neither its coverage
+    figures nor its band can be claimed for weekly or quarterly ones: a quarterly series has
+    a quarter of the periods a year to estimate autocorrelation and seasonality from, and a
+    weekly one a different autocorrelation altogether."""
+    code = frequency[:1].upper()
+    if code == MEASURED_FREQUENCY:
+        return None
+    word = _FREQUENCY_WORDS.get(code, "non-monthly")
+    return (
+        f"Approximate interval: the calibration benchmark measured the default methods on "
+        f"monthly series only, so for this {word} series the 95% interval's coverage is "
+        f"unverified; the interval may be too narrow and no improvement or worsening is "
+        f"claimed."
     )
