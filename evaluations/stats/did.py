@@ -27,6 +27,7 @@ from .errors import (
     MissingValueError,
     NegativeExposureError,
     TooFewPeriodsError,
+    identical_comparison_error,
 )
 from .fitting import (
     ar1_glm_fit,
@@ -229,6 +230,8 @@ def _unit_matrix(
             )
         values = y[mine]
         matrix[row] = [values[position[float(t)]] for t in times]
+        if row and np.array_equal(matrix[row], matrix[0]):
+            raise identical_comparison_error(f"area {names[code]!r}")
     return matrix
 
 
@@ -252,6 +255,8 @@ def _ar1_interaction(
     Returns coefficient, SE, df, rho and a method sentence."""
     ty, cy, te, ce, post, times = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
+    if units is None and np.array_equal(ty, cy):
+        raise identical_comparison_error("group")
     if kind == "continuous":
         x = np.column_stack((np.ones(n), post))
         if units is None:

@@ -694,3 +694,45 @@ def test_non_default_error_options_are_labelled_approximate():
         assert did.approximate, cov
         text = " ".join(did.warnings)
         assert ("as few as 67%" in text) is measured and f'cov="{cov}"' in text
+
+
+# --- A comparison identical to the treatment series ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["continuous", "count"])
+@pytest.mark.parametrize("design", ["its", "did_panel", "did_pooled"])
+def test_a_comparison_identical_to_the_treated_series_is_refused_clearly(design, kind):
+    """A comparison area with the treatment area's own values (the same data uploaded twice)
+    used to be refused as "the series has the same value in every period" (it has not) or to
+    fail with a raw "math domain error"; the refusal now says what is wrong and what to do."""
+    rng = np.random.default_rng(4)
+    n = 48
+    y = np.round(100 + 5 * rng.standard_normal(n))
+    index = pd.period_range("2020-01", periods=n, freq="M")
+    with pytest.raises(AnalysisError) as caught:
+        if design == "its":
+            comparison = pd.DataFrame({"Zone 1": y, "Zone 2": y + 3}, index=index)
+            interrupted_time_series(
+                pd.Series(y, index=index), intervention="2022-01", comparison=comparison, kind=kind
+            )
+        else:
+            rows = pd.DataFrame(
+                {
+                    "outcome": np.r_[y, y],
+                    "treated": np.repeat([1, 0], n),
+                    "post": np.tile((np.arange(n) >= 24).astype(int), 2),
+                    "period": np.tile(np.arange(n, dtype=float), 2),
+                    "area": np.repeat(["Zone 3", "Zone 1"], n),
+                }
+            )
+            difference_in_differences(
+                rows, kind=kind, time="period", unit="area" if design == "did_panel" else None
+            )
+    message = str(caught.value)
+    assert "exactly the same values as the treatment area in every period" in message
+    assert "Choose a different comparison area" in message
+    assert "same value in every period" not in message
+    if design == "its":
+        assert "'Zone 1'" in message
+    elif design == "did_panel" and kind == "continuous":
+        assert "area 'Zone 1'" in message
