@@ -275,9 +275,9 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             "<p>Police and community partners rate the change highly, and the share of zone "
             "cases with a prosecutor consulted before arrest rose from 6 to 31 percent. The "
             "research partner tracked non-fatal shootings in the Downtown zone, where the change "
-            "started in April 2022, against the rest of the city. Shootings fell slightly in the "
-            "zone, but with about three a month the difference is small relative to "
-            "month-to-month swings. The research partner will repeat the analysis with two more "
+            "started in April 2022, against the rest of the city. Shootings in the zone showed no "
+            "clear change: the estimate points to a rise, but with about three a month the "
+            "difference is small relative to month-to-month swings. The research partner will repeat the analysis with two more "
             "years of data.</p>"
         ),
         lessons=(
@@ -308,8 +308,9 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
                 "Non-fatal shootings",
                 "nonfatal_shootings",
                 "inconclusive",
-                "Shootings in the Downtown zone fell slightly against the rest of the city, but at "
-                "about three a month the estimate is too imprecise to call an effect either way.",
+                "Shootings in the Downtown zone showed no clear change against the rest of the "
+                "city: the estimate is a rise, but at about three a month its interval runs from a "
+                "fall to a large rise, too imprecise to call an effect either way.",
                 D(2025, 3, 18),
             ),
         ),
@@ -500,8 +501,8 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
                 "Dismissals for witness non-appearance",
                 "dismissals_witness_nonappearance",
                 "promising",
-                "Dismissals for witness non-appearance fell by about a third against neighbouring "
-                "counties, in one site's single study.",
+                "Dismissals for witness non-appearance fell by more than 40 percent against "
+                "neighbouring counties, in one site's single study.",
                 D(2025, 4, 9),
             ),
         ),
@@ -784,9 +785,10 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
             DemoRating(
                 "Gun violent felony cases filed",
                 "gun_violent_felony_cases_filed",
-                "promising",
-                "Filings rose about 15 percent in the Clark region against the Washoe region "
-                "after the centre opened in October 2022, in a single site.",
+                "inconclusive",
+                "Filings in the Clark region showed no clear change against the Washoe region "
+                "after the centre opened in October 2022: the estimate is a small rise, but its "
+                "interval includes a fall, and the time-series model points the other way.",
                 D(2025, 5, 20),
             ),
         ),
@@ -875,7 +877,7 @@ DEMO_STRATEGIES: tuple[DemoStrategy, ...] = (
                 "Victim service contacts",
                 "victim_service_contacts",
                 "promising",
-                "Contacts with victims rose about a fifth against a neighbouring county after "
+                "Contacts with victims rose about a quarter against a neighbouring county after "
                 "district office hours began, in a single site.",
                 D(2025, 5, 20),
             ),

@@ -245,7 +245,14 @@ def forest_chart(
     spec = _base(title, description, rows)
     spec["height"] = {"step": 28}
     order = [r["label"] for r in rows]
-    y = {"field": "label", "type": "nominal", "sort": order, "title": None}
+    # labels are short by design: show them whole (Vega cuts them at 180 px by default)
+    y = {
+        "field": "label",
+        "type": "nominal",
+        "sort": order,
+        "title": None,
+        "axis": {"labelLimit": 0},
+    }
     x_scale = {"type": "log"} if null_value == 1.0 else {"zero": False}
     spec["layer"] = [
         {

@@ -156,15 +156,15 @@ def comparison_columns(
     """The table and CSV columns; ``confidence`` is the interval's level ("95%")."""
     # Key columns first: on a narrow screen the table scrolls with the result label held in
     # view, and at desktop width the estimate, interval and direction are always visible.
+    # The label already names the site's place (with its state) and the design, so no column
+    # repeats them; the strategy has its own column.
     return [
         ("label", "Result"),
         ("estimate", "Estimate"),
         ("ci_low", f"{confidence} CI low"),
         ("ci_high", f"{confidence} CI high"),
         ("direction", "Direction"),
-        ("design", "Design"),
-        ("site", "Site"),
-        ("state", "State"),
+        ("strategy", "Strategy"),
         ("region", "Census region"),
         ("jurisdiction_kind", "Jurisdiction kind"),
         ("population", "Population"),
@@ -202,7 +202,11 @@ class Comparison:
     def tables(self) -> dict[str, tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
         """Every table on the page by its download name: ``results`` (the sites and the
         pooled row), ``subgroups-<kind>`` and ``leave-one-out``; (columns, rows) each."""
-        tables = {"results": (self.columns, self.table_rows)}
+        # a downloaded table leaves the page that names the metric, so it gains a column,
+        # beside the strategy (the numbers keep the page table's positions)
+        at = next(i for i, (key, _h) in enumerate(self.columns) if key == "strategy")
+        results = [*self.columns[:at], ("metric", "Metric"), *self.columns[at:]]
+        tables = {"results": (results, self.table_rows)}
         level = self.pooled["confidence"] if self.pooled else ""
         for kind, test in self.subgroups.items():
             columns = [
@@ -310,7 +314,7 @@ def compare_metric(
             pool.meta.estimate, pool.meta.ci_low, pool.meta.ci_high, pool, metric
         )
         approximate = [
-            e.item.analysis.title
+            result_label(e.item.analysis)
             for e in pool.entries
             if id(e) in pool.weights and e.item.approximate
         ]
@@ -323,7 +327,7 @@ def compare_metric(
                 f"too narrow), so the pooled interval may be too narrow as well and no "
                 f"improvement or worsening is claimed."
             )
-        rows.append(_pooled_row(pool.meta, pool.ratio, direction))
+        rows.append(_pooled_row(pool.meta, pool.ratio, direction, metric.name))
     comparison = Comparison(
         metric=metric,
         scale_label=pool.scale_label,
@@ -493,7 +497,7 @@ def _pool(entries: list[_Entry], pooling: str = DEFAULT_POOLING) -> _Pool:
     scales = Counter(entry.scale for entry in entries)
     scale = scales.most_common(1)[0][0] if scales else LOG_RATE_RATIO
     same_scale = [e for e in entries if e.scale == scale]
-    excluded = [e.item.analysis.title for e in entries if e.scale != scale]
+    excluded = [result_label(e.item.analysis) for e in entries if e.scale != scale]
     pooled_entries = _strongest_per_site(same_scale)
     if len(pooled_entries) < MIN_POOLED:
         reason = (
@@ -519,7 +523,8 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     jurisdiction = a.site.jurisdiction if a.site_id else None
     return {
         "label": result_label(a),
-        "title": a.title,
+        "metric": a.metric.name,
+        "strategy": a.strategy.title if a.strategy_id else "",
         "site": a.site.name if a.site_id else "Program-wide",
         "state": jurisdiction.state if jurisdiction else "",
         "region": jurisdiction.region if jurisdiction else "",
@@ -556,10 +561,13 @@ def result_label(analysis: Any) -> str:
     return f"{place} · {design} · #{analysis.pk}"
 
 
-def _pooled_row(meta: stats.MetaResult, ratio: bool, direction: str) -> dict[str, Any]:
+def _pooled_row(
+    meta: stats.MetaResult, ratio: bool, direction: str, metric_name: str
+) -> dict[str, Any]:
     return {
         "label": "Pooled (random effects)",
-        "title": "",
+        "metric": metric_name,
+        "strategy": "",
         "site": "",
         "state": "",
         "region": "",

@@ -87,9 +87,15 @@ def comparison_reading(comparison: Comparison) -> list[str]:
     ]
     if comparison.leave_one_out:
         if changed:
+            # office names hold commas, so several are set apart with semicolons and "or"
+            which = (
+                changed[0]
+                if len(changed) == 1
+                else (f"any one of {'; '.join(changed[:-1])} or {changed[-1]}")
+            )
             out.append(
-                "The conclusion rests on single sites: leaving out "
-                f"{', '.join(changed)} changes the pooled direction."
+                f"The conclusion rests on single sites: leaving out {which} changes the "
+                "pooled direction."
             )
         else:
             out.append("Leaving out any one site does not change the pooled direction.")

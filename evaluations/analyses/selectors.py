@@ -130,6 +130,17 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     )
 
 
+def withheld_from_public(analysis: Analysis) -> bool:
+    """Whether a published analysis has estimates whose public version is withheld: re-run on
+    the public imputation of its hidden small counts, it gave no result. Such an analysis is
+    not withdrawn (its inputs are published) but no public list can show its figures."""
+    stored = current_result(analysis)
+    if not has_estimates(stored) or findings.read_stored(stored.result) is None:
+        return False
+    public = public_analysis(analysis, stored)
+    return public.withheld and not public.withdrawn
+
+
 def landing_list(
     *,
     site: str = "",

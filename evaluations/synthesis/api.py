@@ -36,8 +36,9 @@ def comparison_out(comparison: Comparison) -> dict[str, Any]:
         "desired_direction": comparison.metric.desired_direction,
         "filters": comparison.filters.as_query(),
         "scale": comparison.scale_label,
+        # the metric is named once, above; each result names its site, strategy and design
         "results": [
-            {key: value for key, value in row.items() if key != "pooled"}
+            {key: value for key, value in row.items() if key not in ("pooled", "metric")}
             for row in comparison.table_rows
             if not row["pooled"]
         ],

@@ -3,7 +3,10 @@ and the suggestion for every outcome it has results on.
 
 Only what the public may read is used: published, non-withdrawn analyses, in their approved
 version's public form (``analyses.selectors.listed``), so a suggestion never rests on hidden
-figures and anyone can check it against the result pages it links to.
+figures and anyone can check it against the result pages it links to. A result whose public
+version is withheld (its figures would reveal small counts) is still listed, as a result the
+public cannot rate, with none of its figures. BJA staff get the same suggestion as everyone:
+a rating is published, so it rests only on what the public can check.
 """
 
 from __future__ import annotations
@@ -14,20 +17,32 @@ from collections import defaultdict
 from evaluations import stats
 from evaluations.analyses import findings, selectors
 from evaluations.stats.results import critical_value
-from evaluations.synthesis.ratings import WORSENED, RatingSuggestion, ResultEvidence, suggest_rating
+from evaluations.synthesis.ratings import (
+    WORSENED,
+    RatingSuggestion,
+    ResultEvidence,
+    suggest_rating,
+    withheld_result,
+)
 
 
-def _failed_checks(result: stats.EstimateResult | None) -> tuple[str, ...]:
-    """Names of the result's specification checks that failed at its own ``alpha``."""
-    if result is None:
-        return ()
-    failed = []
-    for name, attribute in (("pre-trend", "pre_trend"), ("placebo", "placebo")):
-        check = getattr(result, attribute, None)
-        p_value = getattr(check, "p_value", None)
-        if findings.is_finite_number(p_value) and p_value < result.alpha:
-            failed.append(name)
-    return tuple(failed)
+def failed_checks(result: stats.EstimateResult | None) -> tuple[str, ...]:
+    """Names of the result's specification checks that failed at its own ``alpha``. The one
+    check the analyses store is the difference-in-differences pre-trend test (treated x time
+    on the pre period); interrupted time series and pre/post store none."""
+    check = getattr(result, "pre_trend", None)
+    p_value = getattr(check, "p_value", None)
+    if findings.is_finite_number(p_value) and p_value < result.alpha:
+        return ("pre-trend",)
+    return ()
+
+
+def _site_name(analysis) -> str:
+    return analysis.site.name if analysis.site_id else "program-wide"
+
+
+def _level(analysis) -> int:
+    return findings.DESIGN_STRENGTH.get(analysis.design, (0, ""))[0]
 
 
 def result_evidence(item: selectors.ListedAnalysis) -> ResultEvidence | None:
@@ -42,27 +57,43 @@ def result_evidence(item: selectors.ListedAnalysis) -> ResultEvidence | None:
     whole = item.result or item.estimate
     return ResultEvidence(
         analysis_id=analysis.pk,
-        site=analysis.site.name if analysis.site_id else "program-wide",
+        site=_site_name(analysis),
         design_label=analysis.get_design_display(),
-        level=findings.DESIGN_STRENGTH.get(analysis.design, (0, ""))[0],
+        level=_level(analysis),
         direction=item.direction,
         scale=scale,
         effect=effect,
         ci_low=effect - half,
         ci_high=effect + half,
         desired=analysis.metric.desired_direction,
-        failed_checks=_failed_checks(whole),
+        failed_checks=failed_checks(whole),
         approximate=bool(getattr(whole, "approximate", False)),
+    )
+
+
+def _withheld_evidence(analysis) -> ResultEvidence:
+    return withheld_result(
+        analysis_id=analysis.pk,
+        site=_site_name(analysis),
+        design_label=analysis.get_design_display(),
+        level=_level(analysis),
+        desired=analysis.metric.desired_direction,
     )
 
 
 def evidence_by_outcome(analyses) -> dict[str, tuple[str, list[ResultEvidence]]]:
     """``{metric code: (metric name, [evidence, ...])}`` for the listed results among
-    ``analyses`` (a queryset from ``selectors.published_analyses``)."""
+    ``analyses`` (a queryset from ``selectors.published_analyses``) and those withheld from
+    public view."""
     grouped: dict[str, tuple[str, list[ResultEvidence]]] = {}
     for analysis in analyses.order_by("metric__code", "pk"):
         item = selectors.listed(analysis)
-        evidence = result_evidence(item) if item is not None else None
+        if item is not None:
+            evidence = result_evidence(item)
+        elif selectors.withheld_from_public(analysis):
+            evidence = _withheld_evidence(analysis)
+        else:
+            evidence = None
         if evidence is None:
             continue
         grouped.setdefault(analysis.metric.code, (analysis.metric.name, []))[1].append(evidence)

@@ -8,17 +8,20 @@ scoring instrument (design quality first, then the direction, size and significa
 effects, then their consistency), simplified to what the portal's stored results hold:
 
 1. A result counts towards a rating only if its design is strong enough (Maryland scale 3 or
-   more: difference-in-differences, interrupted time series, ITS with a comparison series)
-   and none of its checks failed (pre-trend, placebo) and its interval is not flagged
-   approximate by the calibration benchmark. Other results are listed, not counted.
-2. No result counts: ``inconclusive``.
+   more: difference-in-differences, interrupted time series, ITS with a comparison series),
+   its public version shows its estimates (not withheld to protect small counts), its
+   pre-trend check did not fail (difference-in-differences is the one design that stores
+   one) and its interval is not flagged approximate by the calibration benchmark. Other
+   results are listed, not counted.
+2. No result counts: ``inconclusive`` (saying so when every result is withheld).
 3. Counted results that significantly improved and others that significantly worsened:
    ``inconclusive`` (they contradict each other).
 4. Only significant worsening: ``negative_effects``.
 5. Significant improvement and nothing worse: ``effective`` when every counted result
    improved, at least one has a Maryland level of 4 or more, every improvement is large
-   enough to matter, no check failed on any result of the same outcome, and no other outcome
-   of the strategy worsened on counted evidence; otherwise ``promising``.
+   enough to matter, no check failed on any result of the same outcome, no result of the
+   outcome is withheld, and no other outcome of the strategy worsened on counted evidence;
+   otherwise ``promising``.
 6. Only "no clear change": ``no_effects`` when at least one counted interval is narrow enough
    to rule out a large benefit, else ``inconclusive`` (too imprecise to tell).
 """
@@ -45,6 +48,12 @@ IMPORTANT_G = 0.25
 LARGE_RATIO_CHANGE = 0.25
 LARGE_G = 0.5
 
+# Why a withheld result is not counted; it names no figure, only that figures are hidden.
+WITHHELD_REASON = (
+    "its estimates are withheld from public view (they would reveal small counts), so it "
+    "cannot be rated publicly."
+)
+
 IMPROVED = EffectDirection.IMPROVED.value
 WORSENED = EffectDirection.WORSENED.value
 
@@ -56,7 +65,8 @@ class ResultEvidence:
     ``effect``, ``ci_low`` and ``ci_high`` are on the pooling scale ``scale`` (a log rate
     ratio, Hedges' g or a raw mean difference); ``direction`` is relative to the metric's
     goal; ``desired`` is "decrease" or "increase"; ``level`` the design's Maryland level;
-    ``failed_checks`` the names of checks that failed ("pre-trend", "placebo").
+    ``failed_checks`` the names of checks that failed ("pre-trend"). A ``withheld`` result's
+    estimates are hidden from the public, so it carries no figures at all (``withheld_result``).
     """
 
     analysis_id: int
@@ -71,10 +81,16 @@ class ResultEvidence:
     desired: str
     failed_checks: tuple[str, ...] = ()
     approximate: bool = False
+    withheld: bool = False
 
     @property
     def counted(self) -> bool:
-        return self.level >= MIN_COUNTED_LEVEL and not self.failed_checks and not self.approximate
+        return (
+            self.level >= MIN_COUNTED_LEVEL
+            and not self.withheld
+            and not self.failed_checks
+            and not self.approximate
+        )
 
     @property
     def size_known(self) -> bool:
@@ -104,6 +120,27 @@ class ResultEvidence:
         return f"result {self.analysis_id} ({self.site}, {self.design_label})"
 
 
+def withheld_result(
+    *, analysis_id: int, site: str, design_label: str, level: int, desired: str
+) -> ResultEvidence:
+    """A published result whose estimates the public may not see: only what its public page
+    says (site, design) is kept; no estimate, interval, direction or check, not even one the
+    rules would only compare with a threshold, reaches the suggestion."""
+    return ResultEvidence(
+        analysis_id=analysis_id,
+        site=site,
+        design_label=design_label,
+        level=level,
+        direction="",
+        scale="",
+        effect=math.nan,
+        ci_low=math.nan,
+        ci_high=math.nan,
+        desired=desired,
+        withheld=True,
+    )
+
+
 @dataclass(frozen=True)
 class RatingSuggestion:
     """The suggested rating of one outcome, the reasons in order, and the results it rests on
@@ -131,6 +168,8 @@ class RatingSuggestion:
 def _why_not_counted(item: ResultEvidence) -> str:
     # The design comes first: a design too weak is never counted, whatever else holds.
     strong_enough = item.level >= MIN_COUNTED_LEVEL
+    if strong_enough and item.withheld:
+        return f"{item.describe()} is not counted: {WITHHELD_REASON}"
     if strong_enough and item.failed_checks:
         checks = " and ".join(item.failed_checks)
         return f"{item.describe()} is not counted: its {checks} check failed."
@@ -177,6 +216,12 @@ def _positive(
         held_back.append(
             f"a check failed on another result of this outcome ({', '.join(sorted(failed_sites))})"
         )
+    withheld_sites = {i.site for i in all_items if i.withheld}
+    if withheld_sites:
+        held_back.append(
+            f"a result of this outcome is withheld from public view "
+            f"({', '.join(sorted(withheld_sites))}), so its direction cannot be checked"
+        )
     if other_outcomes_worsened:
         held_back.append(f"the strategy worsened {', '.join(other_outcomes_worsened)}")
     if held_back:
@@ -210,7 +255,14 @@ def suggest_rating(
     reasons = [_why_not_counted(i) for i in items if not i.counted]
     improved = [i for i in counted if i.direction == IMPROVED]
     worsened = [i for i in counted if i.direction == WORSENED]
-    if not counted:
+    if not counted and all(i.withheld for i in items):
+        rating = Rating.INCONCLUSIVE.value
+        reasons.insert(
+            0,
+            "Every published result on this outcome is withheld from public view (small "
+            "counts), so the outcome cannot be rated publicly.",
+        )
+    elif not counted:
         rating = Rating.INCONCLUSIVE.value
         reasons.insert(0, "No published result on this outcome is strong enough to rate.")
     elif improved and worsened:

@@ -70,28 +70,63 @@ def test_demo_analyses_link_strategies_and_are_idempotent(demo_loaded):
 
 
 def test_every_demo_strategy_with_results_has_a_suggestion_with_reasons(demo_loaded):
-    """And none suggests "effective" on an outcome whose evidence includes a failed
-    pre-trend check."""
-    from evaluations.analyses.selectors import listed, published_analyses
-    from evaluations.synthesis.evidence import rating_suggestions_for, result_evidence
+    """Every strategy with published results, withheld ones included, gets a suggestion with
+    reasons on each outcome; none suggests "effective" on an outcome whose evidence includes a
+    failed pre-trend check (read from the exact stored result, which the public never sees)."""
+    from evaluations.analyses.findings import read_stored
+    from evaluations.analyses.selectors import current_result, has_estimates, published_analyses
+    from evaluations.synthesis.evidence import rating_suggestions_for
 
-    # results the public can read: a result withheld to protect small counts is not evidence
-    # anyone can check, so it cannot carry a suggestion
-    public = [item for item in map(listed, published_analyses().exclude(strategy=None)) if item]
-    strategy_ids = {item.analysis.strategy_id for item in public}
-    assert len(strategy_ids) >= 8
+    with_results = [a for a in published_analyses().exclude(strategy=None) if a.current_result]
+    with_results = [a for a in with_results if has_estimates(current_result(a))]
+    strategy_ids = {a.strategy_id for a in with_results}
+    assert len(strategy_ids) >= 9
     for strategy_id in strategy_ids:
         suggestions = rating_suggestions_for(strategy_id)
-        assert suggestions, strategy_id
+        outcomes = {a.metric.code for a in with_results if a.strategy_id == strategy_id}
+        assert {s.outcome for s in suggestions} == outcomes, strategy_id
         for suggestion in suggestions:
             assert suggestion.reasons and suggestion.results
-            evidence = [
-                result_evidence(listed(a))
+            exact = [
+                read_stored(current_result(a).result)
                 for a in published_analyses().filter(pk__in=suggestion.results)
             ]
-            if any("pre-trend" in e.failed_checks for e in evidence):
+            checks = [(getattr(r, "pre_trend", None), r.alpha) for r in exact]
+            trend_failed = [c for c, alpha in checks if c is not None and c.p_value < alpha]
+            # (no demo pre-trend test fails today: Ashford County's p = 0.052 just misses;
+            # test_rating_suggestions builds one that does)
+            if trend_failed:
                 assert suggestion.rating != "effective", suggestion
     ashford = rating_suggestions_for(
         Analysis.objects.get(site__slug="ashford-county-ga", design="did").strategy_id
     )
     assert ashford[0].rating != "effective"
+
+
+def test_the_withheld_demo_strategy_is_inconclusive_without_leaking_a_figure(
+    demo_loaded, client, bja_user
+):
+    """The homicide strategy's results are withheld (small counts): anyone, BJA staff too,
+    gets "inconclusive" saying so, and no exact estimate, bound or p-value is in the answer."""
+    from evaluations.analyses.findings import headline, read_stored
+    from evaluations.analyses.selectors import current_result, withheld_from_public
+
+    withheld = [a for a in Analysis.objects.filter(is_published=True) if withheld_from_public(a)]
+    assert withheld and {a.metric.code for a in withheld} == {"homicides"}
+    strategy_id = withheld[0].strategy_id
+    url = f"/api/v1/strategies/{strategy_id}/rating-suggestions/"
+    public = client.get(url)
+    client.force_login(bja_user)
+    staff = client.get(url)
+    assert public.status_code == staff.status_code == 200
+    assert public.json() == staff.json()
+    (item,) = public.json()["suggestions"]
+    assert item["rating"] == "inconclusive"
+    assert "withheld from public view" in item["reasons"][0]
+    assert sorted(item["results"]) == sorted(a.pk for a in withheld)
+    text = public.content.decode()
+    for analysis in withheld:
+        estimate = headline(read_stored(current_result(analysis).result))
+        for value in (estimate.estimate, estimate.ci_low, estimate.ci_high, estimate.p_value):
+            for digits in (2, 3):
+                assert f"{value:.{digits}f}" not in text

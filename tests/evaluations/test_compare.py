@@ -7,9 +7,10 @@ import io
 import math
 
 import pytest
+from django.utils.html import escape
 
 from evaluations import stats
-from evaluations.analyses.compare import compare_metric
+from evaluations.analyses.compare import compare_metric, result_label
 from evaluations.analyses.disclosure import public_analysis
 from tests import factories
 from tests.evaluations.analysis_helpers import make_analysis
@@ -81,12 +82,14 @@ def test_one_result_per_site_in_the_pool(three_sites, site_a):
     treated = [r for r in three_sites[0].current_result.data if r["group"] == "treatment"]
     weaker = make_analysis(site=site_a, design="pre_post", rows=treated, title="A pre/post")
     comparison = compare_metric("nonfatal_shootings")
-    rows = {r["title"]: r for r in comparison.table_rows}
-    assert rows[weaker.title]["in_pool"].startswith("no")
-    assert rows[three_sites[0].title]["in_pool"] == "yes"
+    rows = {r["url"]: r for r in comparison.table_rows}
+    assert rows[weaker.get_absolute_url()]["in_pool"].startswith("no")
+    assert rows[three_sites[0].get_absolute_url()]["in_pool"] == "yes"
     assert comparison.pooled["k"] == 3
     headings = [h for _k, h in comparison.chart.columns]
-    assert {"Site", "State", "Jurisdiction kind", "Design", "Direction"} <= set(headings)
+    assert {"Strategy", "Jurisdiction kind", "Census region", "Direction"} <= set(headings)
+    # the label names the place, state and design; no column repeats them
+    assert not {"Site", "State", "Design"} & set(headings)
 
 
 def test_forest_labels_are_short_and_unique_and_key_columns_lead(three_sites, site_a):
@@ -104,10 +107,13 @@ def test_forest_labels_are_short_and_unique_and_key_columns_lead(three_sites, si
     assert y["sort"] == labels
 
 
-def test_compare_page_lists_each_title_once(client, three_sites):
+def test_compare_page_links_each_result_once_by_its_label(client, three_sites):
     html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
     for analysis in three_sites:
-        assert html.count(f">{analysis.title}</a>") == 1
+        link = f'href="{analysis.get_absolute_url()}">{escape(result_label(analysis))}</a>'
+        assert html.count(link) == 1
+        # the title (office, metric, design) would name the site and design a second time
+        assert analysis.title not in html
     assert "Site A Prosecutor: A did" not in html
 
 

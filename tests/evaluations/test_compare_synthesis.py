@@ -7,8 +7,11 @@ version of each result, as /compare/ pools), never against /compare/ itself."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import math
+import re
+from html import unescape
 
 import pytest
 from openpyxl import load_workbook
@@ -232,3 +235,86 @@ def test_download_of_an_unknown_or_missing_metric_is_not_the_html_page(client, w
     missing = client.get("/compare/", {"format": "xlsx"})
     assert missing.status_code == 400
     assert b"metric: required" in missing.content
+
+
+def _csv_rows(client, params: dict) -> list[list[str]]:
+    response = client.get("/compare/", {**params, "format": "csv"})
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def _row_texts(html: str, place: str) -> list[str]:
+    """The text of every table row and list item of /compare/ that mentions ``place``."""
+    parts = re.findall(r"<tr>.*?</tr>|<li>.*?</li>", html, flags=re.S)
+    texts = [unescape(re.sub(r"<[^>]+>", " | ", part)) for part in parts]
+    return [text for text in texts if place in text]
+
+
+def test_labels_name_site_strategy_metric_and_design_once(client, world):
+    """Each row of the table, the results list, the CSV, the XLSX and the plot names the
+    site (its place), the strategy, the metric (downloads only) and the design once; the
+    office's long name and the analysis title (office + metric + design) are not repeated."""
+    params = {"metric": "nonfatal_shootings"}
+    place, office, strategy = "mo-county place, MO", "mo-county office", "mo-county strategy"
+    design_names = ("ITS + comparison", "Interrupted time series with comparison")
+
+    def once_each(text: str, *, metric: bool) -> None:
+        assert text.count(place) == 1, text
+        assert text.count(strategy) == 1, text
+        assert office not in text and "mo-county ITS" not in text, text
+        assert sum(text.count(name) for name in design_names) == 1, text
+        assert text.count("Non-fatal shootings") == (1 if metric else 0), text
+
+    html = client.get("/compare/", params).content.decode()
+    rows = _row_texts(html, place)
+    assert len(rows) == 2  # the table row and the results list's item
+    for text in rows:
+        once_each(text, metric=False)
+    (csv_row,) = [r for r in _csv_rows(client, params) if place in r[0]]
+    once_each(" | ".join(csv_row), metric=True)
+    book = load_workbook(io.BytesIO(client.get("/compare/", {**params, "format": "xlsx"}).content))
+    (xlsx_row,) = [r for r in book.active.iter_rows(values_only=True) if place in str(r[0])]
+    once_each(" | ".join(str(v) for v in xlsx_row), metric=True)
+    (item,) = [
+        r
+        for r in client.get("/api/v1/compare/", params).json()["results"]
+        if r["label"].startswith(place)
+    ]
+    assert "title" not in item and "metric" not in item
+    values = " | ".join(str(v) for v in item.values())
+    assert values.count(place) == 1 and values.count(strategy) == 1
+    assert values.count(office) == 1 and item["site"] == office
+    if importlib.util.find_spec("vl_convert") is not None:
+        svg = client.get("/compare/", {**params, "format": "svg"}).content.decode()
+        drawn = [unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+        assert item["label"] in drawn  # whole, not cut short with an ellipsis
+        assert not any(t.endswith("…") for t in drawn)
+        assert office not in svg
+        # each mark's accessible description names its row once
+        described = re.findall(r'aria-label="([^"]*)"', unescape(svg))
+        assert all(d.count(place) <= 1 for d in described)
+        assert any(item["label"] in d for d in described)
+
+
+def test_reading_names_each_site_whose_removal_changes_the_direction(world):
+    from evaluations.analyses.compare_reading import comparison_reading
+
+    comparison = compare_metric("nonfatal_shootings")
+    first, second, *_rest = comparison.leave_one_out
+    others = {"improved", "worsened", "no_clear_change"} - {comparison.pooled_direction}
+    for row in comparison.leave_one_out:
+        row["direction_code"] = comparison.pooled_direction
+    for row in (first, second):
+        row["direction_code"] = sorted(others)[0]
+
+    def sentence() -> str:
+        return next(s for s in comparison_reading(comparison) if "single sites" in s)
+
+    assert sentence() == (
+        "The conclusion rests on single sites: leaving out any one of "
+        f"{first['left_out']} or {second['left_out']} changes the pooled direction."
+    )
+    second["direction_code"] = comparison.pooled_direction
+    assert sentence() == (
+        f"The conclusion rests on single sites: leaving out {first['left_out']} changes the "
+        "pooled direction."
+    )

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from evaluations import stats
 from evaluations.stats.effect_sizes import HEDGES_G, LOG_RATE_RATIO, MEAN_DIFFERENCE
-from evaluations.synthesis.evidence import rating_suggestions_for
-from evaluations.synthesis.ratings import ResultEvidence, suggest_rating
+from evaluations.synthesis.evidence import failed_checks, rating_suggestions_for
+from evaluations.synthesis.ratings import ResultEvidence, suggest_rating, withheld_result
 from tests import factories
 from tests.evaluations.analysis_helpers import make_analysis
 
@@ -177,6 +180,83 @@ def test_an_imprecise_null_is_inconclusive():
 def test_no_results_is_refused():
     with pytest.raises(ValueError, match="No published results"):
         suggest_rating("m", "M", [])
+
+
+def did_frame(*, drift: float) -> pd.DataFrame:
+    """Two areas, 24 months before and 24 after; the treated area drifts apart from the
+    comparison by ``drift`` a month before the start (and stays level after it)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for treated in (0, 1):
+        for month in range(48):
+            trend = drift * min(month, 24) if treated else 0.0
+            rows.append(
+                {
+                    "outcome": 20.0 + trend + rng.normal(0, 1.0),
+                    "treated": treated,
+                    "post": int(month >= 24),
+                    "period": float(month),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_stored_pre_trend_test_is_the_check_the_rules_read():
+    """Rule 1's check on real results: a difference-in-differences whose treated area was
+    already drifting away fails it; a parallel one and an ITS (no such check) do not."""
+    drifting = stats.difference_in_differences(
+        did_frame(drift=0.5), kind="continuous", time="period"
+    )
+    assert drifting.pre_trend.p_value < drifting.alpha
+    assert failed_checks(drifting) == ("pre-trend",)
+    parallel = stats.difference_in_differences(
+        did_frame(drift=0.0), kind="continuous", time="period"
+    )
+    assert parallel.pre_trend.p_value >= parallel.alpha
+    assert failed_checks(parallel) == ()
+    series = pd.Series(
+        20.0 + np.random.default_rng(4).normal(0, 1.0, 48),
+        index=pd.period_range("2020-01", periods=48, freq="M"),
+    )
+    its = stats.interrupted_time_series(series, intervention=pd.Period("2022-01", freq="M"))
+    assert failed_checks(its) == ()
+
+
+def hidden(*, level: int = 4, site: str = "Harlow", analysis_id: int = 5) -> ResultEvidence:
+    return withheld_result(
+        analysis_id=analysis_id,
+        site=site,
+        design_label=DESIGNS.get(level, "design"),
+        level=level,
+        desired="decrease",
+    )
+
+
+# --- Withheld results: listed, never counted -----------------------------------------------
+
+
+def test_only_withheld_results_are_inconclusive_and_say_why():
+    suggestion = suggest_rating("homicides", "Homicides", [hidden(analysis_id=16), hidden()])
+    assert suggestion.rating == "inconclusive"
+    assert "withheld from public view" in suggestion.reasons[0]
+    assert "cannot be rated publicly" in suggestion.reasons[0]
+    assert any("result 16" in r and "withheld" in r for r in suggestion.reasons[1:])
+    assert suggestion.results == (16, 5)
+
+
+def test_a_withheld_result_beside_strong_improvements_holds_back_effective():
+    """Its direction is hidden, so "every result improved" cannot be checked in public."""
+    strong = [ev(ratio=0.6, site="A"), ev(ratio=0.6, site="B", analysis_id=2)]
+    assert rating(strong) == "effective"
+    suggestion = suggest_rating("m", "M", [*strong, hidden(site="C", analysis_id=3)])
+    assert suggestion.rating == "promising"
+    assert any("withheld from public view (C)" in r for r in suggestion.reasons)
+
+
+def test_a_withheld_result_carries_no_figure():
+    item = hidden()
+    assert not item.counted and item.direction == "" and item.failed_checks == ()
+    assert all(math.isnan(v) for v in (item.effect, item.ci_low, item.ci_high))
 
 
 def test_the_suggestion_lists_every_result_it_considered():
