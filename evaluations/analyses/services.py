@@ -71,6 +71,59 @@ def _sub_monthly(
     return False
 
 
+_PERIOD_WORDS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def _is_period_start(value: dt.date, option: analysis_data.AreaOption) -> bool:
+    """Whether ``value`` starts a period of the area's series (in the data or not): weeks on
+    the series' weekday, months on the 1st, quarters and years in step with its first one."""
+    first = option.first
+    if option.length == "W":
+        return (value - first).days % 7 == 0
+    if option.length == "M":
+        return value.day == 1
+    step = 3 if option.length == "Q" else 12
+    return value.day == first.day and (value.month - first.month) % step == 0
+
+
+def intervention_date_check(
+    *,
+    site: GranteeSite,
+    metric: OutcomeMetric,
+    treatment_area: str,
+    intervention_date: dt.date,
+    dimension: str = "",
+    category: str = "",
+) -> None:
+    """Refuse an intervention date that is not the first day of a period of the treatment
+    area's series, as the create form does (it offers only period starts), instead of moving
+    it silently to the start of the week, month or quarter that contains it."""
+    option = next(
+        (
+            o
+            for o in analysis_data.area_options(
+                site, metric, dimension=dimension, category=category
+            )
+            if o.area == treatment_area
+        ),
+        None,
+    )
+    if option is None or _is_period_start(intervention_date, option):
+        return
+    word = _PERIOD_WORDS.get(option.length, "period")
+    starts = [d for d in option.starts if d <= intervention_date][-1:] + [
+        d for d in option.starts if d > intervention_date
+    ][:1]
+    nearest = " or ".join(d.isoformat() for d in starts)
+    raise AnalysisSpecError(
+        f"intervention_date {intervention_date.isoformat()} is not the first day of a "
+        f"{word} in {treatment_area}'s {analysis_data.LENGTH_NAMES.get(option.length, '')} "
+        f"series, so it "
+        f"would be moved to the start of its {word}. Give the first day of the {word} the "
+        f"strategy started in" + (f" (for example {nearest})." if nearest else ".")
+    )
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     try:
         return options_clean(options)
@@ -204,6 +257,14 @@ def analysis_create(
         if found is None:
             raise AnalysisSpecError(f"Unknown metric code {metric!r}.")
         metric = found
+    intervention_date_check(
+        site=site,
+        metric=metric,
+        treatment_area=treatment_area,
+        intervention_date=intervention_date,
+        dimension=dimension,
+        category=category,
+    )
     design_label = dict(Analysis.Design.choices).get(design, design)
     if _sub_monthly(site, metric, treatment_area, dimension, category):
         # Weekly series are keyed by their start date: keep the chosen day, so the
