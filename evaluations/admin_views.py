@@ -79,7 +79,14 @@ def upload(request: HttpRequest) -> HttpResponse:
         request,
         "evaluations/admin/upload.html",
         {"form": form, "threshold": _background_threshold()},
+        status=_refused_post_status(request),
     )
+
+
+def _refused_post_status(request: HttpRequest) -> int:
+    """A POST whose form is shown again was refused (a bad file, or a site that is not the
+    user's to choose): 400, so neither a browser nor a script takes it for done."""
+    return 400 if request.method == "POST" else 200
 
 
 def _batch_for(request: HttpRequest, pk: int) -> UploadBatch:
@@ -231,4 +238,9 @@ def publish(request: HttpRequest) -> HttpResponse:
         verb = "Published" if data["action"] == "publish" else "Withdrew"
         messages.success(request, f"{verb} {count} observations of {data['site']}.")
         return redirect("evaluations_admin:publish")
-    return render(request, "evaluations/admin/publish.html", {"form": form})
+    return render(
+        request,
+        "evaluations/admin/publish.html",
+        {"form": form},
+        status=_refused_post_status(request),
+    )

@@ -13,6 +13,7 @@ from wagtail.models import Page, Site
 
 from portal.models import GranteeSite, HomePage, Jurisdiction, SiteMembership
 from portal.roles import BJA_STAFF, RESEARCH_PARTNER, SITE_CONTRIBUTOR
+from portal.services import site_membership_changed
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,11 @@ def demo_users_ensure() -> list[tuple[DemoUser, bool]]:
         if spec.role:
             user.groups.add(Group.objects.get(name=spec.role))
         for slug in spec.sites:
-            SiteMembership.objects.get_or_create(user=user, site=GranteeSite.objects.get(slug=slug))
+            site = GranteeSite.objects.get(slug=slug)
+            before = set(site.memberships.values_list("user_id", flat=True))
+            SiteMembership.objects.get_or_create(user=user, site=site)
+            # Joining a site is on the audit log, as when BJA adds a member in the admin.
+            site_membership_changed(site=site, user=None, before=before, after=before | {user.pk})
         out.append((spec, created))
     return out
 

@@ -56,7 +56,11 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("You may not create analyses for any site.")
     source_form = SourceForm(request.GET or None, sites=sites)
     if not source_form.is_bound or not source_form.is_valid():
-        return render(request, "evaluations/admin/analysis_source.html", {"form": source_form})
+        # A source that is not offered (another site's, or no data) is refused: 400.
+        status = 400 if source_form.is_bound else 200
+        return render(
+            request, "evaluations/admin/analysis_source.html", {"form": source_form}, status=status
+        )
     site, metric = source_form.cleaned_data["source"]
     form = AnalysisForm(request.POST or None, site=site, metric=metric)
     if request.method == "POST" and form.is_valid():
@@ -95,6 +99,7 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
         request,
         "evaluations/admin/analysis_form.html",
         {"form": form, "site": site, "metric": metric, "source": request.GET["source"]},
+        status=400 if request.method == "POST" else 200,
     )
 
 

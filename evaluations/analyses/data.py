@@ -21,6 +21,7 @@ import pandas as pd
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
 from evaluations.selectors import observation_series
 from evaluations.stats import IrregularTimeIndexError, MissingValueError
+from evaluations.stats.calibration import frequency_note, is_length_note
 from portal.models import GranteeSite
 
 DESIGNS_NEEDING_COMPARISON = (Analysis.Design.DID, Analysis.Design.ITS_WITH_COMPARISON)
@@ -109,7 +110,7 @@ def area_options(
 
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 
 
 def _length_class(days: int) -> str:
@@ -135,7 +136,7 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
         for kind in kinds:
             these = starts[part == kind]
             described.append(
-                f"{these.size} {_LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
+                f"{these.size} {LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
                 f"{these.max():%Y-%m-%d}"
             )
         raise IrregularTimeIndexError(
@@ -476,4 +477,15 @@ def run_statistics(inputs: AnalysisInputs, options: dict[str, Any] | None = None
         result = stats.interrupted_time_series(series, **args)
     if inputs.notes:
         result = replace(result, warnings=tuple(result.warnings) + inputs.notes)
-    return result
+    return _frequency_label(result, inputs.freq)
+
+
+def _frequency_label(result, freq: str):
+    """Weekly and quarterly results are approximate: the benchmark measured monthly series
+    only, so the monthly coverage figure (and its length note) is replaced by a note that the
+    interval is unverified for this period length."""
+    note = frequency_note(freq)
+    if note is None:
+        return result
+    kept = tuple(w for w in result.warnings if not is_length_note(w))
+    return replace(result, warnings=(*kept, note), approximate=True, calibrated_coverage=None)

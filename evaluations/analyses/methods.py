@@ -62,7 +62,9 @@ def _standard_errors(
         return (
             f"Errors modelled as a first-order autoregressive process{rho_text}, fitted by "
             f"restricted maximum likelihood (REML), with {model}; t distribution with "
-            f"Satterthwaite degrees of freedom. Assumes the autocorrelation decays "
+            f"Satterthwaite degrees of freedom, and "
+            "Kenward-Roger standard errors (linear form) that "
+            f"allow for the uncertainty in the estimated autocorrelation. Assumes it decays "
             f"geometrically and is the same before and after the start."
         )
     if errors == "exact":
@@ -148,6 +150,7 @@ def methods_for(
 
 
 _AR1_HELPERS = """from scipy import optimize
+from statsmodels.tools.numdiff import approx_hess3
 
 
 def omega(n, rho, areas=1):
@@ -174,7 +177,30 @@ def ar1_gls(X, y, areas=1):
     rho = optimize.minimize_scalar(
         neg_reml, bounds=bounds, args=(X, y, areas), method="bounded", options={"xatol": 1e-10}
     ).x
-    return sm.GLS(y, X, sigma=omega(len(y), rho, areas)).fit()
+    return sm.GLS(y, X, sigma=omega(len(y), rho, areas)).fit(), rho
+
+
+def kr_se(m, rho, areas=1):
+    # Linear Kenward-Roger standard errors: Phi + 2 W Phi (Q - P Phi P) Phi, with W the
+    # variance of rho-hat from the restricted likelihood's Hessian in (rho, log sigma^2).
+    X, y, s2 = m.model.exog, m.model.endog, m.scale
+    n = len(y)
+
+    def neg_reml_full(theta):
+        V = np.exp(theta[1]) * omega(n, theta[0], areas)
+        Vi = np.linalg.inv(V)
+        XtViX = X.T @ Vi @ X
+        r = y - X @ np.linalg.solve(XtViX, X.T @ Vi @ y)
+        return 0.5 * (np.linalg.slogdet(V)[1] + np.linalg.slogdet(XtViX)[1] + r @ Vi @ r)
+
+    W = np.linalg.inv(approx_hess3(np.array([rho, np.log(s2)]), neg_reml_full))[0, 0]
+    h = 1e-5
+    inv = [np.linalg.inv(omega(n, rho + d, areas)) for d in (h, -h)]
+    A = (inv[0] - inv[1]) / (2 * h) / s2
+    Phi = m.cov_params()
+    P = X.T @ A @ X
+    Q = X.T @ A @ (s2 * omega(n, rho, areas)) @ A @ X
+    return np.sqrt(np.diag(Phi + 2 * W * Phi @ (Q - P @ Phi @ P) @ Phi))
 
 
 def ar1_pql(X, y, offset, trials=None):
@@ -193,12 +219,12 @@ def ar1_pql(X, y, offset, trials=None):
             p = 1 / (1 + np.exp(-eta))
             mu, v = trials * p, trials * p * (1 - p)
         w = np.sqrt(v)
-        m = ar1_gls(X * w[:, None], (eta - offset + (y - mu) / v) * w)
+        m, rho = ar1_gls(X * w[:, None], (eta - offset + (y - mu) / v) * w)
         change = np.max(np.abs(m.params - beta))
         beta = m.params
         if change <= 1e-8 * (1 + np.max(np.abs(beta))):
             break
-    return m
+    return m, rho
 """
 
 
@@ -261,26 +287,31 @@ def _ar1_lines(design: str, kind: str, options: dict[str, Any], start: str) -> l
             "area_fe = np.kron(np.eye(areas), np.ones((n, 1)))",
             "period_fe = np.kron(np.ones((areas, 1)), np.eye(n))[:, 1:]",
             "panel_X = np.hstack([own, area_fe, period_fe])",
-            "m = ar1_gls(panel_X, wide.to_numpy().T.ravel(), areas)",
+            "m, rho = ar1_gls(panel_X, wide.to_numpy().T.ravel(), areas)",
             f"estimate = float(m.params[{term - 1}])",
-            f"se = float(m.bse[{term - 1}])",
+            f"se = float(kr_se(m, rho, areas)[{term - 1}])",
         ]
     elif kind == "continuous":
         lines += [
-            "m = ar1_gls(X, t['value'].to_numpy())",
+            "m, rho = ar1_gls(X, t['value'].to_numpy())",
             f"estimate = float(m.params[{term}])",
-            f"se = float(m.bse[{term}])",
+            f"se = float(kr_se(m, rho)[{term}])",
         ]
     else:
         if comparison:
             lines += [
                 "trials = (t['value'] + c['value']).to_numpy()",
                 "offset = np.log((t['exposure'] / c['exposure']).to_numpy())",
-                "m = ar1_pql(X, t['value'].to_numpy(), offset, trials)",
+                "m, rho = ar1_pql(X, t['value'].to_numpy(), offset, trials)",
             ]
         else:
-            lines += ["m = ar1_pql(X, t['value'].to_numpy(), np.log(t['exposure'].to_numpy()))"]
-        lines += [f"estimate = float(np.exp(m.params[{term}]))", f"se = float(m.bse[{term}])"]
+            lines += [
+                "m, rho = ar1_pql(X, t['value'].to_numpy(), np.log(t['exposure'].to_numpy()))"
+            ]
+        lines += [
+            f"estimate = float(np.exp(m.params[{term}]))",
+            f"se = float(kr_se(m, rho)[{term}])",
+        ]
     return lines
 
 

@@ -71,6 +71,59 @@ def _sub_monthly(
     return False
 
 
+_PERIOD_WORDS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def _is_period_start(value: dt.date, option: analysis_data.AreaOption) -> bool:
+    """Whether ``value`` starts a period of the area's series (in the data or not): weeks on
+    the series' weekday, months on the 1st, quarters and years in step with its first one."""
+    first = option.first
+    if option.length == "W":
+        return (value - first).days % 7 == 0
+    if option.length == "M":
+        return value.day == 1
+    step = 3 if option.length == "Q" else 12
+    return value.day == first.day and (value.month - first.month) % step == 0
+
+
+def intervention_date_check(
+    *,
+    site: GranteeSite,
+    metric: OutcomeMetric,
+    treatment_area: str,
+    intervention_date: dt.date,
+    dimension: str = "",
+    category: str = "",
+) -> None:
+    """Refuse an intervention date that is not the first day of a period of the treatment
+    area's series, as the create form does (it offers only period starts), instead of moving
+    it silently to the start of the week, month or quarter that contains it."""
+    option = next(
+        (
+            o
+            for o in analysis_data.area_options(
+                site, metric, dimension=dimension, category=category
+            )
+            if o.area == treatment_area
+        ),
+        None,
+    )
+    if option is None or _is_period_start(intervention_date, option):
+        return
+    word = _PERIOD_WORDS.get(option.length, "period")
+    starts = [d for d in option.starts if d <= intervention_date][-1:] + [
+        d for d in option.starts if d > intervention_date
+    ][:1]
+    nearest = " or ".join(d.isoformat() for d in starts)
+    raise AnalysisSpecError(
+        f"intervention_date {intervention_date.isoformat()} is not the first day of a "
+        f"{word} in {treatment_area}'s {analysis_data.LENGTH_NAMES.get(option.length, '')} "
+        f"series, so it "
+        f"would be moved to the start of its {word}. Give the first day of the {word} the "
+        f"strategy started in" + (f" (for example {nearest})." if nearest else ".")
+    )
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     try:
         return options_clean(options)
@@ -204,6 +257,14 @@ def analysis_create(
         if found is None:
             raise AnalysisSpecError(f"Unknown metric code {metric!r}.")
         metric = found
+    intervention_date_check(
+        site=site,
+        metric=metric,
+        treatment_area=treatment_area,
+        intervention_date=intervention_date,
+        dimension=dimension,
+        category=category,
+    )
     design_label = dict(Analysis.Design.choices).get(design, design)
     if _sub_monthly(site, metric, treatment_area, dimension, category):
         # Weekly series are keyed by their start date: keep the chosen day, so the
@@ -373,21 +434,66 @@ def analysis_run(
     result.timings = timings
     result.finished_at = timezone.now()
     with transaction.atomic():
-        analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
-        result.is_current = True
-        result.review_status = _review_status_for_new_run(analysis, result)
-        if result.review_status == AnalysisResult.Review.PENDING:
-            # Only the newest run waits for review; older waiting ones are out of date.
-            analysis.results.filter(review_status=AnalysisResult.Review.PENDING).exclude(
-                pk=result.pk
-            ).update(review_status=AnalysisResult.Review.SUPERSEDED)
-        result.save()
-        analysis.status = result.status
-        Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
-        if analysis.is_published:  # the public result page now shows the new run
-            public_pages_invalidate()
+        approved = _public_version_with_inputs(analysis, result.input_hash)
+        if result.status == Analysis.Status.SUCCEEDED and approved is not None:
+            # The data came back to what the public version was computed from (say, a
+            # correction rolled back while this run waited): nothing new for BJA to review.
+            result.review_status = AnalysisResult.Review.SUPERSEDED
+            result.review_note = _restored_note(approved)
+            result.save()
+            _public_version_restore(analysis, approved)
+        else:
+            _new_run_make_current(analysis, result)
     public_versions_prepare([analysis])
     return result
+
+
+def _new_run_make_current(analysis: Analysis, result: AnalysisResult) -> None:
+    analysis.results.exclude(pk=result.pk).filter(is_current=True).update(is_current=False)
+    result.is_current = True
+    result.review_status = _review_status_for_new_run(analysis, result)
+    if result.review_status == AnalysisResult.Review.PENDING:
+        # Only the newest run waits for review; older waiting ones are out of date.
+        analysis.results.filter(review_status=AnalysisResult.Review.PENDING).exclude(
+            pk=result.pk
+        ).update(review_status=AnalysisResult.Review.SUPERSEDED)
+    result.save()
+    analysis.status = result.status
+    Analysis.objects.filter(pk=analysis.pk).update(status=result.status)
+    if analysis.is_published:  # the public result page now shows the new run
+        public_pages_invalidate()
+
+
+def _public_version_with_inputs(analysis: Analysis, inputs_hash: str) -> AnalysisResult | None:
+    """The version the public sees, when a published analysis's inputs hash to exactly what
+    it was computed from; None otherwise (or for an unpublished analysis)."""
+    if not inputs_hash or not Analysis.objects.filter(pk=analysis.pk, is_published=True).exists():
+        return None
+    approved = (
+        analysis.results.filter(review_status=AnalysisResult.Review.APPROVED)
+        .order_by("-version", "-pk")
+        .first()
+    )
+    return approved if approved is not None and approved.input_hash == inputs_hash else None
+
+
+def _restored_note(approved: AnalysisResult) -> str:
+    return f"Data restored to the approved inputs of version {approved.version}."
+
+
+def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> None:
+    """Make the approved version current again and drop the versions waiting for review:
+    they rest on figures the site no longer has."""
+    analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
+        review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
+    )
+    analysis.results.exclude(pk=approved.pk).filter(is_current=True).update(is_current=False)
+    analysis.results.filter(pk=approved.pk).update(
+        is_current=True, status=Analysis.Status.SUCCEEDED
+    )
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
+    analysis.status = Analysis.Status.SUCCEEDED
+    public_pages_invalidate()
 
 
 def _review_status_for_new_run(analysis: Analysis, result: AnalysisResult) -> str:
@@ -411,7 +517,9 @@ def analyses_mark_stale(
     An analysis is affected when it is for the site and metric, uses one of the changed
     areas (``areas`` None or empty: any area), and the rows it would use now hash differently
     from those its current result used: publishing, or re-uploading identical values, leaves
-    a result current instead of sending it back through the worker.
+    a result current instead of sending it back through the worker. Data back to exactly the
+    inputs of a published analysis's approved version make that version current again and
+    drop the version waiting for review, instead of queueing one more.
     """
     areas = set(areas or [])
     affected = []
@@ -423,11 +531,23 @@ def analyses_mark_stale(
         if analysis.results.filter(status=Analysis.Status.QUEUED).exists():
             continue  # the queued run will read the data as it is now
         current = analysis.current_result
+        try:
+            inputs_hash = analysis_input_hash(analysis)
+        except AnalysisError:
+            inputs_hash = ""  # the data no longer supports it: re-run to record why
+        approved = _public_version_with_inputs(analysis, inputs_hash)
+        if approved is not None:
+            # Back to exactly what the public version used (e.g. a correction rolled back):
+            # it is current again and the version waiting for review is dropped.
+            if (
+                current is None
+                or current.pk != approved.pk
+                or current.status != Analysis.Status.SUCCEEDED
+            ):
+                _public_version_restore(analysis, approved)
+            continue
         if current is not None and current.input_hash:
-            try:
-                unchanged = current.input_hash == analysis_input_hash(analysis)
-            except AnalysisError:
-                unchanged = False  # the data no longer supports it: re-run to record why
+            unchanged = bool(inputs_hash) and current.input_hash == inputs_hash
             if unchanged:
                 # Identical inputs never run twice; data changed and changed back is current
                 # again.

@@ -20,39 +20,50 @@ __all__ = [
     "APPROXIMATE_BELOW",
     "BAND_LOW",
     "LOWEST",
+    "MEASURED_FREQUENCY",
     "NAIVE_LOWEST",
     "calibration_note",
+    "frequency_note",
+    "is_length_note",
     "uncalibrated_note",
 ]
 
 BAND_LOW = 0.93
 BUCKETS = (12, 24, 36, 60)
-REPLICATES = 100
+REPLICATES = 100  # a cell, or 400 where re-measured (see LOWEST)
 # Anything measured below the band is labelled approximate.
 APPROXIMATE_BELOW = BAND_LOW
 
-# design -> kind -> pre-periods -> lowest measured coverage of the default 95% interval.
-# 100 replicates a cell, except: the continuous DiD and comparative ITS cells with 3 and 8
-# comparison areas (the area panel, 200 replicates) and pre/post 12+12 rho 0.6 with a season,
-# ITS 24+24 rho 0.6 and comparative ITS 24+24 rho 0.6 with one area (400 replicates).
+# design -> kind -> pre-periods -> lowest measured coverage of the default 95% interval, from
+# the full grid at 100 replicates a cell on the current methods (linear Kenward-Roger standard
+# errors), except the 77 cells that run flagged (coverage below 93% or rejection above 7%),
+# re-measured at 400 replicates (Monte Carlo SE about 1.2 points); their 400-replicate figure
+# replaces the 100-replicate one. docs/calibration-table.md lists both runs.
 LOWEST: dict[str, dict[str, dict[int, float]]] = {
     "pre_post": {
-        "continuous": {12: 0.92, 24: 0.88, 36: 0.93, 60: 0.94},
-        "count": {12: 0.92, 24: 0.89, 36: 0.90, 60: 0.92},
+        "continuous": {12: 0.93, 24: 0.93, 36: 0.94, 60: 0.94},
+        "count": {12: 0.945, 24: 0.912, 36: 0.918, 60: 0.908},
     },
     "its": {
-        "continuous": {12: 0.89, 24: 0.915, 36: 0.93, 60: 0.92},
-        "count": {12: 0.888, 24: 0.89, 36: 0.89, 60: 0.89},
+        "continuous": {12: 0.94, 24: 0.93, 36: 0.95, 60: 0.93},
+        "count": {12: 0.938, 24: 0.922, 36: 0.91, 60: 0.898},
     },
     "did": {
-        "continuous": {12: 0.915, 24: 0.935, 36: 0.91, 60: 0.925},
-        "count": {12: 0.897, 24: 0.889, 36: 0.89, 60: 0.87},
+        "continuous": {12: 0.94, 24: 0.94, 36: 0.93, 60: 0.93},
+        "count": {12: 0.933, 24: 0.922, 36: 0.91, 60: 0.90},
     },
     "its_with_comparison": {
-        "continuous": {12: 0.91, 24: 0.88, 36: 0.91, 60: 0.88},
-        "count": {12: 0.863, 24: 0.90, 36: 0.89, 60: 0.91},
+        "continuous": {12: 0.93, 24: 0.93, 36: 0.93, 60: 0.925},
+        "count": {12: 0.913, 24: 0.939, 36: 0.93, 60: 0.93},
     },
 }
+
+
+# The benchmark simulated monthly series only; ``LOWEST`` says nothing about other lengths.
+MEASURED_FREQUENCY = "M"
+_FREQUENCY_WORDS = {"W": "weekly", "Q": "quarterly", "Y": "yearly"}
+# Every length note of :func:`calibration_note` starts with one of these.
+_LENGTH_NOTE_STARTS = ("Approximate interval: with only ", "Approximate interval: for series with")
 
 
 def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, str | None]:
@@ -111,4 +122,28 @@ def uncalibrated_note(design: str, kind: str, option: str, *, measured: bool) ->
         f"Approximate interval: this result uses the non-default option {option}, and {how}; "
         f"the interval may be too narrow and no improvement or worsening is claimed. Re-run "
         f"with the default error model for a calibrated interval."
+    )
+
+
+def is_length_note(warning: str) -> bool:
+    """Whether ``warning`` is a :func:`calibration_note` (which quotes monthly cells)."""
+    return warning.startswith(_LENGTH_NOTE_STARTS)
+
+
+def frequency_note(frequency: str) -> str | None:
+    """The approximate label for a default-method result on a series that is not monthly
+    (``frequency`` a pandas period code such as ``"Q-DEC"`` or ``"W-SUN"``); ``None`` for
+    monthly series. The benchmark measured monthly series only, so neither its coverage
+    figures nor its band can be claimed for weekly or quarterly ones: a quarterly series has
+    a quarter of the periods a year to estimate autocorrelation and seasonality from, and a
+    weekly one a different autocorrelation altogether."""
+    code = frequency[:1].upper()
+    if code == MEASURED_FREQUENCY:
+        return None
+    word = _FREQUENCY_WORDS.get(code, "non-monthly")
+    return (
+        f"Approximate interval: the calibration benchmark measured the default methods on "
+        f"monthly series only, so for this {word} series the 95% interval's coverage is "
+        f"unverified; the interval may be too narrow and no improvement or worsening is "
+        f"claimed."
     )

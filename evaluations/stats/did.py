@@ -27,6 +27,7 @@ from .errors import (
     MissingValueError,
     NegativeExposureError,
     TooFewPeriodsError,
+    identical_comparison_error,
 )
 from .fitting import (
     ar1_glm_fit,
@@ -229,6 +230,8 @@ def _unit_matrix(
             )
         values = y[mine]
         matrix[row] = [values[position[float(t)]] for t in times]
+        if row and np.array_equal(matrix[row], matrix[0]):
+            raise identical_comparison_error(f"area {names[code]!r}")
     return matrix
 
 
@@ -252,6 +255,8 @@ def _ar1_interaction(
     Returns coefficient, SE, df, rho and a method sentence."""
     ty, cy, te, ce, post, times = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
+    if units is None and np.array_equal(ty, cy):
+        raise identical_comparison_error("group")
     if kind == "continuous":
         x = np.column_stack((np.ones(n), post))
         if units is None:
@@ -272,7 +277,9 @@ def _ar1_interaction(
         text = (
             f"{shape}, with the errors modelled as AR(1) in every series (common rho, "
             f"estimated {fit.rho:.2f} by REML), generalised least squares; t test and "
-            f"interval with Satterthwaite degrees of freedom"
+            "interval with "
+            "Kenward-Roger standard errors (linear form) and "
+            "Satterthwaite degrees of freedom"
         )
     else:
         trials = ty + cy
@@ -286,7 +293,9 @@ def _ar1_interaction(
             f"offset and a post indicator, which conditions on each period's total exactly as "
             f"period fixed effects do in a Poisson panel; fitted by penalised quasi-likelihood "
             f"with AR(1) working errors (estimated rho = {fit.rho:.2f}, by REML) and a free "
-            f"dispersion; t test and interval on the log scale with Satterthwaite degrees of "
+            "dispersion; t test and interval on the log scale with "
+            "Kenward-Roger standard errors (linear form) and "
+            "Satterthwaite degrees of "
             f"freedom"
         )
     return coef, se, fit.satterthwaite_df(j), float(fit.rho), text
@@ -321,7 +330,9 @@ def _pre_trend_ar1(
     method = (
         f"Pre-trend check: difference in per-period trend between the treated and comparison "
         f"series before the intervention ({n} periods), with AR(1) errors (rho = "
-        f"{fit.rho:.2f}, REML); t test with Satterthwaite degrees of freedom."
+        f"{fit.rho:.2f}, REML); t test with "
+        "Kenward-Roger standard errors (linear form) and "
+        "Satterthwaite degrees of freedom."
     )
     result = wald_result(
         fit.beta[j],

@@ -82,3 +82,15 @@ class ConvergenceError(AnalysisError):
 class SingularDesignError(AnalysisError):
     """The model's terms cannot be separated in these data (a singular design or information
     matrix), for example when a segment has a single non-zero count."""
+
+
+def identical_comparison_error(name: str) -> InvalidInputError:
+    """The refusal for a comparison series equal to the treatment series in every period:
+    their difference is zero throughout, which the models would otherwise report as a
+    constant series or fail on numerically."""
+    return InvalidInputError(
+        f"The comparison {name} has exactly the same values as the treatment area in every "
+        f"period, so there is nothing to compare against (their difference is zero "
+        f"throughout). This is usually the treatment area's data uploaded again under another "
+        f"name. Choose a different comparison area, or check that upload."
+    )

@@ -271,9 +271,11 @@ class AR1Fit:
     """GLS fit of ``y = X b + u`` with stationary AR(1) errors at the REML estimate of rho.
 
     ``blocks`` are the lengths of independent series stacked in ``y`` (one AR(1) process each,
-    sharing rho and sigma^2). ``cov`` is sigma^2 (X' Omega^-1 X)^-1 with
-    sigma^2 = RSS* / (n - k) from the whitened regression; ``df`` = n - k - 1 is used for t
-    inference (one degree of freedom is spent on rho).
+    sharing rho and sigma^2). ``gls_cov`` is sigma^2 (X' Omega^-1 X)^-1 with
+    sigma^2 = RSS* / (n - k) from the whitened regression; ``cov`` is the same or, from
+    :func:`ar1_reml_fit` and :func:`ar1_glm_fit`, its Kenward-Roger adjustment
+    (:func:`kenward_roger_cov`). ``df`` = n - k - 1 is the fallback for t inference (one
+    degree of freedom spent on rho) where Satterthwaite's cannot be computed.
     """
 
     beta: np.ndarray
@@ -286,6 +288,8 @@ class AR1Fit:
     x: np.ndarray | None = None
     y: np.ndarray | None = None
     blocks: Sequence[int] | None = None
+    # sigma^2 (X' Omega^-1 X)^-1 at rho-hat, before any small-sample adjustment of ``cov``.
+    gls_cov: np.ndarray | None = None
 
     @property
     def df(self) -> int:
@@ -306,13 +310,14 @@ class AR1Fit:
         except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
             return float(self.df)
 
-    def _satterthwaite(self, j: int) -> float:
-        assert self.x is not None and self.y is not None
+    def reml_hessian(self) -> np.ndarray | None:
+        """Hessian of minus the REML log-likelihood in (rho, log sigma^2) at the estimate, by
+        central differences; ``None`` when it is not positive definite (rho on its bound)."""
+        if self.x is None or self.y is None or abs(self.rho) + 2e-4 >= 1.0:
+            return None
         x, y, blocks = self.x, self.y, self.blocks
         theta = np.array([self.rho, math.log(self.sigma2)])
         h = np.array([1e-4, 1e-4])
-        if abs(self.rho) + 2 * h[0] >= 1.0:
-            return float(self.df)
 
         def crit(t: np.ndarray) -> float:
             return _neg_reml_full(float(t[0]), float(t[1]), x, y, blocks)
@@ -328,6 +333,16 @@ class AR1Fit:
                     + crit(theta - ea - eb)
                 ) / (4 * h[a] * h[b])
         if not np.all(np.isfinite(hess)) or np.linalg.det(hess) <= 0 or hess[0, 0] <= 0:
+            return None
+        return hess
+
+    def _satterthwaite(self, j: int) -> float:
+        assert self.x is not None and self.y is not None
+        x, blocks = self.x, self.blocks
+        theta = np.array([self.rho, math.log(self.sigma2)])
+        h = np.array([1e-4, 1e-4])
+        hess = self.reml_hessian()
+        if hess is None:
             return float(self.df)
 
         def var(t: np.ndarray) -> float:
@@ -478,6 +493,7 @@ def ar1_gls(
     return AR1Fit(
         beta=beta,
         cov=sigma2 * xtx_inv,
+        gls_cov=sigma2 * xtx_inv,
         rho=rho,
         sigma2=sigma2,
         resid=y - x @ beta,
@@ -494,20 +510,26 @@ def ar1_reml_fit(
     y: np.ndarray,
     blocks: Sequence[int] | None = None,
     near: float | None = None,
+    *,
+    small_sample: bool = True,
 ) -> AR1Fit:
-    """Linear regression with AR(1) errors: rho by REML, then GLS at that rho."""
+    """Linear regression with AR(1) errors: rho by REML, then GLS at that rho; with
+    ``small_sample`` the covariance is the Kenward-Roger one (:func:`kenward_roger_cov`)."""
     if x.shape[0] - x.shape[1] < 3:
         raise SingularDesignError(
             f"The series has {x.shape[0]} periods, too few for {x.shape[1]} model terms plus "
             f"the autocorrelation; use a longer series or fewer terms."
         )
     try:
-        return ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
+        fit = ar1_gls(x, y, ar1_reml_rho(x, y, blocks, near), blocks)
     except np.linalg.LinAlgError as exc:
         raise SingularDesignError(
             "The model with autocorrelated errors cannot separate its terms with these data. "
             "Use a longer window, fewer seasonal terms or a simpler impact model."
         ) from exc
+    if small_sample:
+        fit.cov = kenward_roger_cov(fit)
+    return fit
 
 
 def _logistic_start(
@@ -574,7 +596,9 @@ def ar1_glm_fit(
             v = np.maximum(trials * p * (1 - p), 1e-10)
         w = np.sqrt(v)
         z = eta - offset + (y - mu) / v
-        fit = ar1_reml_fit(x * w[:, None], z * w, blocks, None if fit is None else fit.rho)
+        fit = ar1_reml_fit(
+            x * w[:, None], z * w, blocks, None if fit is None else fit.rho, small_sample=False
+        )
         change = float(np.max(np.abs(fit.beta - beta)))
         beta = fit.beta
         if change <= tol * (1.0 + float(np.max(np.abs(beta)))):
@@ -585,6 +609,7 @@ def ar1_glm_fit(
             "long runs of zero counts; use a longer window or a pre/post comparison of totals."
         )
     assert fit is not None
+    fit.cov = kenward_roger_cov(fit)
     eta = x @ beta + offset
     fit.resid = y - (np.exp(eta) if trials is None else trials / (1.0 + np.exp(-eta)))
     return fit
@@ -653,3 +678,45 @@ def area_contrasts(values: np.ndarray, treated_design: np.ndarray) -> AreaContra
     for b in range(extra):
         x[periods * (b + 1) : periods * (b + 2), p + b] = 1.0
     return AreaContrasts(x=x, y=np.concatenate(series), blocks=(periods,) * (areas - 1))
+
+
+def _ar1_omega(n: int, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """Omega(rho) = rho^|t-s| / (1 - rho^2), whose inverse is P'P for the Prais-Winsten P, and
+    the derivative of that inverse in rho: tridiagonal, 2 rho inside the diagonal, -1 beside."""
+    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    omega = rho**lag / (1.0 - rho * rho)
+    d_inverse = -(np.eye(n, k=1) + np.eye(n, k=-1))
+    d_inverse[np.arange(1, n - 1), np.arange(1, n - 1)] = 2.0 * rho
+    return omega, d_inverse
+
+
+def kenward_roger_cov(fit: AR1Fit) -> np.ndarray:
+    """The linear Kenward-Roger covariance of the GLS coefficients when rho is estimated by
+    REML: Phi + 2 Phi W (Q - P Phi P) Phi (Kenward & Roger 1997 without their second-derivative
+    term R, as SAS's DDFM=KR(LINEAR) and R mmrm's "Kenward-Roger-Linear"; for one parameter
+    also the Prasad-Rao / Harville-Jeske estimator). Phi is the GLS covariance at rho-hat, W
+    the variance of rho-hat (inverse REML Hessian), P = X' dV^-1/drho X and
+    Q = X' dV^-1/drho V dV^-1/drho X. It adds the variance that estimating rho puts into the
+    coefficients (Kackar & Harville 1984) and undoes the downward bias of Phi at rho-hat, and
+    is never smaller than Phi (Q - P Phi P is positive semi-definite). The sigma^2 terms vanish
+    (scaling V leaves GLS unchanged). Combined with Satterthwaite degrees of freedom it is
+    KR inference for one coefficient (KR's df for a scalar equals Satterthwaite's). Falls back
+    to Phi when the REML Hessian is not positive definite (rho on its bound)."""
+    phi = fit.cov if fit.gls_cov is None else fit.gls_cov
+    hess = fit.reml_hessian()
+    if hess is None or fit.x is None:
+        return phi
+    w = float(np.linalg.inv(hess)[0, 0])
+    big_p = np.zeros_like(phi)
+    big_q = np.zeros_like(phi)
+    start = 0
+    for length in fit.blocks or (fit.n,):
+        xb = fit.x[start : start + length]
+        start += length
+        omega, d_inverse = _ar1_omega(length, fit.rho)
+        a_x = d_inverse @ xb
+        big_p += a_x.T @ xb
+        big_q += a_x.T @ omega @ a_x
+    # V = sigma^2 Omega, so P and Q each carry a factor 1 / sigma^2.
+    s2 = fit.sigma2
+    return phi + 2.0 * w * phi @ ((big_q - big_p @ phi @ big_p / s2) / s2) @ phi

@@ -38,6 +38,7 @@ from .errors import (
     MissingValueError,
     NegativeExposureError,
     TooFewPeriodsError,
+    identical_comparison_error,
 )
 from .fitting import (
     AR1Fit,
@@ -274,7 +275,7 @@ class _ITSData:
 
 
 def _comparison_matrix(
-    comparison: pd.Series | pd.DataFrame, series: pd.Series, pidx: pd.PeriodIndex
+    comparison: pd.Series | pd.DataFrame, series: pd.Series, pidx: pd.PeriodIndex, y: np.ndarray
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     if isinstance(comparison, pd.Series):
         comparison = comparison.to_frame(name=comparison.name or "comparison")
@@ -294,6 +295,9 @@ def _comparison_matrix(
     if comparison.shape[1] == 0:
         raise InvalidInputError("The comparison has no columns; give at least one series.")
     columns = [_values(comparison[c], f"comparison series {c!r}", pidx) for c in comparison.columns]
+    for name, column in zip(comparison.columns, columns, strict=True):
+        if np.array_equal(column, y):
+            raise identical_comparison_error(f"series {str(name)!r}")
     return np.column_stack(columns), tuple(str(c) for c in comparison.columns)
 
 
@@ -338,7 +342,7 @@ def _validate(
             )
     comp, names = (None, ())
     if comparison is not None:
-        comp, names = _comparison_matrix(comparison, series, pidx)
+        comp, names = _comparison_matrix(comparison, series, pidx, y)
     return _ITSData(series, pidx, y, t0, start, comp, names)
 
 
@@ -405,7 +409,10 @@ def _satterthwaite(ar: AR1Fit, terms: Sequence[int | None]) -> dict[int, float]:
 
 def _df_words(term_df: dict[int, float]) -> str:
     shown = " and ".join(f"{v:.1f}" for v in term_df.values())
-    return f"Satterthwaite degrees of freedom ({shown})"
+    return (
+        "Kenward-Roger standard errors (linear form) and "
+        f"Satterthwaite degrees of freedom ({shown})"
+    )
 
 
 def _post_part(x: np.ndarray, beta: np.ndarray, terms: Sequence[int | None]) -> np.ndarray:

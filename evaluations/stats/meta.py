@@ -149,6 +149,7 @@ def _pool(
     tau2_method: str | None,
     method: str,
     knapp_hartung: bool = False,
+    knapp_hartung_floor: bool = True,
 ) -> MetaResult:
     k = y.size
     w = 1.0 / (v + tau2)
@@ -158,8 +159,14 @@ def _pool(
     df: float | None = None
     if knapp_hartung:
         # Knapp & Hartung (2003) / Sidik & Jonkman (2002): scale the variance by the weighted
-        # residual mean square and use t with k - 1 degrees of freedom.
+        # residual mean square and use t with k - 1 degrees of freedom. The modified form
+        # floors the scale at 1 (Roever, Knapp & Friede 2015; Jackson et al. 2017): when the
+        # sites agree more than their own variances predict, the unmodified interval is
+        # narrower than the plain random-effects one, which the t quantile alone cannot
+        # justify.
         scale = float(w @ (y - mu) ** 2) / (k - 1)
+        if knapp_hartung_floor:
+            scale = max(1.0, scale)
         se = math.sqrt(scale / sw)
         df = float(k - 1)
     q = _q(y, v)
@@ -237,6 +244,7 @@ def random_effects(
     method: str = "REML",
     alpha: float = 0.05,
     knapp_hartung: bool = False,
+    knapp_hartung_floor: bool = True,
 ) -> MetaResult:
     """Inverse-variance random-effects pooled estimate with between-site variance tau^2.
 
@@ -251,10 +259,15 @@ def random_effects(
     ``method="REML", knapp_hartung=True``); the name the comparison page's ``pooling`` option
     uses.
 
-    ``knapp_hartung=True``: the Hartung-Knapp-Sidik-Jonkman adjustment, which scales the
-    pooled variance by sum w (y - mu)^2 / (k - 1) and uses t with k - 1 degrees of freedom
-    (= the "random effect wls" row of statsmodels ``combine_effects(...).summary_frame
-    (use_t=True)``); it holds its coverage far better than the z interval with few sites.
+    ``knapp_hartung=True``: the modified Hartung-Knapp-Sidik-Jonkman adjustment, which scales
+    the pooled variance by q = sum w (y - mu)^2 / (k - 1) floored at 1, max(1, q), and uses t
+    with k - 1 degrees of freedom (Roever, Knapp & Friede 2015; metafor's ``test="adhoc"``).
+    The floor keeps the interval at least as wide as the plain random-effects one with a t
+    quantile: unmodified HKSJ gives a narrower interval than the z one whenever the sites
+    agree closely (q < 1), which with 2-5 sites happens often. ``knapp_hartung_floor=False``
+    gives the unmodified adjustment (= the "random effect wls" row of statsmodels
+    ``combine_effects(...).summary_frame(use_t=True)``, which has no floor; its
+    ``scale_hksj_re`` is q).
 
     Estimates must be on an additive scale (log rate ratios, Hedges' g, mean differences);
     exponentiate a pooled log rate ratio yourself to report it as a ratio.
@@ -274,8 +287,9 @@ def random_effects(
     else:
         raise InvalidInputError(f"method must be 'REML', 'DL' or 'HKSJ', got {method!r}.")
     inference = (
-        "Knapp-Hartung (HKSJ) adjusted variance with a t test and interval on k - 1 degrees of "
-        "freedom"
+        f"{'modified ' if knapp_hartung_floor else ''}Knapp-Hartung (HKSJ) adjusted variance"
+        f"{' (scale factor floored at 1)' if knapp_hartung_floor else ''} with a t test and "
+        "interval on k - 1 degrees of freedom"
         if knapp_hartung
         else "Wald z test and normal-distribution interval"
     )
@@ -293,4 +307,5 @@ def random_effects(
         tau2_method=key,
         method=text,
         knapp_hartung=knapp_hartung,
+        knapp_hartung_floor=knapp_hartung_floor,
     )

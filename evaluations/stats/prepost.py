@@ -143,7 +143,9 @@ def _continuous(
             f"post-period indicator{seasonal[1]} with the errors modelled as a first-order "
             "autoregressive "
             f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
-            "squares; t test and interval with Satterthwaite degrees of freedom "
+            "squares; t test and interval with "
+            "Kenward-Roger standard errors (linear form) and "
+            "Satterthwaite degrees of freedom "
             f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which "
             "assume independent periods) are "
             "reported as a standardised effect and a rank-based check."
@@ -311,7 +313,9 @@ def _count(
             "fitted by penalised "
             "quasi-likelihood with the working errors modelled as AR(1) (estimated rho = "
             f"{fit.rho:.2f}, by REML) and a free dispersion ({dispersion:.3g}); t test and "
-            f"interval on the log scale with Satterthwaite degrees of freedom ({df:.1f})."
+            "interval on the log scale with "
+            "Kenward-Roger standard errors (linear form) and "
+            f"Satterthwaite degrees of freedom ({df:.1f})."
         )
     else:
         se = math.sqrt(1.0 / y0 + 1.0 / y1)

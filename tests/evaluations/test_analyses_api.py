@@ -168,11 +168,7 @@ def test_post_refuses_hac_lags_with_the_ar1_default(analyses, research_user):
     assert "independent" in response.json()["detail"]
 
 
-def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
-    analyses, site_a, research_user, django_capture_on_commit_callbacks
-):
-    """Weekly series are keyed by their Monday; the intervention date used to be cut to the
-    1st of its month, moving the start to an earlier week (n_pre one short here)."""
+def _weekly_zone(site_a) -> None:
     import datetime as dt
 
     from tests.evaluations.analyses_backend_helpers import upload_rows
@@ -184,6 +180,16 @@ def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
         for i in range(40)
     ]
     upload_rows(site_a, rows, name="weekly.csv")
+
+
+def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
+    analyses, site_a, research_user, django_capture_on_commit_callbacks
+):
+    """Weekly series are keyed by their Monday; the intervention date used to be cut to the
+    1st of its month, moving the start to an earlier week (n_pre one short here)."""
+    import datetime as dt
+
+    _weekly_zone(site_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post(
             "/api/v1/analyses/",
@@ -191,7 +197,7 @@ def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
                 design="its",
                 treatment_area="Weekly zone",
                 comparison_areas=[],
-                intervention_date="2024-05-08",  # a Wednesday in the week of 6 May
+                intervention_date="2024-05-06",  # the Monday of the week of 6 May
                 options={},
             ),
             content_type="application/json",
@@ -199,10 +205,57 @@ def test_weekly_intervention_keeps_its_week_instead_of_the_week_of_the_first(
         )
     assert response.status_code == 201, response.content
     analysis = Analysis.objects.get(pk=response.json()["id"])
-    assert analysis.intervention_date == dt.date(2024, 5, 8)
+    assert analysis.intervention_date == dt.date(2024, 5, 6)
     result = analysis.current_result.result
     assert result["intervention"] == "2024-05-06/2024-05-12"
     assert result["n_pre"] == 18
+
+
+@pytest.mark.parametrize(
+    ("area", "date", "word", "starts"),
+    [
+        ("Weekly zone", "2024-05-08", "week", "2024-05-06 or 2024-05-13"),  # a Wednesday
+        ("Zone 3", "2022-01-15", "month", "2022-01-01 or 2022-02-01"),
+        ("Quarterly zone", "2022-05-01", "quarter", "2022-04-01 or 2022-07-01"),
+    ],
+)
+def test_post_refuses_an_intervention_date_inside_a_period(
+    analyses, site_a, research_user, area, date, word, starts
+):
+    """The form offers only period starts; the API used to move a mid-week, mid-month or
+    mid-quarter date silently to the start of its period. It now refuses, naming the field,
+    the period and the starts to use instead."""
+    from tests.evaluations.analyses_backend_helpers import upload_rows
+
+    _weekly_zone(site_a)
+    quarters = [("01-01", "03-31"), ("04-01", "06-30"), ("07-01", "09-30"), ("10-01", "12-31")]
+    upload_rows(
+        site_a,
+        [
+            f"nonfatal_shootings,Quarterly zone,treatment,{year}-{a},{year}-{b},{30 + q},,,,"
+            for year in (2020, 2021, 2022, 2023)
+            for q, (a, b) in enumerate(quarters)
+        ],
+        name="quarterly.csv",
+    )
+    before = Analysis.objects.count()
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(
+            design="pre_post",
+            treatment_area=area,
+            comparison_areas=[],
+            intervention_date=date,
+            options={},
+        ),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert detail.startswith(f"intervention_date {date} is not the first day of a {word}")
+    assert area in detail and starts in detail
+    assert Analysis.objects.count() == before
 
 
 def test_post_refuses_options_that_cannot_apply_at_creation(analyses, research_user):

@@ -214,3 +214,38 @@ def test_stored_weekly_rows_rebuild_as_weeks_not_months(site_a):
     assert rebuilt.freq == direct.freq == "W-SUN"
     assert rebuilt.intervention == direct.intervention
     pd.testing.assert_frame_equal(rebuilt.treatment, direct.treatment)
+
+
+def _quarter_rows(area: str, group: str, base: int) -> list[str]:
+    quarters = [("01-01", "03-31"), ("04-01", "06-30"), ("07-01", "09-30"), ("10-01", "12-31")]
+    return [
+        f"nonfatal_shootings,{area},{group},{year}-{a},{year}-{b},{base + (7 * i) % 11},,,,"
+        for i, (year, (a, b)) in enumerate(
+            (year, q) for year in range(2016, 2024) for q in quarters
+        )
+    ]
+
+
+@pytest.mark.parametrize("design", ["pre_post", "its", "did", "its_with_comparison"])
+def test_quarterly_results_are_approximate_not_quoting_the_monthly_benchmark(site_a, design):
+    """The calibration benchmark simulated monthly series only: a quarterly result (here 16
+    quarters a side, long enough that a monthly one would not be labelled) is approximate,
+    says its coverage is unverified and quotes no monthly coverage figure."""
+    upload_rows(
+        site_a,
+        _quarter_rows("Q treated", "treatment", 40) + _quarter_rows("Q other", "comparison", 50),
+    )
+    analysis = spec(
+        site_a,
+        design=design,
+        treatment_area="Q treated",
+        comparison_areas=["Q other"],
+        intervention_date=dt.date(2020, 1, 1),
+    )
+    inputs = data.build_inputs(analysis)
+    assert inputs.freq.startswith("Q")
+    result = data.run_statistics(inputs)
+    assert result.approximate is True and result.calibrated_coverage is None
+    notes = [w for w in result.warnings if w.startswith("Approximate interval")]
+    assert len(notes) == 1
+    assert "monthly series only" in notes[0] and "quarterly series" in notes[0]

@@ -49,6 +49,35 @@ def _omega(n, rho):
     return rho**lags / (1 - rho * rho)
 
 
+def _kr_linear_se(ref, rho, blocks=1):
+    """Linear Kenward-Roger standard errors from a statsmodels GLS fit at ``rho`` with
+    ``blocks`` independent AR(1) series of equal length, computed densely and independently
+    of the library: Phi + 2 W Phi (Q - P Phi P) Phi, W from statsmodels' numerical Hessian of
+    the restricted likelihood in (rho, log sigma^2), dV^-1/drho by central differences."""
+    from statsmodels.tools import numdiff
+
+    x, y, s2 = ref.model.exog, ref.model.endog, ref.scale
+    n = len(y) // blocks
+
+    def omega(r):
+        return np.kron(np.eye(blocks), _omega(n, r))
+
+    def neg_reml(theta):
+        v = math.exp(theta[1]) * omega(theta[0])
+        inv = np.linalg.inv(v)
+        xtx = x.T @ inv @ x
+        r = y - x @ np.linalg.solve(xtx, x.T @ inv @ y)
+        return 0.5 * (np.linalg.slogdet(v)[1] + np.linalg.slogdet(xtx)[1] + r @ inv @ r)
+
+    w = np.linalg.inv(numdiff.approx_hess3(np.array([rho, math.log(s2)]), neg_reml))[0, 0]
+    h = 1e-5
+    a = (np.linalg.inv(omega(rho + h)) - np.linalg.inv(omega(rho - h))) / (2 * h) / s2
+    phi = ref.cov_params()
+    p_ = x.T @ a @ x
+    q_ = x.T @ a @ (s2 * omega(rho)) @ a @ x
+    return np.sqrt(np.diag(phi + 2 * w * phi @ (q_ - p_ @ phi @ p_) @ phi))
+
+
 def _its_design(n, t0):
     t = np.arange(n, dtype=float)
     post = (t >= t0).astype(float)
@@ -117,8 +146,12 @@ def test_its_default_is_gls_at_the_reml_rho():
     ref = sm.GLS(y, x, sigma=_omega(n, rho)).fit()
     assert res.ar1_rho == pytest.approx(rho, abs=1e-9)
     assert res.level_change.estimate == pytest.approx(ref.params[2], rel=REL)
-    assert res.level_change.se == pytest.approx(ref.bse[2], rel=REL)
     assert res.slope_change.estimate == pytest.approx(ref.params[3], rel=REL)
+    # Standard errors: the linear Kenward-Roger adjustment of the GLS ones, never smaller.
+    kr = _kr_linear_se(ref, rho)
+    assert res.level_change.se == pytest.approx(kr[2], rel=REL)
+    assert res.slope_change.se == pytest.approx(kr[3], rel=REL)
+    assert res.level_change.se > ref.bse[2]
     assert 1 < res.level_change.df <= n - 4
     assert "AR(1)" in res.method and "Satterthwaite" in res.method
 
@@ -131,7 +164,7 @@ def test_prepost_default_is_gls_on_a_post_indicator():
     rho = ar1_reml_fit(x, y).rho
     ref = sm.GLS(y, x, sigma=_omega(30, rho)).fit()
     assert res.estimate == pytest.approx(ref.params[1], rel=REL)
-    assert res.se == pytest.approx(ref.bse[1], rel=REL)
+    assert res.se == pytest.approx(_kr_linear_se(ref, rho)[1], rel=REL)
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,6 +273,44 @@ def test_knapp_hartung_matches_statsmodels_wls_row():
     assert res.ci_low == pytest.approx(row["ci_low"], rel=REL)
     assert res.ci_high == pytest.approx(row["ci_upp"], rel=REL)
     assert res.df == 5
+    # Here the sites vary more than their variances predict (q > 1), so the floor at 1 of the
+    # modified HKSJ does not bite and both forms agree with statsmodels.
+    ce = combine_effects(y, v, method_re="dl")
+    assert ce.scale_hksj_re > 1
+    plain = random_effects(y, v, method="DL", knapp_hartung=True, knapp_hartung_floor=False)
+    assert plain.se == pytest.approx(res.se, rel=1e-12)
+
+
+def test_modified_knapp_hartung_floors_the_scale_at_one():
+    """Sites that agree more closely than their own variances predict (q < 1): unmodified HKSJ
+    shrinks the random-effects variance by q, giving an interval narrower than the plain one;
+    the modified form (Roever, Knapp & Friede 2015; metafor ``test="adhoc"``) uses max(1, q),
+    i.e. here the plain random-effects standard error with the t quantile on k - 1 df.
+    Checked by hand from statsmodels WLS of the effects on a constant with weights
+    1 / (v + tau^2): its ``scale`` is q and its interval the unmodified one. (statsmodels'
+    ``combine_effects`` is no reference here: its DL tau^2 goes negative for such data.)"""
+    from scipy import stats as sps
+
+    y = np.array([0.10, 0.12, 0.09, 0.11, 0.10])
+    v = np.array([0.02, 0.03, 0.025, 0.04, 0.03])
+    res = random_effects(y, v, method="HKSJ")
+    ref = sm.WLS(y, np.ones((5, 1)), weights=1 / (v + res.tau2)).fit()
+    assert ref.scale < 1
+    se = ref.bse[0] / math.sqrt(ref.scale) * math.sqrt(max(1.0, ref.scale))
+    crit = sps.t.isf(0.025, 4)
+    assert res.estimate == pytest.approx(ref.params[0], rel=REL)
+    assert res.se == pytest.approx(se, rel=REL)
+    assert res.se == pytest.approx(random_effects(y, v, method="REML").se, rel=REL)
+    assert (res.ci_low, res.ci_high) == pytest.approx(
+        (ref.params[0] - crit * se, ref.params[0] + crit * se), rel=REL
+    )
+    assert res.df == 4 and "modified Knapp-Hartung" in res.method
+    unmodified = random_effects(y, v, method="HKSJ", knapp_hartung_floor=False)
+    assert unmodified.se == pytest.approx(ref.bse[0], rel=REL)
+    assert (unmodified.ci_low, unmodified.ci_high) == pytest.approx(
+        tuple(ref.conf_int()[0]), rel=REL
+    )
+    assert unmodified.ci_high - unmodified.ci_low < res.ci_high - res.ci_low
 
 
 # --------------------------------------------------------------------------------------------
@@ -456,7 +527,7 @@ def test_did_panel_matches_statsmodels_gls_with_area_and_period_dummies(areas):
     post = (np.arange(n) >= t0).astype(float)[:, None]
     ref, x_full = _panel_reference(values, t0, res.ar1_rho, post)
     assert res.estimate == pytest.approx(ref.params[0], rel=REL)
-    assert res.se == pytest.approx(ref.bse[0], rel=REL)
+    assert res.se == pytest.approx(_kr_linear_se(ref, res.ar1_rho, areas + 1)[0], rel=REL)
     # The REML rho of the contrasts is the REML rho of the full panel (blocks of n periods).
     panel = area_contrasts(values, np.column_stack((np.ones(n), post)))
     full_rho = ar1_reml_rho(x_full, values.ravel(), (n,) * (areas + 1))
@@ -483,10 +554,11 @@ def test_comparative_its_panel_matches_statsmodels_gls():
     rho = ar1_reml_rho(panel.x, panel.y, panel.blocks)
     # The treated area's own constant is one of the area dummies, so it is left out here.
     ref, _ = _panel_reference(values, t0, rho, x[:, 1:])
+    kr = _kr_linear_se(ref, rho, areas + 1)
     assert res.level_change_difference.estimate == pytest.approx(ref.params[1], rel=REL)
-    assert res.level_change_difference.se == pytest.approx(ref.bse[1], rel=REL)
+    assert res.level_change_difference.se == pytest.approx(kr[1], rel=REL)
     assert res.slope_change_difference.estimate == pytest.approx(ref.params[2], rel=REL)
-    assert res.slope_change_difference.se == pytest.approx(ref.bse[2], rel=REL)
+    assert res.slope_change_difference.se == pytest.approx(kr[2], rel=REL)
     assert res.comparison_units == 3
 
 
@@ -586,7 +658,7 @@ def test_pql_count_fit_matches_statsmodels_gee_at_the_same_autocorrelation():
     model.cov_struct.dep_params = ours.rho
     ref = model.fit(maxiter=200, ctol=1e-12, first_dep_update=10**6, start_params=ours.beta * 0.9)
     np.testing.assert_allclose(ours.beta, ref.params, rtol=REL)
-    ours_bread = ours.cov / ours.sigma2 * (1 - ours.rho**2)
+    ours_bread = ours.gls_cov / ours.sigma2 * (1 - ours.rho**2)
     np.testing.assert_allclose(ours_bread, ref.cov_naive / ref.scale, rtol=REL)
 
 
@@ -622,3 +694,69 @@ def test_non_default_error_options_are_labelled_approximate():
         assert did.approximate, cov
         text = " ".join(did.warnings)
         assert ("as few as 67%" in text) is measured and f'cov="{cov}"' in text
+
+
+# --- A comparison identical to the treatment series ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["continuous", "count"])
+@pytest.mark.parametrize("design", ["its", "did_panel", "did_pooled"])
+def test_a_comparison_identical_to_the_treated_series_is_refused_clearly(design, kind):
+    """A comparison area with the treatment area's own values (the same data uploaded twice)
+    used to be refused as "the series has the same value in every period" (it has not) or to
+    fail with a raw "math domain error"; the refusal now says what is wrong and what to do."""
+    rng = np.random.default_rng(4)
+    n = 48
+    y = np.round(100 + 5 * rng.standard_normal(n))
+    index = pd.period_range("2020-01", periods=n, freq="M")
+    with pytest.raises(AnalysisError) as caught:
+        if design == "its":
+            comparison = pd.DataFrame({"Zone 1": y, "Zone 2": y + 3}, index=index)
+            interrupted_time_series(
+                pd.Series(y, index=index), intervention="2022-01", comparison=comparison, kind=kind
+            )
+        else:
+            rows = pd.DataFrame(
+                {
+                    "outcome": np.r_[y, y],
+                    "treated": np.repeat([1, 0], n),
+                    "post": np.tile((np.arange(n) >= 24).astype(int), 2),
+                    "period": np.tile(np.arange(n, dtype=float), 2),
+                    "area": np.repeat(["Zone 3", "Zone 1"], n),
+                }
+            )
+            difference_in_differences(
+                rows, kind=kind, time="period", unit="area" if design == "did_panel" else None
+            )
+    message = str(caught.value)
+    assert "exactly the same values as the treatment area in every period" in message
+    assert "Choose a different comparison area" in message
+    assert "same value in every period" not in message
+    if design == "its":
+        assert "'Zone 1'" in message
+    elif design == "did_panel" and kind == "continuous":
+        assert "area 'Zone 1'" in message
+
+
+def test_bench_reports_how_each_cell_is_published():
+    """Every simulated design and outcome maps to a row of the label table (a wrong mapping
+    would silently print "confident"), and a cell whose bucket measured below the band is
+    shown as approximate with that coverage."""
+    from evaluations.stats.calibration import BAND_LOW, LOWEST
+
+    for design in bench.DESIGNS:
+        for outcome in bench.OUTCOMES:
+            kind = "continuous" if outcome == "normal" else "count"
+            assert bench.PORTAL_DESIGN[design] in LOWEST
+            assert kind in LOWEST[bench.PORTAL_DESIGN[design]]
+    design, kind, periods = next(
+        (d, k, n)
+        for d in bench.DESIGNS
+        for k in ("normal", "count2")
+        for n in (12, 24, 36, 60)
+        if LOWEST[bench.PORTAL_DESIGN[d]]["continuous" if k == "normal" else "count"][n] < BAND_LOW
+    )
+    low = bench.Cell(design, kind, periods, 0.6, False, 3 if design in ("did", "cits") else 0)
+    lowest = LOWEST[bench.PORTAL_DESIGN[design]]["continuous" if kind == "normal" else "count"]
+    assert bench.published_as(low) == f"approx {lowest[periods]:.0%}"
+    assert bench.published_as(bench.Cell("its", "normal", 6, 0.0, False, 0)).startswith("approx")

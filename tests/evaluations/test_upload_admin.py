@@ -90,7 +90,7 @@ def test_contributor_cannot_upload_or_see_other_sites(
     other_batch = UploadBatch.objects.get()
     client.force_login(contributor_a)
     response = post_file(client, site_b, csv_bytes(*month_rows("homicides", "B", "treatment", [1])))
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     assert client.get(reverse("evaluations_admin:batch", args=[other_batch.pk])).status_code == 404
     assert (
         client.post(reverse("evaluations_admin:batch_confirm", args=[other_batch.pk])).status_code
@@ -181,7 +181,8 @@ def test_publish_page(client, site_a, site_b, contributor_a, bja_user):
     response = client.post(
         reverse("evaluations_admin:publish"), {"site": site_b.pk, "action": "publish"}
     )
-    assert response.status_code == 200  # site_b is not a choice for this contributor
+    assert response.status_code == 400  # site_b is not a choice for this contributor
+    assert not OutcomeObservation.objects.filter(site=site_b, is_published=True).exists()
 
 
 def test_admin_menu_and_catalogue(client, bja_user, contributor_a):

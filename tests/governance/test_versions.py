@@ -246,3 +246,64 @@ def test_another_sites_admin_pages_do_not_show_a_version_awaiting_review(
         client.force_login(user)
         detail = client.get(f"/admin/analyses/{analysis.pk}/").content.decode()
         assert v2.input_hash in detail
+
+
+def _versions(analysis) -> list[tuple]:
+    rows = analysis.results.order_by("version")
+    return [(r.version, r.status, r.review_status, r.is_current) for r in rows]
+
+
+def test_rolling_a_correction_back_to_the_approved_inputs_queues_no_new_version(
+    client, published, site_a, contributor_a, django_capture_on_commit_callbacks
+):
+    """Upload a correction (a version waits for review), roll it back: the data are again
+    exactly what the approved version used, so it is current again, the waiting version is
+    dropped and no further run is queued, however often the stale check runs."""
+    from evaluations.analyses.services import analysis_input_hash
+    from evaluations.services import upload_batch_rollback
+
+    analysis, _rating = published
+    v1 = analysis.results.get(version=1)
+    approved_finding = version_summary(analysis, v1).finding
+    with django_capture_on_commit_callbacks(execute=True):
+        correction = upload(site_a, _series(CORRECTED), user=contributor_a, name="corrected.csv")
+    assert _versions(analysis)[-1] == (2, "succeeded", "pending", True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_batch_rollback(batch=correction.batch, user=contributor_a)
+    # The same data hash the same, whichever run computed them.
+    assert analysis_input_hash(analysis) == v1.input_hash
+    for _ in range(3):
+        assert analyses_mark_stale(site=site_a, metric_codes={METRIC}, areas={"Zone 3"}) == []
+    assert _versions(analysis) == [
+        (1, "succeeded", "approved", True),
+        (2, "succeeded", "superseded", False),
+    ]
+    v2 = analysis.results.get(version=2)
+    assert v2.review_note == "Data restored to the approved inputs of version 1."
+    analysis.refresh_from_db()
+    assert analysis.status == "succeeded"
+    html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
+    assert approved_finding in html
+
+
+def test_a_run_queued_before_the_rollback_does_not_wait_for_review(
+    published, site_a, contributor_a, django_capture_on_commit_callbacks
+):
+    """The re-run was still queued when the correction was rolled back: it reads the
+    restored data, finds the approved version's inputs and leaves nothing to review."""
+    from evaluations.services import upload_batch_rollback
+
+    analysis, _rating = published
+    with django_capture_on_commit_callbacks(execute=False):
+        correction = upload(site_a, _series(CORRECTED), user=contributor_a, name="corrected.csv")
+        analyses_mark_stale(site=site_a, metric_codes={METRIC}, areas={"Zone 3"})
+    assert analysis.results.filter(status="queued").count() == 1
+    with django_capture_on_commit_callbacks(execute=False):
+        upload_batch_rollback(batch=correction.batch, user=contributor_a)
+    analysis_run(analysis=analysis)
+    assert _versions(analysis) == [
+        (1, "succeeded", "approved", True),
+        (2, "succeeded", "superseded", False),
+    ]
+    assert not analysis.results.filter(review_status="pending").exists()
