@@ -209,6 +209,29 @@ def test_profile_lists_analyses_withheld_from_public_view(client, withheld_homic
     assert "Bravo hidden" not in section  # the unpublished one stays hidden
 
 
+def test_strategy_page_links_the_withheld_results_a_rating_rests_on(
+    client, withheld_homicides, bja_user
+):
+    """A strategy whose results are all withheld lists them under "Outcome results" (said to
+    be withheld, no figure), and a rating on that outcome says it rests on them."""
+    only, _beside = withheld_homicides
+    page = only.strategy.specific
+    evidence_rating_set(
+        user=bja_user,
+        page=page,
+        outcome="Homicides",
+        metric_code="homicides",
+        rating="inconclusive",
+        reason="Every result is withheld.",
+    )
+    html = client.get(page.url).content.decode()
+    results = html.split('id="linked-results-heading"', 1)[1].split("</section>", 1)[0]
+    assert only.get_absolute_url() in results
+    assert "withheld from public view (small counts)" in results
+    rests_on = html.split("Rests on:", 1)[1].split("</p>", 1)[0]
+    assert only.get_absolute_url() in rests_on and "Bravo homicides" in rests_on
+
+
 # --- /dashboard/ ----------------------------------------------------------------------------
 
 
