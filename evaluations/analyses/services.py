@@ -380,7 +380,7 @@ def analysis_run(
             result.review_status = AnalysisResult.Review.SUPERSEDED
             result.review_note = _restored_note(approved)
             result.save()
-            _public_version_restore(analysis, approved)
+            _public_version_restore(analysis, approved, dropped=[result])
         else:
             _new_run_make_current(analysis, result)
     public_versions_prepare([analysis])
@@ -420,9 +420,22 @@ def _restored_note(approved: AnalysisResult) -> str:
     return f"Data restored to the approved inputs of version {approved.version}."
 
 
-def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> None:
+def _public_version_restore(
+    analysis: Analysis, approved: AnalysisResult, *, dropped: list[AnalysisResult] = ()
+) -> None:
     """Make the approved version current again and drop the versions waiting for review:
-    they rest on figures the site no longer has."""
+    they rest on figures the site no longer has. ``dropped`` are runs the caller already
+    marked superseded (a run that found the approved inputs). The change goes on the audit
+    log (``ips.analysis.version_restore``), by the system: a data change, not a person,
+    caused it."""
+    waiting = list(
+        analysis.results.filter(review_status=AnalysisResult.Review.PENDING).values_list(
+            "version", flat=True
+        )
+    )
+    was_current = (
+        analysis.results.filter(is_current=True).values_list("version", flat=True).first()
+    )
     analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
         review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
     )
@@ -432,6 +445,17 @@ def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> Non
     )
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
     analysis.status = Analysis.Status.SUCCEEDED
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.version_restore",
+        user=None,
+        changes={
+            "current_version": [was_current, approved.version],
+            "superseded_versions": sorted({*waiting, *(r.version for r in dropped)}),
+            "input_hash": approved.input_hash,
+            "note": _restored_note(approved),
+        },
+    )
     public_pages_invalidate()
 
 
