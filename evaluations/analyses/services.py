@@ -433,9 +433,7 @@ def _public_version_restore(
             "version", flat=True
         )
     )
-    was_current = (
-        analysis.results.filter(is_current=True).values_list("version", flat=True).first()
-    )
+    was_current = analysis.results.filter(is_current=True).values_list("version", flat=True).first()
     analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
         review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
     )
