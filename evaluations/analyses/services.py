@@ -427,13 +427,19 @@ def _public_version_restore(
     they rest on figures the site no longer has. ``dropped`` are runs the caller already
     marked superseded (a run that found the approved inputs). The change goes on the audit
     log (``ips.analysis.version_restore``), by the system: a data change, not a person,
-    caused it."""
+    caused it. A run that only confirmed the approved version's inputs is not logged."""
     waiting = list(
         analysis.results.filter(review_status=AnalysisResult.Review.PENDING).values_list(
             "version", flat=True
         )
     )
     was_current = analysis.results.filter(is_current=True).values_list("version", flat=True).first()
+    was_status = analysis.results.filter(pk=approved.pk).values_list("status", flat=True).first()
+    # A run of unchanged data while the approved version is current and nothing waits (say,
+    # "Run" pressed again) restores nothing, so it is not logged.
+    restored = (
+        bool(waiting) or was_current != approved.version or was_status != Analysis.Status.SUCCEEDED
+    )
     analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
         review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
     )
@@ -443,6 +449,9 @@ def _public_version_restore(
     )
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
     analysis.status = Analysis.Status.SUCCEEDED
+    if not restored:
+        public_pages_invalidate()
+        return
     audit_record(
         instance=analysis,
         action="ips.analysis.version_restore",

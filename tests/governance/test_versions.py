@@ -332,3 +332,15 @@ def test_a_run_queued_before_the_rollback_does_not_wait_for_review(
     [entry] = _restore_entries(analysis)
     assert entry.data["current_version"] == [1, 1]
     assert entry.data["superseded_versions"] == [2]
+
+
+def test_running_an_unchanged_published_analysis_again_logs_no_restore(published):
+    """Pressing "Run" on a published analysis whose data did not change: the run finds the
+    approved version's inputs, and nothing was restored, so the audit log has no entry."""
+    analysis, _rating = published
+    analysis_run(analysis=analysis)
+    assert _versions(analysis) == [
+        (1, "succeeded", "approved", True),
+        (2, "succeeded", "superseded", False),
+    ]
+    assert _restore_entries(analysis) == []
