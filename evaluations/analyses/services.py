@@ -168,6 +168,48 @@ def analysis_validate(analysis: Analysis) -> None:
         )
 
 
+def strategies_linkable(user: User | AnonymousUser | None, site: GranteeSite):
+    """The strategies of ``site`` that ``user`` may link an analysis to: all of them, drafts
+    included, for the site's own members and BJA staff; its published ones for anyone else
+    (research partners analyse every site's data but do not read drafts)."""
+    from strategies.access import user_may_act_for_site
+    from strategies.models import StrategyPage
+
+    pages = StrategyPage.objects.filter(grantee_site=site)
+    if user is not None and user_may_act_for_site(user, site.pk):
+        return pages
+    return pages.filter(live=True)
+
+
+def strategy_visible_to(user: User | AnonymousUser | None, analysis: Analysis):
+    """The analysis's strategy when ``user`` may see its title (a published strategy, or any
+    strategy of a site they act for), else None: a draft's title is its site's and BJA's."""
+    strategy = analysis.strategy
+    if strategy is None or strategy.live:
+        return strategy
+    return strategies_linkable(user, analysis.site).filter(pk=strategy.pk).first()
+
+
+def strategy_link_refused_message(
+    strategy_id: int, site: GranteeSite, user: User | AnonymousUser | None
+) -> str:
+    """Why a strategy cannot be linked, the same whether or not the id exists."""
+    if user is not None and _acts_for(user, site):
+        return strategy_site_mismatch_message(strategy_id, site)
+    return (
+        f"strategy_id {strategy_id} is not a published strategy of {site.name}; you can link "
+        f"an analysis only to a published strategy of its own site (its site's contributors "
+        f"and BJA staff may also link its drafts). Leave strategy_id empty or use one of "
+        f"{site.name}'s published strategies."
+    )
+
+
+def _acts_for(user: User | AnonymousUser, site: GranteeSite) -> bool:
+    from strategies.access import user_may_act_for_site
+
+    return user_may_act_for_site(user, site.pk)
+
+
 def strategy_site_mismatch_message(strategy_id: int, site: GranteeSite) -> str:
     """Why a strategy cannot be linked: it is not one of the analysis's own site's."""
     return (
@@ -199,6 +241,8 @@ def analysis_create(
         raise PermissionDenied(f"You may not create analyses for {site}.")
     if strategy is not None and strategy.grantee_site_id != site.pk:
         raise AnalysisSpecError(strategy_site_mismatch_message(strategy.pk, site))
+    if strategy is not None and not strategies_linkable(user, site).filter(pk=strategy.pk).exists():
+        raise AnalysisSpecError(strategy_link_refused_message(strategy.pk, site, user))
     if isinstance(metric, str):
         found = OutcomeMetric.objects.filter(code=metric).first()
         if found is None:
