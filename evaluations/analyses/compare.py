@@ -534,7 +534,8 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     return {
         "label": result_label(a),
         "metric": a.metric.name,
-        "strategy": a.strategy.title if a.strategy_id else "",
+        # a draft's title is its site's and BJA's, not the public's
+        "strategy": a.strategy.title if a.strategy_id and a.strategy.live else "",
         "site": a.site.name if a.site_id else "Program-wide",
         "state": jurisdiction.state if jurisdiction else "",
         "region": jurisdiction.region if jurisdiction else "",
