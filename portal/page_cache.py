@@ -150,6 +150,25 @@ def _rebuilt(request: HttpRequest, stored: dict) -> HttpResponse:
     return response
 
 
+class SignedInResponsesPrivateMiddleware:
+    """Every response to a signed-in visitor or API caller says ``private, no-store``.
+
+    Listed right after the authentication middleware, so it also covers answers that never
+    reach the page cache (the admin's object-scope 404, an idle-session sign-out) and the
+    sign-in and sign-out requests themselves: signed in before or after the view counts.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request_is_signed_in(request)
+        response = self.get_response(request)
+        if signed_in or request_is_signed_in(request):
+            response["Cache-Control"] = PRIVATE
+        return response
+
+
 class PublicPageCacheMiddleware:
     """Serve anonymous GETs from the cache; mark signed-in responses private, no-store.
 

@@ -381,3 +381,31 @@ def test_an_admin_snippet_edit_shows_on_the_next_anonymous_request(
     response = client.get("/strategies/")
     assert response["X-Page-Cache"] == "miss"
     assert "Zone prosecution" in response.content.decode()
+
+
+def test_the_sign_in_response_itself_is_private(client, contributor_a):
+    """The sign-in POST starts the session: its response (with the session cookie) is a
+    signed-in response like any other."""
+    response = client.post(
+        "/admin/login/", {"username": "contrib_a", "password": factories.TEST_PASSWORD}
+    )
+    assert response.status_code == 302 and "sessionid" in response.cookies
+    assert response["Cache-Control"] == PRIVATE
+
+
+def test_signed_in_responses_cut_short_by_earlier_middleware_are_private(
+    client, strategy_index, site_a, contributor_b
+):
+    """The admin's object-scope guard answers 404 before the page cache is reached; that
+    answer is still a signed-in page."""
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Site A only")
+    client.force_login(contributor_b)
+    response = client.get(f"/admin/pages/{page.pk}/edit/")
+    assert response.status_code == 404
+    assert response["Cache-Control"] == PRIVATE
+
+
+def test_a_sign_out_response_is_private(client, contributor_a):
+    client.force_login(contributor_a)
+    response = client.post("/admin/logout/")
+    assert response["Cache-Control"] == PRIVATE
