@@ -409,3 +409,57 @@ def test_a_sign_out_response_is_private(client, contributor_a):
     client.force_login(contributor_a)
     response = client.post("/admin/logout/")
     assert response["Cache-Control"] == PRIVATE
+
+
+def _live_page_with_figure(strategy_index, site_a):
+    site_a.refresh_from_db()
+    image = factories.image_in(site_a.media_collection, "Zone map")
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Mapped zone plan")
+    page.body = [
+        {"type": "figure", "value": {"image": image.pk, "alt_text": "A map", "caption": ""}},
+    ]
+    page.save_revision().publish()
+    return page, image
+
+
+def test_deleting_an_image_a_live_page_shows_clears_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    """Images are edited and deleted in the admin's image library, not on the page: the
+    cached page would keep pointing at a rendition that no longer exists."""
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    caches["default"].clear()
+    first = client.get(page.url)
+    assert first["X-Page-Cache"] == "miss" and "/media/images/" in first.content.decode()
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        image.delete()
+    after = client.get(page.url)
+    assert after["X-Page-Cache"] == "miss"
+    assert "/media/images/" not in after.content.decode()
+
+
+def test_replacing_an_images_file_clears_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    replacement = factories.image_in(site_a.media_collection, "New map", colour="red")
+    caches["default"].clear()
+    client.get(page.url)
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        image.file = replacement.file
+        image.save()
+    assert client.get(page.url)["X-Page-Cache"] == "miss"
+
+
+def test_rendering_renditions_does_not_clear_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    caches["default"].clear()
+    client.get(page.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        image.get_rendition("max-30x30")  # a new rendition, as a page render makes
+        image.get_file_size()
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
