@@ -463,3 +463,33 @@ def test_rendering_renditions_does_not_clear_cached_pages(
         image.get_rendition("max-30x30")  # a new rendition, as a page render makes
         image.get_file_size()
     assert client.get(page.url)["X-Page-Cache"] == "hit"
+
+
+def test_loading_the_demo_data_again_clears_cached_pages(
+    client, home_page, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The loader updates snippets (site and jurisdiction names) in place, outside the admin's
+    hooks; running it again must not leave pages with the old names in the cache."""
+    from django.core.management import call_command
+
+    from portal.management.commands import load_demo_data
+    from portal.models import Jurisdiction
+
+    renamed = []
+
+    class Demo:
+        @staticmethod
+        def load(*, stdout, verbosity):
+            jurisdiction = Jurisdiction.objects.first()
+            if jurisdiction is not None:
+                jurisdiction.name = "Renamed County"
+                jurisdiction.save()
+            renamed.append(True)
+
+    monkeypatch.setattr(load_demo_data, "portal_app_modules", lambda name: [Demo])
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", verbosity=0)
+    assert renamed
+    assert client.get("/")["X-Page-Cache"] == "miss"
