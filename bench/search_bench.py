@@ -479,7 +479,7 @@ def _main(args: argparse.Namespace) -> int:
     print(
         "(Wagtail db = Wagtail's database search backend on the same rows and queries; "
         "naive = icontains scan + per-facet GROUP BY, first "
-        f"{args.baseline_queries} queries)"
+        f"{min(args.baseline_queries, args.queries)} queries)"
     )
     for r in results:
         print(json.dumps(r))
