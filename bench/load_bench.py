@@ -323,7 +323,22 @@ class Tally:
                 self.samples.append(f"{kind}: {problem}")
 
 
-async def _get(client, kind: str, path: str, tally: Tally) -> None:
+PRIVATE = "private, no-store"
+
+
+def response_problem(response, path: str, *, signed_in: bool) -> str:
+    """What is wrong with a response ("" when nothing): an error status, or a signed-in
+    visitor's page that is not private or came from the anonymous page cache."""
+    if response.status_code >= 400:
+        return f"{path}: HTTP {response.status_code}"
+    if signed_in and (
+        response.headers.get("Cache-Control") != PRIVATE or "X-Page-Cache" in response.headers
+    ):
+        return f"{path}: a signed-in page without Cache-Control: {PRIVATE} or from the cache"
+    return ""
+
+
+async def _get(client, kind: str, path: str, tally: Tally, *, signed_in: bool = False) -> None:
     import httpx
 
     started = time.perf_counter()
@@ -332,8 +347,7 @@ async def _get(client, kind: str, path: str, tally: Tally) -> None:
     except httpx.HTTPError as exc:
         tally.record(kind, started, f"{path}: {type(exc).__name__}")
         return
-    problem = "" if response.status_code < 400 else f"{path}: HTTP {response.status_code}"
-    tally.record(kind, started, problem)
+    tally.record(kind, started, response_problem(response, path, signed_in=signed_in))
     tally.cache_hits += response.headers.get("X-Page-Cache") == "hit"
 
 
@@ -396,7 +410,8 @@ async def user(
             else:
                 kind = rng.choices(kinds, weights)[0]
                 label = f"{kind} (signed in)" if contributor else kind
-                await _get(client, label, anonymous_request(kind, targets, rng), tally)
+                path = anonymous_request(kind, targets, rng)
+                await _get(client, label, path, tally, signed_in=contributor)
             if think:
                 await asyncio.sleep(min(rng.uniform(0.5, 1.5) * think, deadline - time.monotonic()))
 

@@ -153,3 +153,18 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path):
             process.kill()
     time.sleep(0.1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signed_in_page_that_is_not_private_is_an_error():
+    import httpx
+
+    private = httpx.Response(200, headers={"Cache-Control": "private, no-store"})
+    public = httpx.Response(200)
+    from_cache = httpx.Response(
+        200, headers={"Cache-Control": "private, no-store", "X-Page-Cache": "hit"}
+    )
+    assert load_bench.response_problem(private, "/", signed_in=True) == ""
+    assert load_bench.response_problem(public, "/", signed_in=False) == ""
+    assert "signed-in page" in load_bench.response_problem(public, "/", signed_in=True)
+    assert "signed-in page" in load_bench.response_problem(from_cache, "/", signed_in=True)
+    assert load_bench.response_problem(httpx.Response(500), "/x", signed_in=False) == "/x: HTTP 500"
