@@ -493,3 +493,23 @@ def test_loading_the_demo_data_again_clears_cached_pages(
         call_command("load_demo_data", verbosity=0)
     assert renamed
     assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_the_response_that_signs_an_idle_session_out_is_private(
+    client, strategy_index, contributor_a
+):
+    """Rendered for an anonymous visitor after the idle sign-out, but it answers a signed-in
+    request (and clears its session cookie): private, and never stored."""
+    from django.conf import settings
+
+    from portal.middleware import LAST_SEEN_KEY
+
+    client.force_login(contributor_a)
+    client.get("/strategies/")
+    session = client.session
+    session[LAST_SEEN_KEY] -= settings.SESSION_IDLE_TIMEOUT + 1
+    session.save()
+    response = client.get("/strategies/")
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert response["Cache-Control"] == PRIVATE
+    assert "X-Page-Cache" not in response
