@@ -260,6 +260,33 @@ def test_a_published_analysis_sent_back_to_the_queue_shows_it_on_cached_pages(
     assert "a new run is waiting to start" in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_starts_shows_in_progress_on_cached_pages(client, site_a, monkeypatch):
+    """Queued, then running: while the worker runs it, the public page says so (a cached
+    "waiting to start" would be out of date for the whole run). Autocommit, as in the
+    worker, so the invalidation after the status change's commit happens at once."""
+    from evaluations.analyses import data as analysis_data
+    from evaluations.analyses import tasks
+    from evaluations.analyses.services import analysis_enqueue, analysis_run
+
+    monkeypatch.setattr(tasks, "analysis_run_task", SimpleNamespace(enqueue=lambda *a: None))
+    analysis = make_analysis(site=site_a, design="did")
+    url = f"/evaluations/analyses/{analysis.pk}/"
+    analysis_enqueue(analysis=analysis)
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"  # "waiting to start", cached
+    seen = []
+    real_build_inputs = analysis_data.build_inputs
+
+    def build_inputs_and_look(the_analysis):
+        seen.append(client.get(url).content.decode())  # what a visitor sees mid-run
+        return real_build_inputs(the_analysis)
+
+    monkeypatch.setattr(analysis_data, "build_inputs", build_inputs_and_look)
+    analysis_run(analysis_id=analysis.pk)
+    assert seen and "a new run is in progress" in seen[0]
+
+
 def test_http_and_https_pages_are_cached_apart(client, site_a):
     """The analyses CSV links with absolute URLs: an http copy must not reach https visitors."""
     make_analysis(site=site_a, design="did")
