@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 
 from portal.models import GranteeSite, Jurisdiction, SiteMembership
 from portal.roles import SITE_CONTRIBUTOR
+from tests.cache_helpers import cache_clear
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -117,5 +118,5 @@ def image_in(collection, title: str, *, colour: str = "navy"):
     image.save()
     # Wagtail caches renditions by image id; an earlier test's image with the same id (its
     # database rolled back) must not hand this one a rendition that has no row here.
-    image_model.get_rendition_model().cache_backend.clear()
+    cache_clear(image_model.get_rendition_model().cache_backend)
     return image

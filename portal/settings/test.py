@@ -23,6 +23,10 @@ ALLOWED_HOSTS = ["*"]
 # a shared cache start Redis-backed settings of their own.
 if not os.environ.get("REDIS_URL", "").strip():
     CACHES = {"default": cache_from_url(None)}
+else:
+    # A shared Redis: this run's keys get a prefix of their own, and tests empty the cache
+    # by that prefix (tests.cache_helpers), never with FLUSHDB.
+    CACHES["default"]["KEY_PREFIX"] = f"ips-test-{os.getpid()}"  # noqa: F405
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
