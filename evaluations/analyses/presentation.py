@@ -196,11 +196,12 @@ def estimate_rows(design: str, result: StoredResult, unit_kind: str) -> list[Est
     if design == "did":
         headline = "Difference-in-differences (treatment vs comparison)"
         return [_estimate_row(headline, result, unit_kind), *nested(_DID_ROWS)]
-    rows = []
-    if getattr(result, "level_change_difference", None) is not None:
-        rows.extend(nested(_ITS_COMPARISON_ROWS))
-    level = getattr(result, "level_change", None) or result
-    rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
+    rows = nested(_ITS_COMPARISON_ROWS)
+    level = getattr(result, "level_change", None)
+    if level is None and getattr(result, "slope_change", None) is None:
+        level = result  # a result stored without its nested estimates
+    if level is not None:
+        rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
     rows.extend(nested((("Slope change per month (treatment area)", "slope_change"),)))
     return rows
 
