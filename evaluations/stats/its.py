@@ -537,6 +537,29 @@ def _fit_count(
     )
 
 
+# A standard error this small (on the log scale for counts, relative to the outcome's spread
+# for continuous outcomes) is a numerical zero, not a precise estimate.
+SE_RELATIVE_TOLERANCE = 1e-8
+
+
+def _check_se_not_zero(fit: _Fit, terms: Sequence[int | None], kind: str, y: np.ndarray) -> None:
+    """Refuse a comparison fit whose effect has a numerically zero standard error (for example
+    comparison counts in a fixed proportion to the treatment's, so the treatment's share of
+    every period's events is the same) rather than report an interval of zero width."""
+    scale = 1.0 if kind == "count" else max(float(np.std(y)), float(np.max(np.abs(y))), 1.0)
+    for j in terms:
+        if j is None:
+            continue
+        se = math.sqrt(max(float(fit.cov[j, j]), 0.0))
+        if not se > SE_RELATIVE_TOLERANCE * scale:
+            raise ConstantSeriesError(
+                "The standard error of the treatment-minus-comparison change is numerically "
+                "zero: the treatment series is an exact multiple (counts) or an exact shift "
+                "(continuous) of the comparison in every period, so there is no variation to "
+                "estimate uncertainty from. Check that each area's own data were uploaded."
+            )
+
+
 def _season_makes_singular(x: np.ndarray, core: int) -> bool:
     """Whether ``x`` is rank-deficient with its season columns but full rank without them."""
     full = np.linalg.matrix_rank(x) == x.shape[1]
@@ -814,6 +837,7 @@ def interrupted_time_series(
             c_fit, c_text = _fit_comparison(
                 data, x, core, terms, kind, errors, fit.lags, expo, comparison_exposure
             )
+        _check_se_not_zero(c_fit, terms, kind, data.y)
         c_method = (
             f"Comparative interrupted time series: {c_text}. The estimates are the "
             f"treatment-minus-comparison differences in level and slope change"

@@ -406,3 +406,16 @@ def test_season_terms_that_make_the_design_singular_are_named():
         series, intervention=pidx[12], seasonality="fourier", harmonics=5
     )
     assert math.isfinite(five.estimate)
+
+
+@pytest.mark.parametrize("units", [1, 2])
+def test_comparison_counts_in_fixed_proportion_refuse_instead_of_a_zero_se(units):
+    """Comparison counts that are exact multiples of the treatment's leave the treatment's
+    share of every period's events constant: the standard error is numerically zero (it was
+    reported as ~1e-14 with a 95% CI of 1.0 to 1.0). Refuse, as difference-in-differences does."""
+    pidx = pd.period_range("2022-01", periods=24, freq="M")
+    counts = np.random.default_rng(1).poisson(5, 24).astype(float)
+    series = pd.Series(counts, index=pidx)
+    comparison = pd.DataFrame({f"c{k}": (k + 2) * counts for k in range(units)}, index=pidx)
+    with pytest.raises(ConstantSeriesError, match="numerically zero"):
+        _interrupted_time_series(series, intervention=pidx[12], kind="count", comparison=comparison)
