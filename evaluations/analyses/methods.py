@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from evaluations.analyses.findings import StoredResult, as_result
+from evaluations.analyses.findings import StoredResult, as_result, headline
 from evaluations.stats import EstimateResult
 
 CSV_COLUMNS = ("period_start", "area", "group", "value", "denominator")
@@ -131,8 +131,14 @@ def methods_for(
         )
     if kind == "count" and has_exposure(rows):
         notes.append("Counts are modelled as rates: the denominator is the exposure (offset).")
+    model = result.method or ""
+    head = headline(result)
+    if head is not result and head.method and head.method != model:
+        # A comparative ITS: the finding is the treatment-minus-comparison change, so its
+        # model comes first; the treatment area's own model explains the table's other rows.
+        model = f"{head.method} The treatment area's own changes (also in the table): {model}"
     return Methods(
-        model=result.method or "",
+        model=model,
         standard_errors=_standard_errors(design, kind, options or {}, result),
         versions=sorted((library_versions or {}).items()),
         input_hash=input_hash,
