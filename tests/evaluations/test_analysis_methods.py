@@ -114,3 +114,26 @@ def test_comparative_its_methods_names_the_comparative_model_of_the_headline(imp
     )
     assert methods.model.startswith("Comparative interrupted time series")
     assert result["method"] in methods.model  # the treatment area's own rows are explained too
+
+
+def test_coverage_note_says_when_options_were_not_those_benchmarked():
+    """The benchmark ran the default impact model and seasonality; a result with other ones
+    must not read as if its own method had been measured."""
+    rows = make_rows(design="its", kind="continuous", effect=-3.0)
+    options = {"impact": "level", "seasonality": "month"}
+    result = compute("its", "continuous", rows, options=options)
+    assert result["calibrated_coverage"] is not None
+    kwargs = {
+        "analysis_id": 3,
+        "design": "its",
+        "kind": "continuous",
+        "intervention": INTERVENTION,
+        "rows": rows,
+        "library_versions": VERSIONS,
+        "input_hash": "b" * 64,
+    }
+    notes = " ".join(methods_for(options=options, result=result, **kwargs).notes)
+    assert "default" in notes and "impact" in notes and "seasonality" in notes
+    assert "not measured" in notes
+    plain = " ".join(methods_for(options={}, result=result, **kwargs).notes)
+    assert "not measured" not in plain
