@@ -144,6 +144,18 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
             f"use one period length. Re-aggregate the shorter periods (for example sum the "
             f"months into quarters) or upload them as a separate metric."
         )
+    lengths = {area: part.iloc[0] for area, part in classes.groupby(frame["area"], sort=True)}
+    if len(set(lengths.values())) > 1:
+        # Each area has one length, but they differ (a monthly treatment area and a quarterly
+        # comparison area, say): periods cannot be matched, and aligning them would read as
+        # missing months.
+        described = ", ".join(f"{area} is {LENGTH_NAMES[kind]}" for area, kind in lengths.items())
+        raise IrregularTimeIndexError(
+            f"The chosen areas use different period lengths ({described}), so their periods "
+            f"cannot be compared one to one. Choose areas with the same period length, or "
+            f"re-aggregate the shorter periods (for example sum the months into quarters) and "
+            f"upload them as a separate metric."
+        )
 
 
 def _freq(frame: pd.DataFrame) -> str:

@@ -249,3 +249,27 @@ def test_quarterly_results_are_approximate_not_quoting_the_monthly_benchmark(sit
     notes = [w for w in result.warnings if w.startswith("Approximate interval")]
     assert len(notes) == 1
     assert "monthly series only" in notes[0] and "quarterly series" in notes[0]
+
+
+def test_areas_with_different_period_lengths_are_refused_as_such(site_a):
+    """Monthly treatment, quarterly comparison: each series has one length, but they cannot be
+    compared period by period. The refusal must say so (it blamed missing months)."""
+    rows = series_rows("nonfatal_shootings", "Month T", "treatment", [31.0] * 24)
+    for q in range(8):
+        first = dt.date(2020 + q // 4, 3 * (q % 4) + 1, 1)
+        last = (pd.Timestamp(first) + pd.offsets.QuarterEnd(0)).date()
+        rows.append(f'nonfatal_shootings,"Quarter C",comparison,{first},{last},90,,,,')
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="did",
+        treatment_area="Month T",
+        comparison_areas=["Quarter C"],
+        intervention_date=dt.date(2021, 1, 1),
+    )
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Month T" in message and "Quarter C" in message
+    assert "monthly" in message and "quarterly" in message
+    assert "no data for" not in message
