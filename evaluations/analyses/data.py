@@ -122,7 +122,8 @@ def _length_class(days: int) -> str:
 
 
 def check_one_frequency(frame: pd.DataFrame) -> None:
-    """Refuse a series (one area) whose rows mix period lengths, naming the rows."""
+    """Refuse a series (one area) whose rows mix period lengths, naming the rows; and areas
+    whose lengths (or, for weeks, start days) differ from each other, naming the areas."""
     if frame.empty:
         return
     days = (frame["period_end"] - frame["period_start"]).dt.days + 1
@@ -156,6 +157,20 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
             f"re-aggregate the shorter periods (for example sum the months into quarters) and "
             f"upload them as a separate metric."
         )
+    if set(lengths.values()) == {"W"}:
+        weekdays = {
+            area: sorted({f"{d:%A}" for d in frame.loc[part.index, "period_start"]})
+            for area, part in classes.groupby(frame["area"], sort=True)
+        }
+        if len({tuple(d) for d in weekdays.values()}) > 1:
+            # pandas would key each area's weeks by the first area's week, pairing weeks
+            # that start days apart without a word.
+            described = ", ".join(f"{area} from {'/'.join(d)}" for area, d in weekdays.items())
+            raise IrregularTimeIndexError(
+                f"The chosen areas' weeks start on different days ({described}), so their "
+                f"weeks cannot be paired. Upload every area's weeks starting on the same "
+                f"weekday, or re-aggregate them into months."
+            )
 
 
 def _freq(frame: pd.DataFrame) -> str:

@@ -273,3 +273,33 @@ def test_areas_with_different_period_lengths_are_refused_as_such(site_a):
     assert "Month T" in message and "Quarter C" in message
     assert "monthly" in message and "quarterly" in message
     assert "no data for" not in message
+
+
+def test_weekly_areas_whose_weeks_start_on_different_days_are_refused(site_a):
+    """Weeks from Monday in one area and from Sunday in another would be paired with a week
+    six days apart; refuse rather than shift one area silently."""
+    rows = []
+    for w in range(30):
+        monday = dt.date(2024, 1, 1) + dt.timedelta(weeks=w)
+        sunday = monday - dt.timedelta(days=1)
+        rows.append(
+            f'nonfatal_shootings,"Week T",treatment,{monday},{monday + dt.timedelta(days=6)},'
+            f"{5 + w % 3},,,,"
+        )
+        rows.append(
+            f'nonfatal_shootings,"Week C",comparison,{sunday},{sunday + dt.timedelta(days=6)},'
+            f"{6 + w % 4},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="did",
+        treatment_area="Week T",
+        comparison_areas=["Week C"],
+        intervention_date=dt.date(2024, 3, 4),
+    )
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Week T" in message and "Week C" in message
+    assert "Monday" in message and "Sunday" in message
