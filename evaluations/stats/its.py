@@ -863,7 +863,7 @@ def interrupted_time_series(
     coverage, note = (None, None)
     if errors == "ar1":
         design = "its" if data.comparison is None else "its_with_comparison"
-        coverage, note = calibration_note(design, kind, t0)
+        coverage, note = calibration_note(design, kind, t0, n - t0)
         if note:
             warnings.append(note)
     else:
