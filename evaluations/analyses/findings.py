@@ -217,8 +217,8 @@ def _comparison_phrase(value: float, scale: str, unit_kind: str, label: str) -> 
     return f"against {indefinite_article(magnitude)} {magnitude} {noun} in {label}"
 
 
-def _months(n: int) -> str:
-    return f"{n} month{'' if n == 1 else 's'}"
+def _months(n: int, period: str = "month") -> str:
+    return f"{n} {period}{'' if n == 1 else 's'}"
 
 
 def finding_sentence(
@@ -232,6 +232,7 @@ def finding_sentence(
     n_pre: int,
     n_post: int,
     result: StoredResult,
+    period: str = "month",
 ) -> str:
     """The one plain sentence that opens the result page, e.g. "Non-fatal shootings in Zone 3
     fell 31% (95% CI 12% to 46%) in the 24 months after the strategy began, against a 5% fall
@@ -242,6 +243,8 @@ def finding_sentence(
     first, because that is the finding. ``desired_direction`` is accepted so every caller
     passes the metric's full description; the sentence itself reports what happened, the
     improved/worsened badge beside it (``effect_direction_for``) says whether that is good.
+    ``period`` names the series' periods ("month", "week", "quarter") that ``n_pre`` and
+    ``n_post`` count.
     """
     del desired_direction  # the badge, not the sentence, carries good/bad
     result = as_result(result)
@@ -249,19 +252,19 @@ def finding_sentence(
     scale = est.scale or "difference"
     subject = f"{metric_name} in {treatment_area}" if treatment_area else metric_name
     when = {
-        "pre_post": f"in the {_months(n_post)} after the strategy began, compared with the "
-        f"{_months(n_pre)} before",
-        "did": f"in the {_months(n_post)} after the strategy began",
-        "its": f"when the strategy began, compared with the trend of the {_months(n_pre)} before "
-        f"({_months(n_post)} of data after)",
+        "pre_post": f"in the {_months(n_post, period)} after the strategy began, compared with the "
+        f"{_months(n_pre, period)} before",
+        "did": f"in the {_months(n_post, period)} after the strategy began",
+        "its": f"when the strategy began, compared with the trend of the "
+        f"{_months(n_pre, period)} before ({_months(n_post, period)} of data after)",
         "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
-        f"net of the comparison series ({_months(n_post)} of data after)",
-    }.get(design, f"in the {_months(n_post)} after the strategy began")
+        f"net of the comparison series ({_months(n_post, period)} of data after)",
+    }.get(design, f"in the {_months(n_post, period)} after the strategy began")
     slope = design in ("its", "its_with_comparison") and slope_only(result)
     if slope:
         # impact="slope": the estimate is a change in the trend per period, not a jump.
         net = " net of the comparison series" if design == "its_with_comparison" else ""
-        before = f" of the {_months(n_pre)} before" if n_pre > 0 else ""
+        before = f" of the {_months(n_pre, period)} before" if n_pre > 0 else ""
         when = (
             f"in its trend after the strategy began, compared with the trend{before}{net} "
             f"(a slope-change model: no change at the start itself is estimated)"
@@ -278,7 +281,7 @@ def finding_sentence(
     if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
     verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)
-    per = " a month" if slope else ""
+    per = f" a {period}" if slope else ""
     tail = ""
     comp = comparison_change(design, result)
     if comp is not None and comparison_label:

@@ -303,3 +303,35 @@ def test_weekly_areas_whose_weeks_start_on_different_days_are_refused(site_a):
     message = str(caught.value)
     assert "Week T" in message and "Week C" in message
     assert "Monday" in message and "Sunday" in message
+
+
+@pytest.mark.parametrize("design", ["its", "pre_post"])
+def test_weekly_finding_counts_weeks_not_months(site_a, bja_user, design):
+    """A weekly series' finding must not call its 15 weeks "15 months"."""
+    from evaluations.analyses.presentation import finding_for
+    from evaluations.analyses.services import analysis_create, analysis_run
+
+    rows = []
+    start = dt.date(2024, 1, 1)  # a Monday
+    rng = np.random.default_rng(5)
+    for w in range(30):
+        first = start + dt.timedelta(weeks=w)
+        value = rng.normal(20, 2)
+        rows.append(
+            f'median_days_arrest_to_disposition,"Week T",treatment,{first},'
+            f"{first + dt.timedelta(days=6)},{value:.2f},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = analysis_create(
+        user=bja_user,
+        site=site_a,
+        design=design,
+        metric="median_days_arrest_to_disposition",
+        treatment_area="Week T",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 4, 15),  # week 16
+    )
+    analysis_run(analysis=analysis)
+    analysis.refresh_from_db()
+    text = finding_for(analysis, analysis.current_result)
+    assert "15 weeks" in text and "months" not in text, text
