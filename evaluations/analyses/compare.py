@@ -242,6 +242,9 @@ class _Entry:
     effect: float
     variance: float
     scale: str
+    # An interrupted time series with impact="slope": a change a month in the trend, not an
+    # effect of the strategy's size, so it is never pooled with the others.
+    slope: bool = False
 
     def subgroup(self, kind: str) -> str:
         """This result's subgroup label for ``kind`` (one of ``SUBGROUP_KINDS``)."""
@@ -404,7 +407,11 @@ def _entries(
             effect, variance, scale = stats.effect_size_from_result(item.estimate)
         except stats.AnalysisError:
             continue
-        entries.append(_Entry(item, effect, variance, scale))
+        slope = (
+            analysis.design in ("its", "its_with_comparison")
+            and (analysis.options or {}).get("impact") == "slope"
+        )
+        entries.append(_Entry(item, effect, variance, scale, slope))
     return entries
 
 
@@ -504,10 +511,14 @@ def _strongest_per_site(entries: list[_Entry]) -> list[_Entry]:
 
 def _pool(entries: list[_Entry], pooling: str = DEFAULT_POOLING) -> _Pool:
     """Keep the most common scale, pick one result per site, and pool when there are enough."""
-    scales = Counter(entry.scale for entry in entries)
+    scales = Counter(entry.scale for entry in entries if not entry.slope)
     scale = scales.most_common(1)[0][0] if scales else LOG_RATE_RATIO
-    same_scale = [e for e in entries if e.scale == scale]
-    excluded = [result_label(e.item.analysis) for e in entries if e.scale != scale]
+    same_scale = [e for e in entries if e.scale == scale and not e.slope]
+    excluded = [
+        result_label(e.item.analysis) + (" (a slope change a month)" if e.slope else "")
+        for e in entries
+        if e.scale != scale or e.slope
+    ]
     pooled_entries = _strongest_per_site(same_scale)
     if len(pooled_entries) < MIN_POOLED:
         reason = (

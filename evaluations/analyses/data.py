@@ -122,7 +122,8 @@ def _length_class(days: int) -> str:
 
 
 def check_one_frequency(frame: pd.DataFrame) -> None:
-    """Refuse a series (one area) whose rows mix period lengths, naming the rows."""
+    """Refuse a series (one area) whose rows mix period lengths, naming the rows; and areas
+    whose lengths (or, for weeks, start days) differ from each other, naming the areas."""
     if frame.empty:
         return
     days = (frame["period_end"] - frame["period_start"]).dt.days + 1
@@ -144,6 +145,32 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
             f"use one period length. Re-aggregate the shorter periods (for example sum the "
             f"months into quarters) or upload them as a separate metric."
         )
+    lengths = {area: part.iloc[0] for area, part in classes.groupby(frame["area"], sort=True)}
+    if len(set(lengths.values())) > 1:
+        # Each area has one length, but they differ (a monthly treatment area and a quarterly
+        # comparison area, say): periods cannot be matched, and aligning them would read as
+        # missing months.
+        described = ", ".join(f"{area} is {LENGTH_NAMES[kind]}" for area, kind in lengths.items())
+        raise IrregularTimeIndexError(
+            f"The chosen areas use different period lengths ({described}), so their periods "
+            f"cannot be compared one to one. Choose areas with the same period length, or "
+            f"re-aggregate the shorter periods (for example sum the months into quarters) and "
+            f"upload them as a separate metric."
+        )
+    if set(lengths.values()) == {"W"}:
+        weekdays = {
+            area: sorted({f"{d:%A}" for d in frame.loc[part.index, "period_start"]})
+            for area, part in classes.groupby(frame["area"], sort=True)
+        }
+        if len({tuple(d) for d in weekdays.values()}) > 1:
+            # pandas would key each area's weeks by the first area's week, pairing weeks
+            # that start days apart without a word.
+            described = ", ".join(f"{area} from {'/'.join(d)}" for area, d in weekdays.items())
+            raise IrregularTimeIndexError(
+                f"The chosen areas' weeks start on different days ({described}), so their "
+                f"weeks cannot be paired. Upload every area's weeks starting on the same "
+                f"weekday, or re-aggregate them into months."
+            )
 
 
 def _freq(frame: pd.DataFrame) -> str:

@@ -76,12 +76,25 @@ SMALL_MONTHLY_COUNT = 5
 
 def headline(result: StoredResult) -> EstimateResult:
     """The estimate the finding is about: the treatment-minus-comparison level change for a
-    comparative ITS (the strongest estimate on the page), else the top-level estimate."""
+    comparative ITS (the strongest estimate on the page), or its slope change when the impact
+    model has no level change (``impact="slope"``), else the top-level estimate."""
     result = as_result(result)
-    diff = getattr(result, "level_change_difference", None)
-    if diff is not None and is_finite_number(diff.estimate):
-        return diff
+    for key in ("level_change_difference", "slope_change_difference"):
+        diff = getattr(result, key, None)
+        if diff is not None and is_finite_number(diff.estimate):
+            return diff
     return result
+
+
+def slope_only(result: StoredResult) -> bool:
+    """Whether an interrupted time series estimated a slope change only (``impact="slope"``):
+    its headline is a change per period in the trend, not a change when the strategy began."""
+    result = as_result(result)
+    return (
+        getattr(result, "impact", None) == "slope"
+        and getattr(result, "level_change", None) is None
+        and getattr(result, "slope_change", None) is not None
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -179,8 +192,11 @@ def comparison_change(design: str, result: StoredResult) -> float | None:
             return post / pre if pre else None
         return post - pre
     if design == "its_with_comparison":
-        diff = getattr(result, "level_change_difference", None)
-        own = getattr(result, "level_change", None) or result
+        slope = slope_only(result)
+        diff = getattr(
+            result, "slope_change_difference" if slope else "level_change_difference", None
+        )
+        own = getattr(result, "slope_change" if slope else "level_change", None) or result
         diff_estimate = _number(diff.estimate) if diff is not None else None
         own_estimate = _number(own.estimate)
         if diff_estimate is None or own_estimate is None:
@@ -201,8 +217,8 @@ def _comparison_phrase(value: float, scale: str, unit_kind: str, label: str) -> 
     return f"against {indefinite_article(magnitude)} {magnitude} {noun} in {label}"
 
 
-def _months(n: int) -> str:
-    return f"{n} month{'' if n == 1 else 's'}"
+def _months(n: int, period: str = "month") -> str:
+    return f"{n} {period}{'' if n == 1 else 's'}"
 
 
 def finding_sentence(
@@ -216,6 +232,7 @@ def finding_sentence(
     n_pre: int,
     n_post: int,
     result: StoredResult,
+    period: str = "month",
 ) -> str:
     """The one plain sentence that opens the result page, e.g. "Non-fatal shootings in Zone 3
     fell 31% (95% CI 12% to 46%) in the 24 months after the strategy began, against a 5% fall
@@ -226,6 +243,8 @@ def finding_sentence(
     first, because that is the finding. ``desired_direction`` is accepted so every caller
     passes the metric's full description; the sentence itself reports what happened, the
     improved/worsened badge beside it (``effect_direction_for``) says whether that is good.
+    ``period`` names the series' periods ("month", "week", "quarter") that ``n_pre`` and
+    ``n_post`` count.
     """
     del desired_direction  # the badge, not the sentence, carries good/bad
     result = as_result(result)
@@ -233,15 +252,24 @@ def finding_sentence(
     scale = est.scale or "difference"
     subject = f"{metric_name} in {treatment_area}" if treatment_area else metric_name
     when = {
-        "pre_post": f"in the {_months(n_post)} after the strategy began, compared with the "
-        f"{_months(n_pre)} before",
-        "did": f"in the {_months(n_post)} after the strategy began",
-        "its": f"when the strategy began, compared with the trend of the {_months(n_pre)} before "
-        f"({_months(n_post)} of data after)",
+        "pre_post": f"in the {_months(n_post, period)} after the strategy began, compared with the "
+        f"{_months(n_pre, period)} before",
+        "did": f"in the {_months(n_post, period)} after the strategy began",
+        "its": f"when the strategy began, compared with the trend of the "
+        f"{_months(n_pre, period)} before ({_months(n_post, period)} of data after)",
         "its_with_comparison": f"when the strategy began, compared with the earlier trend and "
-        f"net of the comparison series ({_months(n_post)} of data after)",
-    }.get(design, f"in the {_months(n_post)} after the strategy began")
-    if n_post <= 0:
+        f"net of the comparison series ({_months(n_post, period)} of data after)",
+    }.get(design, f"in the {_months(n_post, period)} after the strategy began")
+    slope = design in ("its", "its_with_comparison") and slope_only(result)
+    if slope:
+        # impact="slope": the estimate is a change in the trend per period, not a jump.
+        net = " net of the comparison series" if design == "its_with_comparison" else ""
+        before = f" of the {_months(n_pre, period)} before" if n_pre > 0 else ""
+        when = (
+            f"in its trend after the strategy began, compared with the trend{before}{net} "
+            f"(a slope-change model: no change at the start itself is estimated)"
+        )
+    if n_post <= 0 and not slope:
         # The month counts are unknown (a list reads the stored result without its rows, and a
         # difference-in-differences result does not store them): say nothing rather than "0".
         when = {
@@ -253,6 +281,7 @@ def finding_sentence(
     if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
     verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)
+    per = f" a {period}" if slope else ""
     tail = ""
     comp = comparison_change(design, result)
     if comp is not None and comparison_label:
@@ -262,14 +291,16 @@ def finding_sentence(
         if not noun:
             point = "no change"
         elif scale == "ratio":
-            point = f"{indefinite_article(magnitude)} {magnitude} {noun}"
+            point = f"{indefinite_article(magnitude)} {magnitude} {noun}{per}"
         else:
-            point = f"a {noun} of {magnitude}"
+            point = f"a {noun} of {magnitude}{per}"
         return (
             f"{subject} showed no clear change {when}: the estimate is {point}, but the "
             f"{_interval(est, unit_kind, verb='none')} includes no change{tail}."
         )
-    return f"{subject} {verb} {magnitude} ({_interval(est, unit_kind, verb=verb)}) {when}{tail}."
+    return (
+        f"{subject} {verb} {magnitude}{per} ({_interval(est, unit_kind, verb=verb)}) {when}{tail}."
+    )
 
 
 def caveats(
@@ -323,7 +354,7 @@ def caveats(
 
 def _nested_warnings(result: EstimateResult) -> list[str]:
     found: list[str] = []
-    for key in ("level_change_difference", "pre_trend"):
+    for key in ("level_change_difference", "slope_change_difference", "pre_trend"):
         value = getattr(result, key, None)
         if value is not None:
             found.extend(value.warnings)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from evaluations.analyses.findings import StoredResult, as_result
+from evaluations.analyses.findings import StoredResult, as_result, headline
 from evaluations.stats import EstimateResult
 
 CSV_COLUMNS = ("period_start", "area", "group", "value", "denominator")
@@ -98,6 +98,21 @@ def _standard_errors(
     return "Welch's unequal-variance t-test and interval (Welch–Satterthwaite degrees of freedom)."
 
 
+def _options_not_benchmarked(design: str, options: dict[str, Any]) -> str:
+    """The non-default impact / seasonality options of a result, in words ("" if none): the
+    calibration benchmark ran every design with the defaults only."""
+    found = []
+    impact = options.get("impact") or "level_and_slope"
+    if design in ("its", "its_with_comparison") and impact != "level_and_slope":
+        found.append(f'impact "{impact}"')
+    seasonality = options.get("seasonality", "auto")
+    if design != "did" and seasonality != "auto":
+        found.append(f'seasonality "{seasonality or "none"}"')
+    if design != "did" and options.get("harmonics") not in (None, 2):
+        found.append(f"{options['harmonics']} Fourier pairs")
+    return " and ".join(found)
+
+
 def methods_for(
     *,
     analysis_id: int,
@@ -129,10 +144,23 @@ def methods_for(
             f"in {100 * coverage:.0f}% or more of simulated series of this length (the "
             f"target is 95%; below 93% the result is labelled approximate)."
         )
+        untested = _options_not_benchmarked(design, options or {})
+        if untested:
+            notes.append(
+                f"That figure was measured with the default impact model and seasonality "
+                f"(level and slope change; automatic yearly cycle); this result uses "
+                f"{untested}, which the benchmark has not measured."
+            )
     if kind == "count" and has_exposure(rows):
         notes.append("Counts are modelled as rates: the denominator is the exposure (offset).")
+    model = result.method or ""
+    head = headline(result)
+    if head is not result and head.method and head.method != model:
+        # A comparative ITS: the finding is the treatment-minus-comparison change, so its
+        # model comes first; the treatment area's own model explains the table's other rows.
+        model = f"{head.method} The treatment area's own changes (also in the table): {model}"
     return Methods(
-        model=result.method or "",
+        model=model,
         standard_errors=_standard_errors(design, kind, options or {}, result),
         versions=sorted((library_versions or {}).items()),
         input_hash=input_hash,

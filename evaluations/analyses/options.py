@@ -26,7 +26,13 @@ def options_clean(options: dict[str, Any]) -> dict[str, Any]:
     allowed values. Empty values are dropped (the default applies)."""
     clean: dict[str, Any] = {}
     for key, value in options.items():
-        if (key, value) in LEGACY:
+        if key in CHOICES and not isinstance(value, str | None):
+            # A list or object from the API: refuse it by name (it is not hashable either).
+            raise ValueError(
+                f"Option {key} must be one of: {', '.join(CHOICES[key])} (a single text value, "
+                f"not {type(value).__name__})."
+            )
+        if isinstance(value, str | None) and (key, value) in LEGACY:
             value = LEGACY[(key, value)]
         if key in BOUNDS:
             if value in (None, ""):
@@ -50,3 +56,51 @@ def options_clean(options: dict[str, Any]) -> dict[str, Any]:
             "errors); leave it out for the default AR(1) error model."
         )
     return clean
+
+
+# The options each design uses (``data.py`` passes only these to the statistics). Any other
+# option with a non-default value would be stored and silently ignored, so it is refused.
+DEFAULTS: dict[str, Any] = {
+    "errors": "ar1",
+    "cov": "ar1",
+    "seasonality": "auto",
+    "impact": "level_and_slope",
+}
+USED_BY: dict[str, frozenset[str]] = {
+    "pre_post": frozenset({"errors", "seasonality", "harmonics"}),
+    "did": frozenset({"cov"}),
+    "its": frozenset({"errors", "seasonality", "harmonics", "impact", "hac_lags"}),
+    "its_with_comparison": frozenset({"errors", "seasonality", "harmonics", "impact", "hac_lags"}),
+}
+DESIGN_WORDS = {
+    "pre_post": "a pre/post comparison",
+    "did": "a difference-in-differences",
+    "its": "an interrupted time series",
+    "its_with_comparison": "an interrupted time series with comparison",
+}
+
+
+def options_for_design(options: dict[str, Any], design: str) -> None:
+    """Raise ``ValueError`` naming an option that ``design`` would ignore (given with a
+    non-default value), so a result never looks as if it applied a choice it did not."""
+    used = USED_BY.get(design)
+    if used is None:
+        return
+    words = DESIGN_WORDS[design]
+    for key, value in options.items():
+        if key in used or value == DEFAULTS.get(key, object()):
+            continue
+        uses = ", ".join(sorted(used))
+        raise ValueError(
+            f"Option {key} does not apply to {words}, so it would be ignored; leave it out. "
+            f"The options this design uses: {uses}."
+        )
+    if "hac_lags" in options and design == "pre_post":
+        raise ValueError("Option hac_lags does not apply to a pre/post comparison.")
+    seasonality = options.get("seasonality", "auto")
+    if "harmonics" in options and seasonality not in ("auto", "fourier"):
+        raise ValueError(
+            f'Option harmonics (Fourier pairs) applies only with seasonality "fourier" or '
+            f'"auto"; with seasonality "{seasonality}" it would be ignored. Leave it out or '
+            f'choose seasonality "fourier".'
+        )

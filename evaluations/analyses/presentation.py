@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +124,16 @@ def finding_for(analysis: Any, stored: Any, result: StoredResult | None = None) 
     # lists defer the rows; reading them there would cost a query per analysis
     rows = None if "data" in stored.get_deferred_fields() else stored.data
     n_pre, n_post = segment_lengths(analysis, result, stored, rows)
+    period = "month"
+    typed = as_result(result)
+    if getattr(typed, "n_pre", 0) and getattr(typed, "n_post", 0):
+        # The result's own counts are periods of the series (weeks, quarters...).
+        word = period_word(typed, rows)
+        if word is not None:
+            period = word
+        elif stored.months_after:
+            # Not known without the rows: use the months the run recorded instead.
+            n_pre, n_post = int(stored.months_before), int(stored.months_after)
     metric = analysis.metric
     return findings.finding_sentence(
         design=analysis.design,
@@ -134,7 +145,40 @@ def finding_for(analysis: Any, stored: Any, result: StoredResult | None = None) 
         n_pre=n_pre,
         n_post=n_post,
         result=result,
+        period=period,
     )
+
+
+_PERIOD_BY_GAP = ((7, "week"), (31, "month"), (92, "quarter"))
+
+
+def period_word(result: Any, rows: list[dict[str, Any]] | None) -> str | None:
+    """What one period of the analysed series is ("week", "month", "quarter", "year"), from
+    an interrupted time series' intervention period or from the stored rows' spacing; ``None``
+    when neither tells."""
+    start = str(getattr(result, "intervention", "") or "")
+    if "/" in start:  # pandas writes a weekly period as its first and last day
+        return "week"
+    if re.fullmatch(r"\d{4}Q\d", start):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-\d{2}", start):
+        return "month"
+    if re.fullmatch(r"\d{4}", start):
+        return "year"
+    if not rows:
+        return None
+    starts = sorted(
+        {
+            dt.date.fromisoformat(str(r["period_start"])[:10])
+            for r in rows
+            if r.get("group") == TREATMENT
+        }
+    )
+    if len(starts) < 2:
+        return None
+    gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
+    gap = gaps[len(gaps) // 2]
+    return next((word for limit, word in _PERIOD_BY_GAP if gap <= limit), "year")
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -196,11 +240,12 @@ def estimate_rows(design: str, result: StoredResult, unit_kind: str) -> list[Est
     if design == "did":
         headline = "Difference-in-differences (treatment vs comparison)"
         return [_estimate_row(headline, result, unit_kind), *nested(_DID_ROWS)]
-    rows = []
-    if getattr(result, "level_change_difference", None) is not None:
-        rows.extend(nested(_ITS_COMPARISON_ROWS))
-    level = getattr(result, "level_change", None) or result
-    rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
+    rows = nested(_ITS_COMPARISON_ROWS)
+    level = getattr(result, "level_change", None)
+    if level is None and getattr(result, "slope_change", None) is None:
+        level = result  # a result stored without its nested estimates
+    if level is not None:
+        rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
     rows.extend(nested((("Slope change per month (treatment area)", "slope_change"),)))
     return rows
 

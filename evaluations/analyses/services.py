@@ -25,7 +25,7 @@ from django.utils import timezone
 from evaluations.analyses import data as analysis_data
 from evaluations.analyses import presentation
 from evaluations.analyses.disclosure import analysis_inputs_published, public_versions_prepare
-from evaluations.analyses.options import options_clean
+from evaluations.analyses.options import options_clean, options_for_design
 from evaluations.analyses.permissions import (
     user_can_create_analysis_for,
     user_can_publish_analysis,
@@ -189,6 +189,10 @@ def analysis_validate(analysis: Analysis) -> None:
             f"and no later than the last ({first:%B %Y} to {last:%B %Y})."
         )
     chosen = dict(analysis.options or {})
+    try:
+        options_for_design(chosen, analysis.design)
+    except ValueError as exc:
+        raise AnalysisSpecError(str(exc)) from exc
     if chosen.get("errors") == "exact" and analysis.design != Analysis.Design.PRE_POST:
         raise AnalysisSpecError(
             'Option errors "exact" (an exact interval for totals) applies to pre/post '

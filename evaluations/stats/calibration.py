@@ -66,15 +66,23 @@ _FREQUENCY_WORDS = {"W": "weekly", "Q": "quarterly", "Y": "yearly"}
 _LENGTH_NOTE_STARTS = ("Approximate interval: with only ", "Approximate interval: for series with")
 
 
-def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, str | None]:
+def calibration_note(
+    design: str, kind: str, n_pre: int, n_post: int | None = None
+) -> tuple[float | None, str | None]:
     """``(lowest measured coverage, warning)`` for a default-method result with ``n_pre``
-    pre-intervention periods; the warning is ``None`` when the benchmark held the band."""
+    pre-intervention periods (and ``n_post`` after); the warning is ``None`` when the
+    benchmark held the band. The benchmark simulated as many periods after the start as
+    before, so the shorter side picks the length bucket: a long pre-period does not vouch
+    for an interval resting on a few post-periods."""
     table = LOWEST.get(design, {}).get(kind)
     if table is None:
         return None, None
+    side = "before"
+    if n_post is not None and n_post < n_pre:
+        n_pre, side = n_post, "after"
     if n_pre < BUCKETS[0]:
         return None, (
-            f"Approximate interval: with only {n_pre} periods before the start, the "
+            f"Approximate interval: with only {n_pre} periods {side} the start, the "
             f"autocorrelation cannot be estimated well and the calibration benchmark (which "
             f"starts at {BUCKETS[0]}) cannot vouch for the 95% interval; expect it to be too "
             f"narrow. Treat the finding as indicative only."
@@ -84,11 +92,11 @@ def calibration_note(design: str, kind: str, n_pre: int) -> tuple[float | None, 
     if coverage >= APPROXIMATE_BELOW:
         return coverage, None
     return coverage, (
-        f"Approximate interval: for series with about {bucket} periods before the start, the "
+        f"Approximate interval: for series with about {bucket} periods {side} the start, the "
         f"calibration benchmark measured this method's 95% intervals covering the truth in "
         f"only {100 * coverage:.0f}% of simulated series in its hardest setting (the target "
         f"is 95%), so the interval may be too narrow and no improvement or worsening is "
-        f"claimed. More periods before the start would make it more reliable."
+        f"claimed. More periods {side} the start would make it more reliable."
     )
 
 

@@ -783,7 +783,8 @@ def difference_in_differences(
     if d.cov == "ar1":
         assert d.time is not None
         n_pre = int(np.unique(d.time[d.po == 0]).size)
-        coverage, note = calibration_note("did", kind, n_pre)
+        n_post = int(np.unique(d.time[d.po == 1]).size)
+        coverage, note = calibration_note("did", kind, n_pre, n_post)
         if note:
             warnings.append(note)
     else:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import warnings as _warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from .errors import (
     MismatchedLengthsError,
     MissingValueError,
     NegativeExposureError,
+    SingularDesignError,
     TooFewPeriodsError,
     identical_comparison_error,
 )
@@ -535,6 +537,54 @@ def _fit_count(
     )
 
 
+# A standard error this small (on the log scale for counts, relative to the outcome's spread
+# for continuous outcomes) is a numerical zero, not a precise estimate.
+SE_RELATIVE_TOLERANCE = 1e-8
+
+
+def _check_se_not_zero(fit: _Fit, terms: Sequence[int | None], kind: str, y: np.ndarray) -> None:
+    """Refuse a comparison fit whose effect has a numerically zero standard error (for example
+    comparison counts in a fixed proportion to the treatment's, so the treatment's share of
+    every period's events is the same) rather than report an interval of zero width."""
+    scale = 1.0 if kind == "count" else max(float(np.std(y)), float(np.max(np.abs(y))), 1.0)
+    for j in terms:
+        if j is None:
+            continue
+        se = math.sqrt(max(float(fit.cov[j, j]), 0.0))
+        if not se > SE_RELATIVE_TOLERANCE * scale:
+            raise ConstantSeriesError(
+                "The standard error of the treatment-minus-comparison change is numerically "
+                "zero: the treatment series is an exact multiple (counts) or an exact shift "
+                "(continuous) of the comparison in every period, so there is no variation to "
+                "estimate uncertainty from. Check that each area's own data were uploaded."
+            )
+
+
+def _season_makes_singular(x: np.ndarray, core: int) -> bool:
+    """Whether ``x`` is rank-deficient with its season columns but full rank without them."""
+    full = np.linalg.matrix_rank(x) == x.shape[1]
+    return not full and np.linalg.matrix_rank(x[:, :core]) == core
+
+
+@contextmanager
+def _name_the_season(seasonal_text: str, x: np.ndarray, core: int) -> Iterator[None]:
+    """A singular design with seasonal terms is usually the seasonality's doing (for example
+    month indicators over exactly two years with the start at a year boundary: the time trend
+    is then a combination of the months and the post indicator), so say so and how to fix it."""
+    try:
+        yield
+    except SingularDesignError as exc:
+        # Only when the season columns are what makes the design rank-deficient (not, say,
+        # a count segment whose events all fall in one period).
+        if not seasonal_text or not _season_makes_singular(x, core):
+            raise
+        raise SingularDesignError(
+            f"{exc} The seasonal terms ({seasonal_text.strip().removeprefix('plus ')}) are "
+            f"part of the problem with this few periods: choose fewer Fourier pairs, "
+            f"seasonality 'none', or a longer window."
+        ) from exc
+
+
 def _fit_comparison(
     data: _ITSData,
     x: np.ndarray,
@@ -741,7 +791,8 @@ def interrupted_time_series(
             raise InvalidInputError(
                 "Exposures only apply to counts; use kind='count' or leave the exposure out."
             )
-        fit = _fit_continuous(x, y, terms, errors, hac_lags)
+        with _name_the_season(seasonal_text, x, core):
+            fit = _fit_continuous(x, y, terms, errors, hac_lags)
         scale, model_text = "difference", "segmented regression"
     else:
         _check_counts(y, t0, "series")
@@ -751,7 +802,8 @@ def interrupted_time_series(
         small = _small_count_warning(y, t0)
         if small:
             warnings.append(small)
-        fit = _fit_count(x, y, expo, terms, errors)
+        with _name_the_season(seasonal_text, x, core):
+            fit = _fit_count(x, y, expo, terms, errors)
         scale, model_text = "ratio", "segmented regression of counts"
         if fit.dispersion is not None and fit.dispersion > 1.5:
             warnings.append(
@@ -781,9 +833,11 @@ def interrupted_time_series(
 
     level_diff = slope_diff = None
     if data.comparison is not None:
-        c_fit, c_text = _fit_comparison(
-            data, x, core, terms, kind, errors, fit.lags, expo, comparison_exposure
-        )
+        with _name_the_season(seasonal_text, x, core):
+            c_fit, c_text = _fit_comparison(
+                data, x, core, terms, kind, errors, fit.lags, expo, comparison_exposure
+            )
+        _check_se_not_zero(c_fit, terms, kind, data.y)
         c_method = (
             f"Comparative interrupted time series: {c_text}. The estimates are the "
             f"treatment-minus-comparison differences in level and slope change"
@@ -809,7 +863,7 @@ def interrupted_time_series(
     coverage, note = (None, None)
     if errors == "ar1":
         design = "its" if data.comparison is None else "its_with_comparison"
-        coverage, note = calibration_note(design, kind, t0)
+        coverage, note = calibration_note(design, kind, t0, n - t0)
         if note:
             warnings.append(note)
     else:

@@ -452,7 +452,7 @@ def pre_post(
             "pre_post", kind, f'errors="{errors}"', measured=errors == "independent"
         )
         return dataclasses.replace(result, warnings=result.warnings + (note,), approximate=True)
-    coverage, note = calibration_note("pre_post", kind, pre_arr.size)
+    coverage, note = calibration_note("pre_post", kind, pre_arr.size, post_arr.size)
     return dataclasses.replace(
         result,
         warnings=result.warnings + ((note,) if note else ()),

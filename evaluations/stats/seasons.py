@@ -86,8 +86,11 @@ def seasonal_terms(
     for j in range(1, harmonics + 1):
         angle = 2.0 * math.pi * j * position / period
         cols += [np.sin(angle), np.cos(angle)]
-    if 2 * harmonics == period:  # the last cosine of an even period duplicates a sine of 0
-        cols = cols[:-1]
+    if 2 * harmonics == period:
+        # The last pair of an even period: its sine, sin(pi * position), is zero at every
+        # period, so drop it and keep the cosine (+1, -1 alternating), which the full basis
+        # (equal to the season indicators) needs.
+        del cols[-2]
     return np.column_stack(cols), (
         f" plus {harmonics} Fourier harmonic pair(s) of the {period}-period year"
     )

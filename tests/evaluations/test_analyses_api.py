@@ -278,3 +278,57 @@ def test_post_refuses_options_that_cannot_apply_at_creation(analyses, research_u
     )
     assert exact.status_code == 400, exact.content
     assert "pre/post" in exact.json()["detail"]
+
+
+@pytest.mark.parametrize("value", [["month"], {"a": 1}])
+def test_post_option_of_the_wrong_type_is_a_400_not_a_server_error(analyses, research_user, value):
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(options={"seasonality": value}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    assert "seasonality" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("design", "options", "named"),
+    [
+        ("did", {"seasonality": "month"}, "seasonality"),
+        ("did", {"impact": "slope"}, "impact"),
+        ("did", {"errors": "independent"}, "errors"),
+        ("did", {"harmonics": 3}, "harmonics"),
+        ("its", {"cov": "HC1"}, "cov"),
+        ("its_with_comparison", {"cov": "classical"}, "cov"),
+        ("pre_post", {"impact": "level"}, "impact"),
+        ("pre_post", {"errors": "independent", "hac_lags": 2}, "hac_lags"),
+        ("its", {"seasonality": "month", "harmonics": 3}, "harmonics"),
+    ],
+)
+def test_post_refuses_options_the_design_would_ignore(
+    analyses, research_user, design, options, named
+):
+    """An option the design does not use is refused (naming it) rather than stored and
+    silently ignored, so a user never reads a result as if their choice had been applied."""
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(design=design, options=options),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    assert named in response.json()["detail"]
+
+
+def test_post_accepts_default_values_of_options_other_designs_use(analyses, research_user):
+    """The admin form sends every option at its default; defaults are never refused."""
+    defaults = {"cov": "ar1", "errors": "ar1", "impact": "level_and_slope", "seasonality": "auto"}
+    for design in ("did", "its", "pre_post"):
+        response = Client().post(
+            "/api/v1/analyses/",
+            payload(design=design, options=defaults),
+            content_type="application/json",
+            **bearer(research_user),
+        )
+        assert response.status_code == 201, (design, response.content)

@@ -249,3 +249,89 @@ def test_quarterly_results_are_approximate_not_quoting_the_monthly_benchmark(sit
     notes = [w for w in result.warnings if w.startswith("Approximate interval")]
     assert len(notes) == 1
     assert "monthly series only" in notes[0] and "quarterly series" in notes[0]
+
+
+def test_areas_with_different_period_lengths_are_refused_as_such(site_a):
+    """Monthly treatment, quarterly comparison: each series has one length, but they cannot be
+    compared period by period. The refusal must say so (it blamed missing months)."""
+    rows = series_rows("nonfatal_shootings", "Month T", "treatment", [31.0] * 24)
+    for q in range(8):
+        first = dt.date(2020 + q // 4, 3 * (q % 4) + 1, 1)
+        last = (pd.Timestamp(first) + pd.offsets.QuarterEnd(0)).date()
+        rows.append(f'nonfatal_shootings,"Quarter C",comparison,{first},{last},90,,,,')
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="did",
+        treatment_area="Month T",
+        comparison_areas=["Quarter C"],
+        intervention_date=dt.date(2021, 1, 1),
+    )
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Month T" in message and "Quarter C" in message
+    assert "monthly" in message and "quarterly" in message
+    assert "no data for" not in message
+
+
+def test_weekly_areas_whose_weeks_start_on_different_days_are_refused(site_a):
+    """Weeks from Monday in one area and from Sunday in another would be paired with a week
+    six days apart; refuse rather than shift one area silently."""
+    rows = []
+    for w in range(30):
+        monday = dt.date(2024, 1, 1) + dt.timedelta(weeks=w)
+        sunday = monday - dt.timedelta(days=1)
+        rows.append(
+            f'nonfatal_shootings,"Week T",treatment,{monday},{monday + dt.timedelta(days=6)},'
+            f"{5 + w % 3},,,,"
+        )
+        rows.append(
+            f'nonfatal_shootings,"Week C",comparison,{sunday},{sunday + dt.timedelta(days=6)},'
+            f"{6 + w % 4},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = spec(
+        site_a,
+        design="did",
+        treatment_area="Week T",
+        comparison_areas=["Week C"],
+        intervention_date=dt.date(2024, 3, 4),
+    )
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    message = str(caught.value)
+    assert "Week T" in message and "Week C" in message
+    assert "Monday" in message and "Sunday" in message
+
+
+@pytest.mark.parametrize("design", ["its", "pre_post"])
+def test_weekly_finding_counts_weeks_not_months(site_a, bja_user, design):
+    """A weekly series' finding must not call its 15 weeks "15 months"."""
+    from evaluations.analyses.presentation import finding_for
+    from evaluations.analyses.services import analysis_create, analysis_run
+
+    rows = []
+    start = dt.date(2024, 1, 1)  # a Monday
+    rng = np.random.default_rng(5)
+    for w in range(30):
+        first = start + dt.timedelta(weeks=w)
+        value = rng.normal(20, 2)
+        rows.append(
+            f'median_days_arrest_to_disposition,"Week T",treatment,{first},'
+            f"{first + dt.timedelta(days=6)},{value:.2f},,,,"
+        )
+    upload_rows(site_a, rows)
+    analysis = analysis_create(
+        user=bja_user,
+        site=site_a,
+        design=design,
+        metric="median_days_arrest_to_disposition",
+        treatment_area="Week T",
+        comparison_areas=[],
+        intervention_date=dt.date(2024, 4, 15),  # week 16
+    )
+    analysis_run(analysis=analysis)
+    analysis.refresh_from_db()
+    text = finding_for(analysis, analysis.current_result)
+    assert "15 weeks" in text and "months" not in text, text

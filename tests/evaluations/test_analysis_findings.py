@@ -173,3 +173,41 @@ def test_an_approximate_result_gets_no_confident_badge():
     )
     assert result_long["approximate"] is False
     assert effect_direction_for(result_long, "decrease") == "improved"
+
+
+def test_comparative_its_slope_impact_reads_the_comparison_slope_difference():
+    """With impact="slope" there is no level change: the finding, badge and table must use
+    the treatment-minus-comparison slope change, not the treatment area's own slope alone."""
+    from evaluations.analyses.findings import headline
+    from evaluations.analyses.presentation import estimate_rows
+
+    rows = make_rows(design="its_with_comparison", kind="count", effect=-0.4, seed=8)
+    comp = compute("its_with_comparison", "count", rows, options={"impact": "slope"})
+    assert comp["level_change_difference"] is None
+    diff = comp["slope_change_difference"]
+    assert headline(comp).estimate == pytest.approx(diff["estimate"])
+    assert headline(comp).estimate != pytest.approx(comp["estimate"])
+    text = sentence("its_with_comparison", comp)
+    assert "when the strategy began" not in text
+    assert "trend" in text and "a month" in text
+    expected = comp["slope_change"]["estimate"] / diff["estimate"]
+    assert comparison_change("its_with_comparison", comp) == pytest.approx(expected)
+    labels = [row.label for row in estimate_rows("its_with_comparison", comp, "count")]
+    assert "Slope change per month, treatment minus comparison" in labels
+    assert not any(label.startswith("Level change") for label in labels)
+
+
+def test_its_slope_impact_is_not_labelled_a_level_change():
+    from evaluations.analyses.presentation import estimate_rows
+
+    result = compute(
+        "its",
+        "count",
+        make_rows(design="its", kind="count", effect=-0.4, seed=8),
+        options={"impact": "slope"},
+    )
+    text = sentence("its", result)
+    assert "when the strategy began" not in text and "a month" in text
+    labels = [row.label for row in estimate_rows("its", result, "count")]
+    assert not any(label.startswith("Level change") for label in labels)
+    assert labels.count("Slope change per month (treatment area)") == 1

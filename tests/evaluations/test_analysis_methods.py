@@ -32,6 +32,8 @@ CASES = [
     ("pre_post", "count", {"errors": "exact"}, {"exposure": True}),
     ("its_with_comparison", "continuous", {}, {"effect": -3.0}),
     ("its_with_comparison", "count", {}, {}),
+    ("its_with_comparison", "continuous", {"impact": "slope"}, {"effect": -3.0}),
+    ("its_with_comparison", "count", {"impact": "slope"}, {}),
 ]
 
 
@@ -64,7 +66,9 @@ def test_snippet_reproduces_estimate(tmp_path, monkeypatch, design, kind, option
     exec(compile(methods.snippet, "snippet", "exec"), namespace)  # noqa: S102 - the point
     expected = result
     if design == "its_with_comparison":
-        expected = result["level_change_difference"]
+        # The finding's estimate: the level change difference, or the slope change
+        # difference when the impact model has no level change.
+        expected = result["level_change_difference"] or result["slope_change_difference"]
     assert math.isclose(namespace["estimate"], expected["estimate"], rel_tol=1e-6)
     assert math.isclose(namespace["se"], expected["se"], rel_tol=1e-6)
 
@@ -89,3 +93,47 @@ def test_methods_text_names_model_errors_versions_and_hash():
     assert methods.input_hash == "b" * 64
     assert 'pd.read_csv("analysis-3-data.csv"' in methods.snippet
     assert "ar1_gls(X" in methods.snippet
+
+
+@pytest.mark.parametrize("impact", ["level_and_slope", "slope"])
+def test_comparative_its_methods_names_the_comparative_model_of_the_headline(impact):
+    """The finding of a comparative ITS is the treatment-minus-comparison change; the Methods
+    section must describe that model, not only the treatment area's own segmented regression."""
+    rows = make_rows(design="its_with_comparison", kind="count", effect=-0.4, seed=8)
+    result = compute("its_with_comparison", "count", rows, options={"impact": impact})
+    methods = methods_for(
+        analysis_id=3,
+        design="its_with_comparison",
+        kind="count",
+        intervention=INTERVENTION,
+        options={"impact": impact},
+        result=result,
+        rows=rows,
+        library_versions=VERSIONS,
+        input_hash="b" * 64,
+    )
+    assert methods.model.startswith("Comparative interrupted time series")
+    assert result["method"] in methods.model  # the treatment area's own rows are explained too
+
+
+def test_coverage_note_says_when_options_were_not_those_benchmarked():
+    """The benchmark ran the default impact model and seasonality; a result with other ones
+    must not read as if its own method had been measured."""
+    rows = make_rows(design="its", kind="continuous", effect=-3.0)
+    options = {"impact": "level", "seasonality": "month"}
+    result = compute("its", "continuous", rows, options=options)
+    assert result["calibrated_coverage"] is not None
+    kwargs = {
+        "analysis_id": 3,
+        "design": "its",
+        "kind": "continuous",
+        "intervention": INTERVENTION,
+        "rows": rows,
+        "library_versions": VERSIONS,
+        "input_hash": "b" * 64,
+    }
+    notes = " ".join(methods_for(options=options, result=result, **kwargs).notes)
+    assert "default" in notes and "impact" in notes and "seasonality" in notes
+    assert "not measured" in notes
+    plain = " ".join(methods_for(options={}, result=result, **kwargs).notes)
+    assert "not measured" not in plain

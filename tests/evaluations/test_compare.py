@@ -157,3 +157,16 @@ def test_pooling_approximate_results_gives_no_confident_badge(client, three_site
     assert "Approximate: 3 of the 3 pooled results" in comparison.pooled_note
     html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
     assert "Approximate: 3 of the 3 pooled results" in html
+
+
+def test_a_slope_only_result_is_not_pooled_with_level_effects(three_sites, site_a):
+    """An ITS with impact="slope" estimates a change a month in the trend, not an effect of
+    the strategy's size: pooling it with DiD and level-change results would mix estimands."""
+    site_d = factories.GranteeSiteFactory(slug="site-d", name="Site D Prosecutor")
+    slope = make_analysis(
+        site=site_d, design="its", seed=4, options={"impact": "slope"}, title="D slope"
+    )
+    comparison = compare_metric("nonfatal_shootings")
+    assert comparison.pooled["k"] == 3
+    assert slope.get_absolute_url() not in {r["url"] for r in comparison.table_rows}
+    assert f"{result_label(slope)} (a slope change a month)" in comparison.excluded

@@ -760,3 +760,21 @@ def test_bench_reports_how_each_cell_is_published():
     lowest = LOWEST[bench.PORTAL_DESIGN[design]]["continuous" if kind == "normal" else "count"]
     assert bench.published_as(low) == f"approx {lowest[periods]:.0%}"
     assert bench.published_as(bench.Cell("its", "normal", 6, 0.0, False, 0)).startswith("approx")
+
+
+def test_a_short_post_period_is_not_vouched_for_by_a_long_pre_period():
+    """The benchmark simulated k + k periods. A series of 36 months before the start and 6
+    after was never measured; quoting the 36-month cell's coverage would vouch for it, so the
+    shorter side decides the length bucket (here below 12: approximate)."""
+    from evaluations.stats.calibration import calibration_note
+
+    assert calibration_note("its", "continuous", 36)[1] is None
+    coverage, note = calibration_note("its", "continuous", 36, n_post=6)
+    assert coverage is None and note is not None and "6 periods after the start" in note
+    pidx = pd.period_range("2020-01", periods=42, freq="M")
+    rng = np.random.default_rng(3)
+    series = pd.Series(rng.normal(10, 1, 42), index=pidx)
+    result = interrupted_time_series(series, intervention=pidx[36], seasonality=None)
+    assert result.approximate and result.calibrated_coverage is None
+    pre, post = series.to_numpy()[:36], series.to_numpy()[36:]
+    assert pre_post(pre, post, periods=pidx).approximate

@@ -14,6 +14,7 @@ from statsmodels.stats.stattools import durbin_watson
 
 from evaluations.stats import (
     AllZeroCountsError,
+    AnalysisError,
     ConstantSeriesError,
     EstimateResult,
     InvalidInputError,
@@ -363,3 +364,58 @@ def test_duplicate_months_are_rejected():
     dup.index = pd.DatetimeIndex(list(dup.index))
     with pytest.raises(IrregularTimeIndexError):
         interrupted_time_series(dup, intervention=INTERVENTION)
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "n", "harmonics", "dummies"),
+    [("M", "2021-01", 36, 6, "month"), ("Q", "2017Q1", 24, 2, "quarter")],
+)
+def test_full_fourier_basis_equals_season_indicators(freq, start, n, harmonics, dummies):
+    """With the most harmonic pairs a period allows (6 for months, 2 for quarters) the Fourier
+    terms span the same space as the season indicators, so the fits agree (1e-6). The last
+    pair of an even period has a sine that is zero everywhere: it is that sine, not the
+    alternating cosine, that must be dropped."""
+    from evaluations.stats.seasons import seasonal_terms
+
+    pidx = pd.period_range(start, periods=n, freq=freq)
+    cols, _ = seasonal_terms(pidx, "fourier", harmonics)
+    assert cols.shape[1] == 2 * harmonics - 1
+    assert np.all(np.abs(cols).max(axis=0) > 0.5)  # no column that is zero everywhere
+    rng = np.random.default_rng(4)
+    season = np.sin(np.arange(n) * 2.1) * 3
+    series = pd.Series(10 + season + rng.normal(0, 1, n), index=pidx)
+    start_at = pidx[n // 2]
+    kw = {"intervention": start_at, "errors": "independent", "hac_lags": 0}
+    fourier = _interrupted_time_series(series, seasonality="fourier", harmonics=harmonics, **kw)
+    indicators = _interrupted_time_series(series, seasonality=dummies, **kw)
+    assert fourier.estimate == pytest.approx(indicators.estimate, rel=1e-6)
+    assert fourier.se == pytest.approx(indicators.se, rel=1e-6)
+
+
+def test_season_terms_that_make_the_design_singular_are_named():
+    """Twelve months either side of a January start with month indicators (or all six
+    Fourier pairs): the time trend is a combination of the months and the post indicator, so
+    no fit exists. The refusal must say the seasonality is the cause and what to change."""
+    pidx = pd.period_range("2022-01", periods=24, freq="M")
+    rng = np.random.default_rng(2)
+    series = pd.Series(rng.normal(10, 1, 24), index=pidx)
+    for options in ({"seasonality": "month"}, {"seasonality": "fourier", "harmonics": 6}):
+        with pytest.raises(AnalysisError, match="seasonal terms .* seasonality 'none'"):
+            _interrupted_time_series(series, intervention=pidx[12], **options)
+    five = _interrupted_time_series(
+        series, intervention=pidx[12], seasonality="fourier", harmonics=5
+    )
+    assert math.isfinite(five.estimate)
+
+
+@pytest.mark.parametrize("units", [1, 2])
+def test_comparison_counts_in_fixed_proportion_refuse_instead_of_a_zero_se(units):
+    """Comparison counts that are exact multiples of the treatment's leave the treatment's
+    share of every period's events constant: the standard error is numerically zero (it was
+    reported as ~1e-14 with a 95% CI of 1.0 to 1.0). Refuse, as difference-in-differences does."""
+    pidx = pd.period_range("2022-01", periods=24, freq="M")
+    counts = np.random.default_rng(1).poisson(5, 24).astype(float)
+    series = pd.Series(counts, index=pidx)
+    comparison = pd.DataFrame({f"c{k}": (k + 2) * counts for k in range(units)}, index=pidx)
+    with pytest.raises(ConstantSeriesError, match="numerically zero"):
+        _interrupted_time_series(series, intervention=pidx[12], kind="count", comparison=comparison)
