@@ -736,3 +736,34 @@ def test_a_comparison_identical_to_the_treated_series_is_refused_clearly(design,
         assert "'Zone 1'" in message
     elif design == "did_panel" and kind == "continuous":
         assert "area 'Zone 1'" in message
+
+
+def test_logit_count_fit_takes_extreme_offsets_without_overflow():
+    """The comparison model's logit used 1 / (1 + exp(-eta)), which overflows (a RuntimeWarning
+    during the demo load) once -eta passes about 710; scipy's expit does not. A period whose
+    exposure ratio puts eta near -1000 must fit silently and still match statsmodels'
+    binomial GLM. That period (no treated events, share 0) adds nothing to the likelihood, so
+    the reference is statsmodels fitted without it (statsmodels itself fails on it)."""
+    import warnings
+
+    from evaluations.stats.fitting import _logistic_start
+
+    rng = np.random.default_rng(21)
+    n = 40
+    x = np.column_stack((np.ones(n), (np.arange(n) >= 20).astype(float)))
+    trials = rng.integers(30, 60, n).astype(float)
+    offset = rng.normal(0.0, 0.1, n)
+    offset[5] = -1000.0  # that period's treated share is 0 to machine precision
+    y = rng.binomial(trials.astype(int), 0.4).astype(float)
+    y[5] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = _logistic_start(x, y, trials, offset)
+    keep = np.arange(n) != 5
+    ref = sm.GLM(
+        np.column_stack((y, trials - y))[keep],
+        x[keep],
+        family=sm.families.Binomial(),
+        offset=offset[keep],
+    ).fit(tol=1e-12)
+    np.testing.assert_allclose(ours, ref.params, rtol=REL)
