@@ -458,10 +458,10 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         AnalysisSpecError,
         analysis_create,
         analysis_enqueue,
-        strategy_site_mismatch_message,
+        strategies_linkable,
+        strategy_link_refused_message,
         user_can_create_analysis_for,
     )
-    from strategies.models import StrategyPage
 
     site = get_object_or_404(GranteeSite, slug=payload.site)
     if not user_can_create_analysis_for(request.user, site):
@@ -470,13 +470,13 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
         return Status(403, {"detail": f"You may not create analyses for {site}."})
     strategy = None
     if payload.strategy_id is not None:
-        # Only the analysis's own site's strategies: another site's id gets the same answer
-        # whether or not it exists, so the API never confirms other sites' drafts.
-        strategy = StrategyPage.objects.filter(pk=payload.strategy_id, grantee_site=site).first()
+        # Only the analysis's own site's strategies, and only published ones for callers who
+        # do not read the site's drafts: any other id gets the same answer whether or not it
+        # exists, so the API never confirms other sites' (or this site's) drafts.
+        strategy = strategies_linkable(request.user, site).filter(pk=payload.strategy_id).first()
         if strategy is None:
-            return Status(
-                400, {"detail": strategy_site_mismatch_message(payload.strategy_id, site)}
-            )
+            message = strategy_link_refused_message(payload.strategy_id, site, request.user)
+            return Status(400, {"detail": message})
     try:
         with transaction.atomic():
             analysis = analysis_create(

@@ -327,10 +327,15 @@ def upload_batches_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
     )
 
 
+WITHHELD_FINDING = "Its figures are withheld from public view (small counts)."
+
+
 def published_analyses_for_strategy(page) -> list:
     """Published analyses linked to a strategy page, each with its ``finding`` sentence and
-    ``direction`` set, for the strategy page's "Outcome results" block."""
-    from evaluations.analyses.selectors import listed, published_analyses
+    ``direction`` set, for the strategy page's "Outcome results" block. One whose figures
+    are withheld from public view (small counts) is listed too, saying so, with no direction
+    and no figure: a rating may rest on it, and the page names what a rating rests on."""
+    from evaluations.analyses.selectors import listed, published_analyses, withheld_from_public
 
     items = []
     for analysis in published_analyses().filter(strategy=page).order_by("-published_at", "-pk"):
@@ -339,6 +344,11 @@ def published_analyses_for_strategy(page) -> list:
             analysis.finding = item.finding
             analysis.direction = item.direction
             analysis.direction_label = EffectDirection(item.direction).label
+            items.append(analysis)
+        elif withheld_from_public(analysis):
+            analysis.finding = WITHHELD_FINDING
+            analysis.direction = ""
+            analysis.direction_label = ""
             items.append(analysis)
     return items
 

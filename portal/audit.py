@@ -44,6 +44,10 @@ IPS_LOG_ACTIONS: dict[str, tuple[str, str]] = {
         "Reject analysis version",
         "Rejected a new version of an analysis's findings",
     ),
+    "ips.analysis.version_restore": (
+        "Restore approved analysis version",
+        "Data back to an analysis's approved inputs: its approved version is current again",
+    ),
     "ips.rating.set": ("Set evidence rating", "Set an evidence rating"),
     "ips.token.create": ("Create API token", "Created an API token"),
     "ips.token.revoke": ("Revoke API token", "Revoked an API token"),

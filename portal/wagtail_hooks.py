@@ -50,6 +50,24 @@ def register_portal_log_actions(actions) -> None:
         actions.register_action(name, label, message)
 
 
+@hooks.register("before_bulk_action")
+def refuse_bulk_action_on_nothing(request, action_type, objects, action_view):
+    """A bulk action on items the user may not act on (a contributor publishing their draft,
+    which only BJA may publish) would do nothing and still report "0 pages have been
+    published": say plainly that it was refused instead."""
+    if objects:
+        return None
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    action = action_type.replace("_", " ")
+    messages.error(
+        request,
+        f"You may not {action} any of the selected items, so nothing was changed.",
+    )
+    return redirect(action_view.next_url)
+
+
 def _member_ids(site: GranteeSite) -> set[int]:
     return set(site.memberships.values_list("user_id", flat=True))
 

@@ -27,6 +27,8 @@ from evaluations.analyses.services import (
     analysis_publish,
     analysis_unpublish,
     analysis_version_review,
+    strategies_linkable,
+    strategy_visible_to,
 )
 from evaluations.analyses.versions import pending_versions, public_version, version_comparison
 from evaluations.models import Analysis, AnalysisResult
@@ -62,13 +64,11 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
             request, "evaluations/admin/analysis_source.html", {"form": source_form}, status=status
         )
     site, metric = source_form.cleaned_data["source"]
-    form = AnalysisForm(request.POST or None, site=site, metric=metric)
+    form = AnalysisForm(request.POST or None, site=site, metric=metric, user=request.user)
     if request.method == "POST" and form.is_valid():
         cleaned = form.cleaned_data
-        from strategies.models import StrategyPage
-
         strategy = (
-            StrategyPage.objects.filter(pk=cleaned["strategy"], grantee_site=site).first()
+            strategies_linkable(request.user, site).filter(pk=cleaned["strategy"]).first()
             if cleaned.get("strategy")
             else None
         )
@@ -111,6 +111,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluations/admin/analysis_detail.html",
         {
             "analysis": analysis,
+            "strategy": strategy_visible_to(request.user, analysis),
             "current": current,
             "result": read_stored(current.result) if current else None,
             "history": analysis.results.order_by("-created_at", "-pk")[:20],

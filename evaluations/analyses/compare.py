@@ -188,6 +188,9 @@ class Comparison:
     pooled_note: str = ""
     not_pooled_reason: str = ""
     excluded: list[str] = field(default_factory=list)
+    # Published results passing the filters whose figures are withheld from public view
+    # (they would reveal small counts): named, never shown or pooled.
+    withheld: list[str] = field(default_factory=list)
     chart: charts.ChartTable | None = None
     columns: list[tuple[str, str]] = field(default_factory=lambda: list(COLUMNS))
     filters: CompareFilters = field(default_factory=CompareFilters)
@@ -299,7 +302,8 @@ def compare_metric(
     metric = OutcomeMetric.objects.filter(code=metric_code).first()
     if metric is None:
         return None
-    pool = _pool(_entries(metric, filters), filters.pooling)
+    withheld: list[str] = []
+    pool = _pool(_entries(metric, filters, withheld), filters.pooling)
     level_from = pool.meta or (pool.entries[0].item.estimate if pool.entries else None)
     confidence = (
         level_from.confidence_percent
@@ -339,6 +343,7 @@ def compare_metric(
         pooled_note=pooled_note,
         not_pooled_reason=pool.reason,
         excluded=pool.excluded,
+        withheld=withheld,
         chart=_forest(metric, pool, rows, confidence) if rows else None,
         columns=comparison_columns(confidence),
         filters=filters,
@@ -379,9 +384,12 @@ def _filtered(filters: CompareFilters, queryset: QuerySet[Analysis]) -> QuerySet
     return queryset.distinct()
 
 
-def _entries(metric: OutcomeMetric, filters: CompareFilters) -> list[_Entry]:
+def _entries(
+    metric: OutcomeMetric, filters: CompareFilters, withheld: list[str] | None = None
+) -> list[_Entry]:
     """Published results of ``metric`` passing ``filters`` whose headline estimate converts
-    to an effect size."""
+    to an effect size. The labels of those whose public version is withheld (small counts)
+    are added to ``withheld`` when given."""
     queryset = _filtered(filters, selectors.published_analyses().filter(metric=metric))
     entries = []
     for analysis in queryset.prefetch_related("strategy__strategy_types").order_by(
@@ -389,6 +397,8 @@ def _entries(metric: OutcomeMetric, filters: CompareFilters) -> list[_Entry]:
     ):
         item = selectors.listed(analysis)
         if item is None:
+            if withheld is not None and selectors.withheld_from_public(analysis):
+                withheld.append(result_label(analysis))
             continue
         try:
             effect, variance, scale = stats.effect_size_from_result(item.estimate)
@@ -524,7 +534,8 @@ def _site_row(entry: _Entry, pool: _Pool) -> dict[str, Any]:
     return {
         "label": result_label(a),
         "metric": a.metric.name,
-        "strategy": a.strategy.title if a.strategy_id else "",
+        # a draft's title is its site's and BJA's, not the public's
+        "strategy": a.strategy.title if a.strategy_id and a.strategy.live else "",
         "site": a.site.name if a.site_id else "Program-wide",
         "state": jurisdiction.state if jurisdiction else "",
         "region": jurisdiction.region if jurisdiction else "",

@@ -209,7 +209,7 @@ class AnalysisForm(forms.Form):
         label="Run it now", required=False, initial=True, help_text="Queue the first run."
     )
 
-    def __init__(self, *args, site: GranteeSite, metric: OutcomeMetric, **kwargs):
+    def __init__(self, *args, site: GranteeSite, metric: OutcomeMetric, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.site, self.metric = site, metric
         self.areas = analysis_data.area_options(site, metric)
@@ -262,9 +262,11 @@ class AnalysisForm(forms.Form):
         window = [("", "All data")] + [(m.isoformat(), month_label(m)) for m in months]
         self.fields["pre_start"].choices = window
         self.fields["post_end"].choices = window
-        from strategies.models import StrategyPage
+        from evaluations.analyses.services import strategies_linkable
 
-        pages = StrategyPage.objects.filter(grantee_site=site).order_by("title")
+        # drafts only for the site's own members and BJA staff (research partners read no
+        # drafts; without a user, published strategies only)
+        pages = strategies_linkable(user, site).order_by("title")
         self.fields["strategy"].choices = [("", "None")] + [(p.pk, p.title) for p in pages]
 
     def clean(self):

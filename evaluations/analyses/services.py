@@ -221,6 +221,48 @@ def analysis_validate(analysis: Analysis) -> None:
         )
 
 
+def strategies_linkable(user: User | AnonymousUser | None, site: GranteeSite):
+    """The strategies of ``site`` that ``user`` may link an analysis to: all of them, drafts
+    included, for the site's own members and BJA staff; its published ones for anyone else
+    (research partners analyse every site's data but do not read drafts)."""
+    from strategies.access import user_may_act_for_site
+    from strategies.models import StrategyPage
+
+    pages = StrategyPage.objects.filter(grantee_site=site)
+    if user is not None and user_may_act_for_site(user, site.pk):
+        return pages
+    return pages.filter(live=True)
+
+
+def strategy_visible_to(user: User | AnonymousUser | None, analysis: Analysis):
+    """The analysis's strategy when ``user`` may see its title (a published strategy, or any
+    strategy of a site they act for), else None: a draft's title is its site's and BJA's."""
+    strategy = analysis.strategy
+    if strategy is None or strategy.live:
+        return strategy
+    return strategies_linkable(user, analysis.site).filter(pk=strategy.pk).first()
+
+
+def strategy_link_refused_message(
+    strategy_id: int, site: GranteeSite, user: User | AnonymousUser | None
+) -> str:
+    """Why a strategy cannot be linked, the same whether or not the id exists."""
+    if user is not None and _acts_for(user, site):
+        return strategy_site_mismatch_message(strategy_id, site)
+    return (
+        f"strategy_id {strategy_id} is not a published strategy of {site.name}; you can link "
+        f"an analysis only to a published strategy of its own site (its site's contributors "
+        f"and BJA staff may also link its drafts). Leave strategy_id empty or use one of "
+        f"{site.name}'s published strategies."
+    )
+
+
+def _acts_for(user: User | AnonymousUser, site: GranteeSite) -> bool:
+    from strategies.access import user_may_act_for_site
+
+    return user_may_act_for_site(user, site.pk)
+
+
 def strategy_site_mismatch_message(strategy_id: int, site: GranteeSite) -> str:
     """Why a strategy cannot be linked: it is not one of the analysis's own site's."""
     return (
@@ -252,6 +294,8 @@ def analysis_create(
         raise PermissionDenied(f"You may not create analyses for {site}.")
     if strategy is not None and strategy.grantee_site_id != site.pk:
         raise AnalysisSpecError(strategy_site_mismatch_message(strategy.pk, site))
+    if strategy is not None and not strategies_linkable(user, site).filter(pk=strategy.pk).exists():
+        raise AnalysisSpecError(strategy_link_refused_message(strategy.pk, site, user))
     if isinstance(metric, str):
         found = OutcomeMetric.objects.filter(code=metric).first()
         if found is None:
@@ -441,7 +485,7 @@ def analysis_run(
             result.review_status = AnalysisResult.Review.SUPERSEDED
             result.review_note = _restored_note(approved)
             result.save()
-            _public_version_restore(analysis, approved)
+            _public_version_restore(analysis, approved, dropped=[result])
         else:
             _new_run_make_current(analysis, result)
     public_versions_prepare([analysis])
@@ -481,9 +525,26 @@ def _restored_note(approved: AnalysisResult) -> str:
     return f"Data restored to the approved inputs of version {approved.version}."
 
 
-def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> None:
+def _public_version_restore(
+    analysis: Analysis, approved: AnalysisResult, *, dropped: list[AnalysisResult] = ()
+) -> None:
     """Make the approved version current again and drop the versions waiting for review:
-    they rest on figures the site no longer has."""
+    they rest on figures the site no longer has. ``dropped`` are runs the caller already
+    marked superseded (a run that found the approved inputs). The change goes on the audit
+    log (``ips.analysis.version_restore``), by the system: a data change, not a person,
+    caused it. A run that only confirmed the approved version's inputs is not logged."""
+    waiting = list(
+        analysis.results.filter(review_status=AnalysisResult.Review.PENDING).values_list(
+            "version", flat=True
+        )
+    )
+    was_current = analysis.results.filter(is_current=True).values_list("version", flat=True).first()
+    was_status = analysis.results.filter(pk=approved.pk).values_list("status", flat=True).first()
+    # A run of unchanged data while the approved version is current and nothing waits (say,
+    # "Run" pressed again) restores nothing, so it is not logged.
+    restored = (
+        bool(waiting) or was_current != approved.version or was_status != Analysis.Status.SUCCEEDED
+    )
     analysis.results.filter(review_status=AnalysisResult.Review.PENDING).update(
         review_status=AnalysisResult.Review.SUPERSEDED, review_note=_restored_note(approved)
     )
@@ -493,6 +554,20 @@ def _public_version_restore(analysis: Analysis, approved: AnalysisResult) -> Non
     )
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.SUCCEEDED)
     analysis.status = Analysis.Status.SUCCEEDED
+    if not restored:
+        public_pages_invalidate()
+        return
+    audit_record(
+        instance=analysis,
+        action="ips.analysis.version_restore",
+        user=None,
+        changes={
+            "current_version": [was_current, approved.version],
+            "superseded_versions": sorted({*waiting, *(r.version for r in dropped)}),
+            "input_hash": approved.input_hash,
+            "note": _restored_note(approved),
+        },
+    )
     public_pages_invalidate()
 
 

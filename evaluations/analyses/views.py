@@ -250,13 +250,19 @@ def analysis_chart_image(request: HttpRequest, pk: int, slug: str, fmt: str) -> 
 COMPARE_TABLE_FORMATS = ("csv", "xlsx")
 
 
+def _download_problem(problem: str) -> HttpResponse:
+    """A download that cannot be made: 404 in plain text naming why (a script asking for a
+    file never gets the HTML "page not found", whose text production does not show)."""
+    return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
+
+
 def _compare_download(
     comparison: compare_selectors.Comparison, file_format: str, table: str
 ) -> HttpResponse:
     """One of the comparison's tables (CSV, XLSX) or its forest plot (SVG, PNG) as a file."""
     tables = comparison.tables()
     if file_format in COMPARE_TABLE_FORMATS and table not in tables:
-        raise Http404(f"No table {table!r} here; there are {', '.join(tables)}.")
+        return _download_problem(f'table: no table "{table}" here; use one of {", ".join(tables)}.')
     suffix = "" if table == "results" else f"-{table}"
     name = f"compare-{comparison.metric.code}{suffix}"
     if file_format == "csv":
@@ -266,7 +272,9 @@ def _compare_download(
         content_type = CONTENT_TYPES["xlsx"]
     else:
         if comparison.chart is None:
-            raise Http404("There is no plot: no published results match.")
+            return _download_problem(
+                "There is no plot: no published result matches these filters; widen them."
+            )
         content = chart_render.chart_render(comparison.chart, file_format)
         content_type = chart_render.CONTENT_TYPES[file_format]
     response = HttpResponse(content, content_type=content_type)

@@ -45,6 +45,7 @@ def comparison_out(comparison: Comparison) -> dict[str, Any]:
         "pooled": pooled,
         "not_pooled_reason": comparison.not_pooled_reason,
         "excluded": comparison.excluded,
+        "withheld": comparison.withheld,
         "subgroups": comparison.subgroups,
         "subgroup_notes": comparison.subgroup_notes,
         "leave_one_out": comparison.leave_one_out,

@@ -3,8 +3,14 @@
 Each cell counts the published results (public, approved, non-withdrawn analyses linked to a
 published strategy of that type, on a metric of that category) and carries the strongest
 evidence rating behind them: BJA's rating where BJA has rated that outcome, otherwise the
-rules' suggestion (``synthesis.ratings``), marked as such. An empty cell is a gap: no
-published result yet. Every cell links to /compare/ for its most-reported metric and type.
+rules' suggestion (``synthesis.ratings``), marked as such. Every cell with listed results
+links to /compare/ for its most-reported metric and type.
+
+A published result whose public version is withheld (its figures would reveal small counts)
+is not listed, but it is evidence: the cell counts it apart, as "results withheld (small
+counts)", so a combination whose only results are withheld does not read as a gap. Only how
+many results are withheld is shown, never a figure of theirs. An empty cell is a gap: no
+published result at all.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from strategies.models import EvidenceRating, StrategyType
 
 RATED_BY_BJA = "BJA rating"
 SUGGESTED = "suggested"
+WITHHELD_LABEL = "Results withheld (small counts)"
+NO_EVIDENCE_LABEL = "No evidence"
+LISTED_LABEL = "Published results"
 
 
 @dataclass
@@ -34,10 +43,25 @@ class MapCell:
     metric_names: dict[str, str] = field(default_factory=dict)
     rating: str = ""
     rating_source: str = ""
+    category_label: str = ""
+    withheld: int = 0
+    withheld_results: list = field(default_factory=list)
 
     @property
     def rating_label(self) -> str:
         return Rating(self.rating).label if self.rating else "No results"
+
+    @property
+    def only_withheld(self) -> bool:
+        """Published results exist, but every one is withheld from public view."""
+        return not self.count and bool(self.withheld)
+
+    @property
+    def evidence_label(self) -> str:
+        """What the cell holds: listed results, only withheld ones, or none (a gap)."""
+        if self.count:
+            return LISTED_LABEL
+        return WITHHELD_LABEL if self.withheld else NO_EVIDENCE_LABEL
 
     @property
     def top_metric(self) -> str:
@@ -63,6 +87,11 @@ class EvidenceMap:
     categories: list[tuple[str, str]]
     rows: list[tuple[StrategyType, list[MapCell]]]
 
+    @property
+    def withheld_cells(self) -> int:
+        """How many cells hold results withheld from public view."""
+        return sum(1 for _t, cells in self.rows for cell in cells if cell.withheld)
+
     def table_rows(self) -> list[dict[str, object]]:
         """One row per cell for the CSV: type, category, results, rating and its source."""
         labels = dict(self.categories)
@@ -77,6 +106,8 @@ class EvidenceMap:
                         "metrics": "; ".join(f"{n} ({c})" for n, c, _u in cell.metric_links),
                         "rating": cell.rating_label if cell.count else "",
                         "rating_source": cell.rating_source,
+                        "withheld": cell.withheld,
+                        "evidence": cell.evidence_label,
                         "compare": cell.compare_url(),
                     }
                 )
@@ -90,6 +121,8 @@ MAP_COLUMNS: list[tuple[str, str]] = [
     ("metrics", "Metrics (results)"),
     ("rating", "Strongest rating"),
     ("rating_source", "Rating source"),
+    ("withheld", "Results withheld (small counts)"),
+    ("evidence", "Evidence"),
     ("compare", "Comparison"),
 ]
 
@@ -114,15 +147,24 @@ def evidence_map() -> EvidenceMap:
     """The whole map: every strategy type (rows) against every outcome category (columns)."""
     categories = list(OutcomeMetric.Category.choices)
     types = list(StrategyType.objects.order_by("name"))
-    cells = {(t.slug, c): MapCell(t.slug, c) for t in types for c, _label in categories}
+    cells = {
+        (t.slug, c): MapCell(t.slug, c, category_label=label)
+        for t in types
+        for c, label in categories
+    }
     analyses = analysis_selectors.published_analyses().filter(strategy__live=True)
-    listed = [
-        item
-        for item in map(
-            analysis_selectors.listed, analyses.prefetch_related("strategy__strategy_types")
-        )
-        if item is not None
-    ]
+    listed, withheld = [], []
+    for analysis in analyses.prefetch_related("strategy__strategy_types").order_by("pk"):
+        item = analysis_selectors.listed(analysis)
+        if item is not None:
+            listed.append(item)
+        elif analysis_selectors.withheld_from_public(analysis):
+            withheld.append(analysis)
+    for a in withheld:
+        for strategy_type in a.strategy.strategy_types.all():
+            cell = cells[(strategy_type.slug, a.metric.category)]
+            cell.withheld += 1
+            cell.withheld_results.append(a)
     ratings = _strategy_ratings({item.analysis.strategy_id for item in listed})
     per_cell: dict[tuple[str, str], list] = defaultdict(list)
     for item in listed:

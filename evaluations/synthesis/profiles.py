@@ -130,6 +130,9 @@ class SiteProfile:
     datasets: list[PublishedDataset]
     analyses: list[analysis_selectors.ListedAnalysis]
     similar: list[SimilarSite] = field(default_factory=list)
+    # Published analyses whose figures are withheld from public view (small counts): listed
+    # by title and link only, so the office does not read as having published nothing.
+    withheld_analyses: list = field(default_factory=list)
 
 
 def published_datasets(site: GranteeSite) -> list[PublishedDataset]:
@@ -167,7 +170,13 @@ def site_profile(slug: str) -> SiteProfile | None:
     strategies = _live_strategies()
     traits = {s.pk: site_traits(s, strategies.get(s.pk, [])) for s in _sites()}
     analyses = analysis_selectors.published_analyses().filter(site=site).order_by("metric__name")
-    listed = [item for item in map(analysis_selectors.listed, analyses) if item is not None]
+    listed, withheld = [], []
+    for analysis in analyses:
+        item = analysis_selectors.listed(analysis)
+        if item is not None:
+            listed.append(item)
+        elif analysis_selectors.withheld_from_public(analysis):
+            withheld.append(analysis)
     return SiteProfile(
         site=site,
         traits=traits[site.pk],
@@ -175,4 +184,5 @@ def site_profile(slug: str) -> SiteProfile | None:
         datasets=published_datasets(site),
         analyses=listed,
         similar=similar_sites(traits[site.pk], list(traits.values()), limit=SIMILAR_LIMIT),
+        withheld_analyses=withheld,
     )

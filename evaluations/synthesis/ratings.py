@@ -288,8 +288,8 @@ def suggest_rating(
             rating = Rating.NO_EFFECTS.value
             reasons.insert(
                 0,
-                f"No counted result shows a clear change, and {len(precise)} of them "
-                "rule out a large benefit.",
+                f"No counted result shows a clear change, and {len(precise)} of "
+                f"{len(counted)} {'rules' if len(precise) == 1 else 'rule'} out a large benefit.",
             )
         else:
             rating = Rating.INCONCLUSIVE.value

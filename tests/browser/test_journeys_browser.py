@@ -1,4 +1,4 @@
-"""The portal's five journeys in Debian's Chromium against a live server, with axe-core and a
+"""The portal's six journeys in Debian's Chromium against a live server, with axe-core and a
 no-sideways-scrolling check on every page they visit, and a screenshot of each last step in
 test-artifacts/screenshots/.
 
@@ -383,6 +383,52 @@ def test_journey_4_research_partner_compares_sites(live_server, world, research_
     assert page.errors == [], page.errors
 
 
+def test_journey_6_profile_offices_like_it_and_evidence_map(live_server, world, browser_page):
+    """A prosecutor goes from the sites list to an office's profile, on to an office like it
+    (the reason shown), then to the evidence gap map and from its GunStat cell to the
+    comparison behind it."""
+    harlow, port = world["harlow"], world["port"]
+    page = browser_page
+    axe_enable(page.context)
+    page.goto(live_server.url + "/sites/")
+    page_checks(page, "sites")
+    page.get_by_role("link", name=harlow.name).first.click()
+    page.wait_for_url(re.compile(rf"/sites/{harlow.slug}/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == harlow.name
+    assert world["its"].title in page.locator("#analyses-heading + ul").inner_text()
+    page_checks(page, "profile")
+
+    similar = page.locator("section[aria-labelledby=similar-heading]")
+    assert "Offices like this one" in similar.inner_text()
+    row = similar.get_by_role("row").filter(has_text=port.name)
+    assert "also works on Gun violence crime analysis (GunStat)" in row.inner_text()
+    row.get_by_role("link", name=port.name).click()
+    page.wait_for_url(re.compile(rf"/sites/{port.slug}/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == port.name
+    assert world["did"].title in page.locator("#analyses-heading + ul").inner_text()
+    page_checks(page, "office like it")
+
+    page.get_by_role("navigation", name="Primary navigation").get_by_role(
+        "link", name="Evidence map"
+    ).click()
+    page.wait_for_url(re.compile(r"/evidence-map/$"))
+    page_checks(page, "evidence map")
+    table = page.get_by_role("table", name="Published results by strategy type")
+    gunstat_row = table.get_by_role("row").filter(has_text="Gun violence crime analysis (GunStat)")
+    gunstat_row.get_by_role("link", name="2 results").click()
+    page.wait_for_url(re.compile(rf"/compare/\?metric=nonfatal_shootings&strategy_type={GUNSTAT}"))
+    assert "Pooled estimate of 2 results" in page.content()
+    figure = page.locator("figure.portal-figure")
+    _live_chart_svg(page, figure)
+    labels = [row[0] for row in _table_cells(figure.locator("table"))]
+    # each office's result, then the pooled estimate
+    assert [label.split(",")[0] for label in labels[:2]] == ["Harlow County", "Port Meridian"]
+    assert labels[2:] == ["Pooled (random effects)"], labels
+    page_checks(page, "evidence map cell's comparison")
+    screenshot(page, "journey-6-profile-and-evidence-map")
+    assert page.errors == [], page.errors
+
+
 def test_journey_5_without_javascript(live_server, world, chromium):
     context = chromium.new_context(
         java_script_enabled=False, viewport={"width": 1280, "height": 900}
@@ -424,6 +470,9 @@ PUBLIC_PAGES = [
     "{its}",
     "/compare/",
     "/compare/?metric=nonfatal_shootings",
+    "/sites/",
+    "/sites/harlow-county-mo/",
+    "/evidence-map/",
 ]
 
 

@@ -4,6 +4,7 @@ with the calibrated default methods."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -130,3 +131,16 @@ def test_the_withheld_demo_strategy_is_inconclusive_without_leaking_a_figure(
         for value in (estimate.estimate, estimate.ci_low, estimate.ci_high, estimate.p_value):
             for digits in (2, 3):
                 assert f"{value:.{digits}f}" not in text
+    # On the evidence map the homicide strategy's cell says its results are withheld; it is
+    # not shown as a gap (no evidence), and it names no figure of theirs.
+    client.logout()
+    response = client.get("/evidence-map/", {"format": "csv"})
+    table = list(csv.DictReader(io.StringIO(response.content.decode())))
+    cell = next(
+        r
+        for r in table
+        if r["Strategy type"] == "Homicide investigations" and r["Outcome category"] == "Violence"
+    )
+    assert cell["Evidence"] == "Results withheld (small counts)"
+    assert cell["Results withheld (small counts)"] == str(len(withheld))
+    assert cell["Published results"] == "0" and cell["Strongest rating"] == ""

@@ -237,6 +237,22 @@ def test_download_of_an_unknown_or_missing_metric_is_not_the_html_page(client, w
     assert b"metric: required" in missing.content
 
 
+def test_download_that_cannot_be_made_says_why_in_plain_text(client, world):
+    """An unknown table, or a plot when no result matches, is a plain-text 404 that names the
+    problem and the fix, not the HTML "page not found" (which says nothing in production)."""
+    table = client.get(
+        "/compare/", {"metric": "nonfatal_shootings", "format": "csv", "table": "bogus"}
+    )
+    assert table.status_code == 404 and table["Content-Type"].startswith("text/plain")
+    text = table.content.decode()
+    assert 'table: no table "bogus"' in text and "results" in text and "leave-one-out" in text
+    no_plot = client.get(
+        "/compare/", {"metric": "nonfatal_shootings", "region": "Northeast", "format": "png"}
+    )
+    assert no_plot.status_code == 404 and no_plot["Content-Type"].startswith("text/plain")
+    assert "no published result matches" in no_plot.content.decode()
+
+
 def _csv_rows(client, params: dict) -> list[list[str]]:
     response = client.get("/compare/", {**params, "format": "csv"})
     return list(csv.reader(io.StringIO(response.content.decode())))

@@ -169,6 +169,10 @@ def test_two_sites_improving_strongly_is_effective_without_single_site_note():
 def test_a_precise_null_is_no_effects():
     # ratio 1.0 with a 95% interval of roughly 0.87 to 1.16: rules out a 25% fall
     assert rating([ev(ratio=1.0, half=0.14)]) == "no_effects"
+    one = suggest_rating("m", "M", [ev(ratio=1.0, half=0.14)])
+    assert "1 of 1 rules out a large benefit" in one.reasons[0]
+    two = suggest_rating("m", "M", [ev(ratio=1.0, half=0.14), ev(ratio=1.0, half=0.1, site="B")])
+    assert "2 of 2 rule out a large benefit" in two.reasons[0]
 
 
 def test_an_imprecise_null_is_inconclusive():

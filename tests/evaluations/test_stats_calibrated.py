@@ -767,3 +767,27 @@ def test_logit_count_fit_takes_extreme_offsets_without_overflow():
         offset=offset[keep],
     ).fit(tol=1e-12)
     np.testing.assert_allclose(ours, ref.params, rtol=REL)
+
+
+def test_bench_reports_how_each_cell_is_published():
+    """Every simulated design and outcome maps to a row of the label table (a wrong mapping
+    would silently print "confident"), and a cell whose bucket measured below the band is
+    shown as approximate with that coverage."""
+    from evaluations.stats.calibration import BAND_LOW, LOWEST
+
+    for design in bench.DESIGNS:
+        for outcome in bench.OUTCOMES:
+            kind = "continuous" if outcome == "normal" else "count"
+            assert bench.PORTAL_DESIGN[design] in LOWEST
+            assert kind in LOWEST[bench.PORTAL_DESIGN[design]]
+    design, kind, periods = next(
+        (d, k, n)
+        for d in bench.DESIGNS
+        for k in ("normal", "count2")
+        for n in (12, 24, 36, 60)
+        if LOWEST[bench.PORTAL_DESIGN[d]]["continuous" if k == "normal" else "count"][n] < BAND_LOW
+    )
+    low = bench.Cell(design, kind, periods, 0.6, False, 3 if design in ("did", "cits") else 0)
+    lowest = LOWEST[bench.PORTAL_DESIGN[design]]["continuous" if kind == "normal" else "count"]
+    assert bench.published_as(low) == f"approx {lowest[periods]:.0%}"
+    assert bench.published_as(bench.Cell("its", "normal", 6, 0.0, False, 0)).startswith("approx")

@@ -99,6 +99,139 @@ def test_evidence_map_counts_cells_and_colours_by_rating(client, published, bja_
     assert cell[4] == "Promising" and cell[5] == "BJA rating"
 
 
+HOMICIDE_TYPE = "homicide-investigations"
+
+
+@pytest.fixture
+def withheld_homicides(published, strategy_index, site_a, site_b, monkeypatch):
+    """Published homicide results whose public version is withheld: the re-run on the public
+    imputation of their hidden small counts gives no result (as the demo's homicide-scene
+    strategy's do). One belongs to a homicide strategy with no other result, one to the
+    GunStat strategy that also has a listed result on the same outcome category."""
+    from evaluations.analyses import disclosure
+    from evaluations.analyses.selectors import listed, withheld_from_public
+
+    real_rerun = disclosure._rerun
+
+    def rerun(analysis, rows):
+        return None if analysis.metric.code == "homicides" else real_rerun(analysis, rows)
+
+    monkeypatch.setattr(disclosure, "_rerun", rerun)
+    page_a, *_ = published
+    homicide = factories.strategy_page_for(
+        site_b,
+        parent=strategy_index,
+        title="Prosecutors at the scene",
+        types=[StrategyType.objects.get(slug=HOMICIDE_TYPE)],
+    )
+    only = make_analysis(
+        site=site_b, design="did", metric_code="homicides", base=3.0, strategy=homicide,
+        title="Bravo homicides",
+    )  # fmt: skip
+    beside = make_analysis(
+        site=site_a, design="did", metric_code="homicides", base=3.0, seed=4, strategy=page_a,
+        title="Alpha homicides",
+    )  # fmt: skip
+    for analysis in (only, beside):
+        assert withheld_from_public(analysis) and listed(analysis) is None
+    return only, beside
+
+
+def _map_cell(html: str, type_name: str, column: int) -> str:
+    row = html.split(f'<th scope="row">{type_name}</th>', 1)[1].split("</tr>", 1)[0]
+    return row.split('<td class="portal-evidence-map__cell">')[column + 1].split("</td>")[0]
+
+
+def test_evidence_map_shows_withheld_results_apart_from_gaps(client, withheld_homicides):
+    """A cell whose results are all withheld (small counts) reads "results withheld", not a
+    gap, in the grid, the list under it and the CSV; it shows how many, never a figure."""
+    only, beside = withheld_homicides
+    html = client.get("/evidence-map/").content.decode()
+    withheld_cell = _map_cell(html, "Homicide investigations", 0)
+    assert "Results withheld (small counts)" in withheld_cell and "1 result" in withheld_cell
+    assert "Gap" not in withheld_cell and "/compare/" not in withheld_cell
+    assert "Gap" in _map_cell(html, "Homicide investigations", 1)  # case processing: a gap
+    mixed = _map_cell(html, "Gun violence crime analysis (GunStat)", 0)
+    assert "1 result" in mixed and "and 1 withheld (small counts)" in mixed
+    assert only.get_absolute_url() in html and beside.get_absolute_url() in html
+
+    table = rows_of(client.get("/evidence-map/", {"format": "csv"}))
+    header = table[0]
+    cells = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in table[1:]}
+    withheld = cells[("Homicide investigations", "Violence")]
+    assert withheld["Published results"] == "0"
+    assert withheld["Results withheld (small counts)"] == "1"
+    assert withheld["Evidence"] == "Results withheld (small counts)"
+    assert withheld["Strongest rating"] == withheld["Comparison"] == ""
+    gap = cells[("Homicide investigations", "Case processing")]
+    assert gap["Evidence"] == "No evidence" and gap["Results withheld (small counts)"] == "0"
+    both = cells[("Gun violence crime analysis (GunStat)", "Violence")]
+    assert both["Published results"] == "1" and both["Results withheld (small counts)"] == "1"
+    assert both["Evidence"] == "Published results"
+
+    # No figure of a withheld result is on the page or in the CSV.
+    from evaluations.analyses.findings import headline, read_stored
+
+    text = html + client.get("/evidence-map/", {"format": "csv"}).content.decode()
+    for analysis in (only, beside):
+        exact = headline(read_stored(analysis.current_result.result))
+        for value in (exact.estimate, exact.ci_low, exact.ci_high):
+            assert f"{value:.3f}" not in text and f"{value:.2f}" not in text
+
+
+def test_compare_names_results_withheld_from_public_view(client, withheld_homicides):
+    """/compare/ for an outcome whose results are all withheld does not read as if nothing
+    were published: the page and the API name the withheld results (no figure of theirs)."""
+    from evaluations.analyses.compare import result_label
+
+    only, beside = withheld_homicides
+    labels = sorted(result_label(a) for a in (only, beside))
+    html = client.get("/compare/", {"metric": "homicides"}).content.decode()
+    assert "withheld from public view (small counts)" in html
+    assert all(label in html for label in labels)
+    data = client.get("/api/v1/compare/", {"metric": "homicides"}).json()
+    assert data["results"] == [] and sorted(data["withheld"]) == labels
+    narrowed = client.get(
+        "/api/v1/compare/", {"metric": "homicides", "strategy_type": HOMICIDE_TYPE}
+    ).json()
+    assert narrowed["withheld"] == [result_label(only)]
+
+
+def test_profile_lists_analyses_withheld_from_public_view(client, withheld_homicides):
+    """An office whose published analyses are all withheld (small counts) does not read "No
+    published analysis yet": each is listed, linked, and said to be withheld, with no figure."""
+    only, _beside = withheld_homicides
+    html = client.get("/sites/site-b/").content.decode()
+    section = html.split('id="analyses-heading"', 1)[1].split("</section>", 1)[0]
+    assert "No published analysis yet." not in section
+    assert only.get_absolute_url() in section and "Bravo homicides" in section
+    assert "withheld from public view (small counts)" in section
+    assert "Bravo hidden" not in section  # the unpublished one stays hidden
+
+
+def test_strategy_page_links_the_withheld_results_a_rating_rests_on(
+    client, withheld_homicides, bja_user
+):
+    """A strategy whose results are all withheld lists them under "Outcome results" (said to
+    be withheld, no figure), and a rating on that outcome says it rests on them."""
+    only, _beside = withheld_homicides
+    page = only.strategy.specific
+    evidence_rating_set(
+        user=bja_user,
+        page=page,
+        outcome="Homicides",
+        metric_code="homicides",
+        rating="inconclusive",
+        reason="Every result is withheld.",
+    )
+    html = client.get(page.url).content.decode()
+    results = html.split('id="linked-results-heading"', 1)[1].split("</section>", 1)[0]
+    assert only.get_absolute_url() in results
+    assert "withheld from public view (small counts)" in results
+    rests_on = html.split("Rests on:", 1)[1].split("</p>", 1)[0]
+    assert only.get_absolute_url() in rests_on and "Bravo homicides" in rests_on
+
+
 # --- /dashboard/ ----------------------------------------------------------------------------
 
 

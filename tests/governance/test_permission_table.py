@@ -107,6 +107,21 @@ def outcome(response, method: str = "GET") -> str:
     return f"unexpected {response.status_code} {response.get('Location', '')}"
 
 
+def follow_visible(client, response, hops: int = 3):
+    """A GET redirected to another page, not to sign in and not to the dashboard, answers
+    with that page (``/admin/pages/`` opens the explorer at the root this user may see; a
+    page's revisions open its history): the table's cell is that page's answer, and the
+    check for the other site's titles reads that page."""
+    while hops and response.status_code == 302:
+        location = response["Location"]
+        refused = location.startswith(("/admin/login/", "/django-admin/login/"))
+        if refused or location == "/admin/" or not location.startswith("/"):
+            break
+        response = client.get(location)
+        hops -= 1
+    return response
+
+
 def send(client, row: Row, values: dict):
     """Request one row: ``GET path``, ``POST path`` or ``POST path body``. A body that is one
     placeholder sends that value as the request body (bytes as CSV, a dict as JSON); any other
@@ -189,6 +204,27 @@ POST_ROUTES = {
     "/admin/strategy-ratings/{}/{}/",
     "/admin/api-tokens/new/",
     "/admin/api-tokens/{}/revoke/",
+}
+# Wagtail's own page actions on site B's pages (publish, unpublish, revert, lock, unlock,
+# workflow actions), the page explorer's entry (it redirects to the user's root) and an
+# unpublished analysis's chart files.
+PAGE_ACTIONS = {
+    "/admin/pages/",
+    "/admin/pages/{draft_b}/revisions/{revision_b}/revert/",
+    "/admin/pages/{live_b}/unpublish/",
+    "/admin/pages/workflow/collect_action_data/{draft_b}/approve/{task_state_b}/",
+    "/admin/pages/workflow/collect_action_data/{draft_b}/reject/{task_state_b}/",
+    "/admin/pages/workflow/confirm_cancellation/{draft_b}/",
+    "/admin/bulk/wagtailcore/page/publish/?id={draft_b}",
+    "POST /admin/pages/{live_b}/unpublish/",
+    "POST /admin/bulk/wagtailcore/page/publish/?id={live_b}",
+    "POST /admin/bulk/wagtailcore/page/unpublish/?id={live_b}",
+    "POST /admin/pages/{draft_b}/lock/",
+    "POST /admin/pages/{draft_b}/unlock/",
+    "POST /admin/pages/workflow/action/{draft_b}/approve/{task_state_b}/",
+    "/evaluations/analyses/{analysis_b}/chart-{analysis_b}-series.csv",
+    "/evaluations/analyses/{analysis_b}/chart-{analysis_b}-series.svg",
+    "/evaluations/analyses/{analysis_b}/chart-{analysis_b}-series.png",
 }
 PUBLIC_METRIC = "shots_fired_calls"  # a metric the batches above do not touch
 
@@ -283,6 +319,8 @@ def world(
         "document_b": b["document"].pk,
         "document_b_file": f"{b['document'].pk}/{b['document'].filename}",
         "token_b": b["token"].pk,
+        "revision_b": b["draft"].revisions.order_by("pk").first().pk,
+        "task_state_b": b["draft"].current_workflow_task_state.pk,
         "batch_b_validated": b["batch_validated"].pk,
         "batch_b_stalled": b["batch_stalled"].pk,
         "image_b": b["image"].pk,
@@ -339,6 +377,9 @@ def test_the_table_covers_every_role_and_the_named_objects():
         "analysis_spec_b",
         "image_b_rendition",
         "token_b",
+        "revision_b",
+        "task_state_b",
+        "live_b",
     ):
         assert "{" + name + "}" in urls
     assert len(rows) >= 70
@@ -348,6 +389,8 @@ def test_the_table_covers_every_role_and_the_named_objects():
         if row.method == "POST"
     }
     assert not POST_ROUTES - walked, f"no row for {POST_ROUTES - walked}"
+    every = {row.url for row in rows}
+    assert not PAGE_ACTIONS - every, f"no row for {PAGE_ACTIONS - every}"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -360,6 +403,8 @@ def test_every_url_answers_as_the_table_says(client, world, role):
     mismatches = []
     for row in table_rows():
         response = send(client, row, placeholders)
+        if row.method == "GET":
+            response = follow_visible(client, response)
         got = outcome(response, row.method)
         if got != row.expected[role]:
             answer = f"{response.status_code} {response.get('Location', '')}".strip()
@@ -370,14 +415,26 @@ def test_every_url_answers_as_the_table_says(client, world, role):
 
 
 def site_b_state(site_b) -> dict:
-    """What site B's POST rows could change: analyses and their versions, batches, published
-    figures, tokens and ratings."""
+    """What site B's POST rows could change: its strategy pages (live, locked, revisions)
+    and their workflows, analyses and their versions, batches, published figures, tokens and
+    ratings."""
+    from wagtail.models import Page, WorkflowState
+
     from evaluations.models import Analysis, OutcomeObservation, UploadBatch
     from portal.models import ApiToken
     from strategies.models import EvidenceRating
 
     observations = OutcomeObservation.objects.filter(site=site_b)
+    pages = Page.objects.filter(strategypage__grantee_site=site_b).order_by("pk")
     return {
+        "pages": list(pages.values_list("pk", "title", "live", "locked", "latest_revision_id")),
+        "workflows": list(
+            WorkflowState.objects.filter(
+                base_content_type__model="page", object_id__in=[str(p.pk) for p in pages]
+            )
+            .order_by("pk")
+            .values_list("pk", "status")
+        ),
         "analyses": list(
             Analysis.objects.filter(site=site_b).order_by("pk").values_list("pk", "is_published")
         ),

@@ -248,6 +248,16 @@ def test_another_sites_admin_pages_do_not_show_a_version_awaiting_review(
         assert v2.input_hash in detail
 
 
+def _restore_entries(analysis) -> list:
+    from wagtail.models import ModelLogEntry
+
+    return list(
+        ModelLogEntry.objects.filter(
+            action="ips.analysis.version_restore", object_id=str(analysis.pk)
+        ).order_by("pk")
+    )
+
+
 def _versions(analysis) -> list[tuple]:
     rows = analysis.results.order_by("version")
     return [(r.version, r.status, r.review_status, r.is_current) for r in rows]
@@ -281,6 +291,17 @@ def test_rolling_a_correction_back_to_the_approved_inputs_queues_no_new_version(
     ]
     v2 = analysis.results.get(version=2)
     assert v2.review_note == "Data restored to the approved inputs of version 1."
+    # The restore is on the audit log, once (the later stale checks changed nothing).
+    restores = _restore_entries(analysis)
+    assert [entry.data for entry in restores] == [
+        {
+            "current_version": [2, 1],
+            "superseded_versions": [2],
+            "input_hash": v1.input_hash,
+            "note": "Data restored to the approved inputs of version 1.",
+        }
+    ]
+    assert restores[0].user is None  # the data change did it, not a person
     analysis.refresh_from_db()
     assert analysis.status == "succeeded"
     html = client.get(f"/evaluations/analyses/{analysis.pk}/").content.decode()
@@ -307,3 +328,19 @@ def test_a_run_queued_before_the_rollback_does_not_wait_for_review(
         (2, "succeeded", "superseded", False),
     ]
     assert not analysis.results.filter(review_status="pending").exists()
+    # The queued run found the approved inputs: the restore is logged with that run dropped.
+    [entry] = _restore_entries(analysis)
+    assert entry.data["current_version"] == [1, 1]
+    assert entry.data["superseded_versions"] == [2]
+
+
+def test_running_an_unchanged_published_analysis_again_logs_no_restore(published):
+    """Pressing "Run" on a published analysis whose data did not change: the run finds the
+    approved version's inputs, and nothing was restored, so the audit log has no entry."""
+    analysis, _rating = published
+    analysis_run(analysis=analysis)
+    assert _versions(analysis) == [
+        (1, "succeeded", "approved", True),
+        (2, "succeeded", "superseded", False),
+    ]
+    assert _restore_entries(analysis) == []
