@@ -791,3 +791,17 @@ def test_bench_reports_how_each_cell_is_published():
     lowest = LOWEST[bench.PORTAL_DESIGN[design]]["continuous" if kind == "normal" else "count"]
     assert bench.published_as(low) == f"approx {lowest[periods]:.0%}"
     assert bench.published_as(bench.Cell("its", "normal", 6, 0.0, False, 0)).startswith("approx")
+
+
+def test_count_misspecification_ratio_is_one_only_without_latent_autocorrelation():
+    """``bench/count_misspecification.py`` (quoted in docs/methods.md): with an uncorrelated
+    latent rate the AR(1) working model is right (rho 0, ratio exactly 1); with a latent AR(1)
+    rate plus count noise the standard error is understated, more with higher rho and longer
+    series, which is why the long rho-0.6 count cells under-cover."""
+    from bench.count_misspecification import se_ratio
+
+    assert se_ratio(60, 0.0, 1.0, False, False) == pytest.approx(1.0, abs=1e-9)
+    assert se_ratio(60, 0.0, 2.0, True, True) == pytest.approx(1.0, abs=1e-9)
+    short, long = se_ratio(24, 0.6, 1.0, False, False), se_ratio(60, 0.6, 1.0, False, False)
+    assert 1.0 < se_ratio(60, 0.3, 1.0, False, False) < short < long
+    assert long == pytest.approx(1.135, abs=5e-4)
