@@ -1,7 +1,7 @@
 """Load bench: the demo portal under gunicorn on 127.0.0.1, driven by concurrent users.
 
     .venv/bin/python -m bench.load_bench [--users 20] [--seconds 60] [--workers 4]
-        [--think 1.0] [--phases uncached,cached] [--db-name ips_load_bench]
+        [--think 1.0] [--phases uncached,cached] [--db-name NAME]
 
 A throwaway database (SQLite in a temporary folder; PostgreSQL next to ``DATABASE_URL`` when
 it is set) is migrated and filled with the demo data, then gunicorn serves it on a free
@@ -9,10 +9,16 @@ loopback port. Each simulated user loops through a realistic mix (home, strategy
 filters, a strategy, search with facets, a result page, ``/compare/`` with a metric, API
 reads) with a think time between requests; ``--contributors`` of them sign in and also
 preview uploads (the upload form, a CSV, the validation report). Every request has a timeout,
-every phase a fixed length, and the server is stopped and the database dropped at the end.
+every phase a fixed length, and the server is stopped, the database dropped and the run's
+temporary folder removed at the end, also after Ctrl-C, SIGTERM or a failed start. The port
+is bound by the bench itself and handed to gunicorn, so a busy port or another server on it
+can never be mistaken for the bench's own; the PostgreSQL database gets a name of its own per
+run, so two benches on one server never drop each other's.
 
 The same load runs twice by default: with the anonymous page cache off (the baseline) and on
-(``REDIS_URL`` set: Redis shared by the workers; unset: each worker's own memory). Printed:
+(``REDIS_URL`` set: Redis shared by the workers, under a key prefix of the run's own that is
+deleted at the end; unset: a file cache in the run's temporary folder, shared by the workers
+and never the developer's ``.cache/``). Printed:
 requests/s, p50/p95/p99 per page kind, the load average, and an ``errors: N`` line per phase.
 Target on PostgreSQL: 0 errors and p95 under 300 ms at 20 users (with the cache).
 """
@@ -26,6 +32,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -39,7 +46,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = "ips_load_bench"
+DB_PREFIX = "ips_load_bench"
 CONTRIBUTOR = ("contributor", "demo-contributor-2026")  # demo data, development only
 UPLOAD_FILE = ROOT / "fixtures" / "outcomes_clean.csv"
 REQUEST_TIMEOUT = 30.0
@@ -73,27 +80,47 @@ def percentile(values: list[float], p: float) -> float:
 # --- The server -----------------------------------------------------------------------------
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@dataclass
+class Run:
+    """What one bench run owns and removes at the end: a temporary folder (the SQLite
+    database, media, static and file cache live in it), a database name, a cache key prefix
+    and a secret key."""
+
+    folder: Path
+    db_name: str
+    cache_prefix: str = field(default_factory=lambda: f"ips-load-bench-{secrets.token_hex(4)}")
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+
+    @classmethod
+    def start(cls, db_name: str | None = None) -> Run:
+        name = db_name or f"{DB_PREFIX}_{os.getpid()}_{secrets.token_hex(3)}"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"--db-name {name!r}: use lower-case letters, digits and _")
+        folder = Path(tempfile.mkdtemp(prefix="ips-load-bench-"))
+        for sub in ("media", "static", "cache"):
+            (folder / sub).mkdir()
+        return cls(folder=folder, db_name=name)
 
 
-def database_prepare(db_name: str) -> tuple[str, str]:
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else ""
+
+
+def database_prepare(run: Run) -> tuple[str, str]:
     """A fresh database with the demo data; returns (DATABASE_URL, label)."""
-    postgres_url = os.environ.get("DATABASE_URL", "")
-    if postgres_url.startswith(("postgres://", "postgresql://")):
+    postgres_url = _postgres_url()
+    if postgres_url:
         import psycopg
 
         with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {db_name}")
-        url, label = f"{postgres_url.rpartition('/')[0]}/{db_name}", "PostgreSQL"
+            conn.execute(f"DROP DATABASE IF EXISTS {run.db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {run.db_name}")
+        url, label = f"{postgres_url.rpartition('/')[0]}/{run.db_name}", "PostgreSQL"
     else:
-        folder = Path(tempfile.mkdtemp(prefix="ips-load-bench-"))
-        url, label = f"sqlite:///{folder / 'load.sqlite3'}", "SQLite"
+        url, label = f"sqlite:///{run.folder / 'load.sqlite3'}", "SQLite"
     # DEBUG while loading: the demo users get their documented passwords only then.
-    env = {**_server_env(url, page_cache=True), "DEBUG": "1"}
+    env = {**_server_env(run, url, page_cache=True), "DEBUG": "1"}
     for command in (
         ["migrate", "--noinput", "--verbosity", "0"],
         ["load_demo_data", "--verbosity", "0"],
@@ -104,52 +131,93 @@ def database_prepare(db_name: str) -> tuple[str, str]:
     return url, label
 
 
-def database_drop(url: str, db_name: str) -> None:
-    if not url.startswith(("postgres://", "postgresql://")):
+def database_drop(run: Run) -> None:
+    """Drop the run's PostgreSQL database (also one a failed or interrupted start left)."""
+    postgres_url = _postgres_url()
+    if not postgres_url:
         return
     import psycopg
 
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {run.db_name} WITH (FORCE)")
 
 
-_SECRET = secrets.token_urlsafe(50)
-_MEDIA = tempfile.mkdtemp(prefix="ips-load-bench-media-")
-_STATIC = tempfile.mkdtemp(prefix="ips-load-bench-static-")
+def cache_clear(run: Run) -> int:
+    """Delete the run's keys from Redis (the generation key never expires by itself); only
+    keys under the run's own prefix, in the database ``REDIS_URL`` names."""
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        return 0
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{run.cache_prefix}:*", count=1000))
+        return client.delete(*keys) if keys else 0
+    finally:
+        client.close()
 
 
-def _server_env(database_url: str, *, page_cache: bool) -> dict[str, str]:
+def run_cleanup(run: Run) -> None:
+    """Everything a run made goes, whichever step fails."""
+    try:
+        database_drop(run)
+    finally:
+        try:
+            cache_clear(run)
+        except Exception as exc:  # noqa: BLE001 - keys expire anyway; still remove the folder
+            print(f"Could not delete the run's Redis keys: {exc}", file=sys.stderr)
+        finally:
+            shutil.rmtree(run.folder, ignore_errors=True)
+
+
+def _server_env(run: Run, database_url: str, *, page_cache: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings.dev",
         DEBUG="0",
-        SECRET_KEY=_SECRET,
+        SECRET_KEY=run.secret,
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
-        MEDIA_ROOT=_MEDIA,
-        STATIC_ROOT=_STATIC,  # empty: static files come from the app folders (dev settings)
+        MEDIA_ROOT=str(run.folder / "media"),
+        STATIC_ROOT=str(run.folder / "static"),  # empty: static files come from the app folders
+        # Without Redis the dev settings use a file cache: the run's own, not the developer's.
+        PORTAL_CACHE_DIR=str(run.folder / "cache"),
         LOG_LEVEL="WARNING",
         PORTAL_PAGE_CACHE_SECONDS="600" if page_cache else "0",
-        # Keys of their own on a shared Redis; a new prefix per run starts cold.
-        CACHE_KEY_PREFIX=f"ips-load-bench-{secrets.token_hex(4)}",
+        # Keys of their own on a shared Redis, deleted at the end (cache_clear).
+        CACHE_KEY_PREFIX=run.cache_prefix,
     )
     return env
 
 
 class Server:
-    """gunicorn on a loopback port; always stopped by ``stop`` (also on errors)."""
+    """gunicorn on a loopback port; always stopped by ``stop`` (also on errors).
 
-    def __init__(self, database_url: str, *, workers: int, page_cache: bool) -> None:
-        self.port = _free_loopback_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "portal.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--timeout", "60", "--log-level", "warning",
-            ],
-            cwd=ROOT, env=_server_env(database_url, page_cache=page_cache),
-        )  # fmt: skip
+    The bench binds the port itself and hands the listening socket to gunicorn
+    (``--bind fd://N``): no other process can take the port between choosing and binding it,
+    and whatever answers on it is this server.
+    """
+
+    def __init__(self, run: Run, database_url: str, *, workers: int, page_cache: bool) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(128)
+            listener.set_inheritable(True)
+            self.port = listener.getsockname()[1]
+            self.base_url = f"http://127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn", "portal.wsgi:application",
+                    "--bind", f"fd://{listener.fileno()}", "--workers", str(workers),
+                    "--timeout", "60", "--log-level", "warning",
+                ],
+                cwd=ROOT, env=_server_env(run, database_url, page_cache=page_cache),
+                pass_fds=(listener.fileno(),),
+            )  # fmt: skip
+        finally:
+            listener.close()  # gunicorn holds its own copy
 
     def wait_ready(self, timeout: float = 60) -> None:
         import httpx
@@ -255,7 +323,22 @@ class Tally:
                 self.samples.append(f"{kind}: {problem}")
 
 
-async def _get(client, kind: str, path: str, tally: Tally) -> None:
+PRIVATE = "private, no-store"
+
+
+def response_problem(response, path: str, *, signed_in: bool) -> str:
+    """What is wrong with a response ("" when nothing): an error status, or a signed-in
+    visitor's page that is not private or came from the anonymous page cache."""
+    if response.status_code >= 400:
+        return f"{path}: HTTP {response.status_code}"
+    if signed_in and (
+        response.headers.get("Cache-Control") != PRIVATE or "X-Page-Cache" in response.headers
+    ):
+        return f"{path}: a signed-in page without Cache-Control: {PRIVATE} or from the cache"
+    return ""
+
+
+async def _get(client, kind: str, path: str, tally: Tally, *, signed_in: bool = False) -> None:
     import httpx
 
     started = time.perf_counter()
@@ -264,8 +347,7 @@ async def _get(client, kind: str, path: str, tally: Tally) -> None:
     except httpx.HTTPError as exc:
         tally.record(kind, started, f"{path}: {type(exc).__name__}")
         return
-    problem = "" if response.status_code < 400 else f"{path}: HTTP {response.status_code}"
-    tally.record(kind, started, problem)
+    tally.record(kind, started, response_problem(response, path, signed_in=signed_in))
     tally.cache_hits += response.headers.get("X-Page-Cache") == "hit"
 
 
@@ -328,7 +410,8 @@ async def user(
             else:
                 kind = rng.choices(kinds, weights)[0]
                 label = f"{kind} (signed in)" if contributor else kind
-                await _get(client, label, anonymous_request(kind, targets, rng), tally)
+                path = anonymous_request(kind, targets, rng)
+                await _get(client, label, path, tally, signed_in=contributor)
             if think:
                 await asyncio.sleep(min(rng.uniform(0.5, 1.5) * think, deadline - time.monotonic()))
 
@@ -376,47 +459,91 @@ def report(phase: str, tally: Tally, elapsed: float, load: tuple[str, str]) -> i
     return errors
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
-    parser.add_argument("--contributors", type=int, default=2, help="users who sign in")
+    parser.add_argument(
+        "--contributors",
+        type=int,
+        default=None,
+        help="users who sign in (default 2, at most half the users: the rest are anonymous)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument(
         "--think", type=float, default=1.0, help="mean pause between a user's requests, s"
     )
     parser.add_argument("--phases", default="uncached,cached")
-    parser.add_argument("--db-name", default=DEFAULT_DB)
+    parser.add_argument(
+        "--db-name", default=None, help="PostgreSQL database to create and drop (default: "
+        f"{DB_PREFIX}_<pid>_<random>, one per run)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 1800:
         parser.error("--users must be 1-200 and --seconds 1-1800 (the bench is bounded)")
-    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
-    if set(phases) - {"uncached", "cached"}:
+    if args.contributors is None:
+        args.contributors = min(2, args.users // 2)
+    if not 0 <= args.contributors < args.users:
+        parser.error(
+            f"--contributors {args.contributors} with --users {args.users}: at least one user "
+            "must stay anonymous (the page cache serves only them); use fewer contributors"
+        )
+    if args.db_name is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error(f"--db-name {args.db_name!r}: use lower-case letters, digits and _")
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    if not args.phases or set(args.phases) - {"uncached", "cached"}:
         parser.error("--phases takes uncached and/or cached")
+    return args
 
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _run_phase(args, run: Run, url: str, label: str, phase: str) -> int:
+    """One phase; returns its error count (a phase that cannot run counts as one error)."""
+    name = "page cache on" if phase == "cached" else "page cache off (baseline)"
+    server = Server(run, url, workers=args.workers, page_cache=phase == "cached")
+    try:
+        host = urlsplit(server.base_url).hostname or ""
+        assert ipaddress.ip_address(host).is_loopback  # never anything but this machine
+        server.wait_ready()
+        targets = discover(server.base_url)
+        load_start = _loadavg()
+        tally, elapsed = asyncio.run(drive(args, server.base_url, targets))
+        return report(f"{label}, {name}", tally, elapsed, (load_start, _loadavg()))
+    except Exception as exc:  # noqa: BLE001 - report the phase as failed, then clean up
+        print(f"\n== {label}, {name}: could not run: {exc}\nerrors: 1")
+        return 1
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cache = (
+        "Redis" if os.environ.get("REDIS_URL", "").strip() else "a file cache shared by the workers"
+    )
     print(f"Load bench: {args.users} users ({args.contributors} signed in), {args.seconds:.0f} s"
           f" per phase, think time ~{args.think} s, gunicorn {args.workers} workers; "
-          f"cache: {'Redis' if os.environ.get('REDIS_URL') else 'per-worker memory'}")  # fmt: skip
-    prepared = time.monotonic()
-    url, label = database_prepare(args.db_name)
-    print(f"Database: {label} with the demo data ({time.monotonic() - prepared:.0f} s to prepare)")
+          f"cache: {cache}")  # fmt: skip
+    # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C instead of leaving gunicorn running.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    run = Run.start(args.db_name)
     errors = 0
     try:
-        for phase in phases:
-            server = Server(url, workers=args.workers, page_cache=phase == "cached")
-            try:
-                host = urlsplit(server.base_url).hostname or ""
-                assert ipaddress.ip_address(host).is_loopback  # never anything but this machine
-                server.wait_ready()
-                targets = discover(server.base_url)
-                load_start = _loadavg()
-                tally, elapsed = asyncio.run(drive(args, server.base_url, targets))
-                name = "page cache on" if phase == "cached" else "page cache off (baseline)"
-                errors += report(f"{label}, {name}", tally, elapsed, (load_start, _loadavg()))
-            finally:
-                server.stop()
+        prepared = time.monotonic()
+        url, label = database_prepare(run)
+        print(f"Database: {label} with the demo data "
+              f"({time.monotonic() - prepared:.0f} s to prepare)")  # fmt: skip
+        for phase in args.phases:
+            errors += _run_phase(args, run, url, label, phase)
+    except KeyboardInterrupt:
+        print("\nInterrupted: stopping the server and removing the run's database and files.")
+        errors = errors or 1
     finally:
-        database_drop(url, args.db_name)
+        run_cleanup(run)
+        signal.signal(signal.SIGTERM, previous)
     return 1 if errors else 0
 
 

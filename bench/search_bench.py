@@ -5,10 +5,14 @@ the same documents and queries through Wagtail's own database search backend (th
 
     .venv/bin/python -m bench.search_bench [--docs 100000] [--queries 200]
         [--peer-queries 200] [--peer-seconds 300] [--engines sqlite,postgresql,elasticsearch]
-        [--pg postgres://postgres@127.0.0.1:5432/] [--pg-db ips_search_bench]
+        [--pg postgres://postgres@127.0.0.1:5432/] [--pg-db NAME]
 
 Each engine runs in its own process (Django is set up once per process). PostgreSQL uses a
-database of its own (``ips_search_bench``), created and dropped here; SQLite a temporary file;
+database of its own (``ips_search_bench_<pid>_<random>``, one per run, so two benches on one
+server never drop each other's), created and dropped here; SQLite a temporary folder, removed
+at the end. Both go also when an engine fails or the bench is interrupted (Ctrl-C, SIGTERM).
+An engine that fails is reported and counted on the closing ``errors: N`` line, and the exit
+status is then non-zero;
 Elasticsearch runs when ``ELASTICSEARCH_URL`` is set (its database side is SQLite). Targets on
 PostgreSQL: query p95 under 100 ms with facets, indexing at least 2,000 documents/s.
 """
@@ -20,6 +24,9 @@ import datetime as dt
 import json
 import os
 import random
+import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -221,17 +228,17 @@ def naive_search(query) -> tuple[int, list[int], dict]:
 # --- One engine, in its own process -----------------------------------------------------
 
 
-def _setup(engine: str, pg_base: str, pg_db: str = BENCH_DB) -> None:
+def _setup(engine: str, pg_base: str, pg_db: str, folder: Path) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
     if engine == "postgresql":
         import psycopg
 
         with psycopg.connect(pg_base + "postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {pg_db}")
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {pg_db}")
         os.environ["DATABASE_URL"] = pg_base + pg_db
     else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'search.sqlite3'}"
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'search.sqlite3'}"
     import django
 
     django.setup()
@@ -257,8 +264,33 @@ def _timed(run, workload, budget_seconds: float = 0) -> tuple[list[float], list[
     return timings, totals
 
 
+def pg_database_drop(pg_base: str, pg_db: str) -> None:
+    """Drop the run's PostgreSQL database if it exists (nothing else is ever dropped)."""
+    import psycopg
+
+    with psycopg.connect(pg_base + "postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+
+
 def run_engine(args: argparse.Namespace, engine: str) -> dict:
-    _setup(engine, args.pg, args.pg_db)
+    """One engine's figures; its database and temporary folder go whatever happens."""
+    folder = Path(tempfile.mkdtemp(prefix="ips-search-bench-"))
+    try:
+        return _run_engine(args, engine, folder)
+    finally:
+        try:
+            if engine == "postgresql":
+                if "django.db" in sys.modules:
+                    from django.db import connections
+
+                    connections.close_all()
+                pg_database_drop(args.pg, args.pg_db)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_engine(args: argparse.Namespace, engine: str, folder: Path) -> dict:
+    _setup(engine, args.pg, args.pg_db, folder)
     from django.db import connection
 
     from search.backends.database import SearchBackend as DatabaseBackend
@@ -327,14 +359,6 @@ def run_engine(args: argparse.Namespace, engine: str) -> dict:
         baseline_p95_ms=percentile(baseline, 95) if baseline else None,
         loadavg_end=_loadavg(),
     )
-    if engine == "postgresql":
-        from django.db import connections
-
-        connections.close_all()
-        import psycopg
-
-        with psycopg.connect(args.pg + "postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {args.pg_db} WITH (FORCE)")
     return result
 
 
@@ -370,10 +394,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-queries", type=int, default=20)
     parser.add_argument("--engines", default="")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/")
-    parser.add_argument("--pg-db", default=BENCH_DB, help="database created and dropped here")
+    parser.add_argument(
+        "--pg-db",
+        default=None,
+        help=f"database created and dropped here (default {BENCH_DB}_<pid>_<random>)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pg_db is None:
+        args.pg_db = f"{BENCH_DB}_{os.getpid()}_{random.SystemRandom().getrandbits(24):06x}"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.pg_db):
+        parser.error(f"--pg-db {args.pg_db!r}: use lower-case letters, digits and _")
+    # SIGTERM cleans up like Ctrl-C (the workers' finally blocks drop their databases).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
+
+def _main(args: argparse.Namespace) -> int:
     if args.worker:
         result = run_engine(args, args.worker)
         print("RESULT " + json.dumps(result))
@@ -387,21 +427,20 @@ def main(argv: list[str] | None = None) -> int:
         f"; load average at start {_loadavg()}"
     )
     results = []
+    errors = 0
     for engine in engines:
-        completed = subprocess.run(
-            [
-                sys.executable, "-m", "bench.search_bench", "--worker", engine,
-                "--docs", str(args.docs), "--queries", str(args.queries),
-                "--peer-queries", str(args.peer_queries),
-                "--peer-seconds", str(args.peer_seconds),
-                "--baseline-queries", str(args.baseline_queries),
-                "--pg", args.pg, "--pg-db", args.pg_db,
-            ],
-            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-        )  # fmt: skip
-        lines = [ln for ln in completed.stdout.splitlines() if ln.startswith("RESULT ")]
-        if completed.returncode or not lines:
-            print(f"{engine}: failed\n{completed.stderr[-3000:]}")
+        try:
+            returncode, stdout, stderr = _worker_run(args, engine)
+        except KeyboardInterrupt:
+            print(f"Interrupted during {engine}: its database and files are removed.")
+            if engine == "postgresql":
+                pg_database_drop(args.pg, args.pg_db)  # in case the worker could not
+            print(f"errors: {errors + 1}")
+            return 1
+        lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
+        if returncode or not lines:
+            errors += 1
+            print(f"{engine}: failed\n{stderr[-3000:]}")
             continue
         results.append(json.loads(lines[-1][len("RESULT ") :]))
 
@@ -440,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "(Wagtail db = Wagtail's database search backend on the same rows and queries; "
         "naive = icontains scan + per-facet GROUP BY, first "
-        f"{args.baseline_queries} queries)"
+        f"{min(args.baseline_queries, args.queries)} queries)"
     )
     for r in results:
         print(json.dumps(r))
@@ -449,7 +488,41 @@ def main(argv: list[str] | None = None) -> int:
             "PostgreSQL targets (p95 < 100 ms, >= 2,000 docs/s, faster than Wagtail's backend):",
             "MISSED" if failed else "met",
         )
-    return 1 if failed else 0
+    print(f"errors: {errors}")
+    return 1 if failed or errors else 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _worker_run(args: argparse.Namespace, engine: str) -> tuple[int, str, str]:
+    """One engine in its own process. Interrupted, the worker gets SIGINT and time to drop
+    its database (``subprocess.run`` would SIGKILL it at once, leaving the database)."""
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "bench.search_bench", "--worker", engine,
+            "--docs", str(args.docs), "--queries", str(args.queries),
+            "--peer-queries", str(args.peer_queries),
+            "--peer-seconds", str(args.peer_seconds),
+            "--baseline-queries", str(args.baseline_queries),
+            "--pg", args.pg, "--pg-db", args.pg_db,
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate()
+    except KeyboardInterrupt:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+    return process.returncode, stdout, stderr
 
 
 if __name__ == "__main__":

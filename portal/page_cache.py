@@ -150,6 +150,25 @@ def _rebuilt(request: HttpRequest, stored: dict) -> HttpResponse:
     return response
 
 
+class SignedInResponsesPrivateMiddleware:
+    """Every response to a signed-in visitor or API caller says ``private, no-store``.
+
+    Listed right after the authentication middleware, so it also covers answers that never
+    reach the page cache (the admin's object-scope 404, an idle-session sign-out) and the
+    sign-in and sign-out requests themselves: signed in before or after the view counts.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request_is_signed_in(request)
+        response = self.get_response(request)
+        if signed_in or request_is_signed_in(request):
+            response["Cache-Control"] = PRIVATE
+        return response
+
+
 class PublicPageCacheMiddleware:
     """Serve anonymous GETs from the cache; mark signed-in responses private, no-store.
 
@@ -202,10 +221,22 @@ def _page_deleted(sender, instance, **kwargs) -> None:
         public_pages_invalidate()
 
 
+# Fields Wagtail fills in on its own when an image or document is read (not an edit).
+_BOOKKEEPING_FIELDS = frozenset({"file_size", "file_hash"})
+
+
+def _media_changed(sender, instance=None, update_fields=None, created=False, **kwargs) -> None:
+    # A new upload is on no live page yet; Wagtail's own bookkeeping changes nothing shown.
+    if created or (update_fields is not None and set(update_fields) <= _BOOKKEEPING_FIELDS):
+        return
+    public_pages_invalidate()
+
+
 def connect_page_signals() -> None:
     """Wagtail pages (strategies, the home page, indexes) change what the public sees when
     they are published, unpublished, moved or deleted, or when their view restriction
-    changes. Other apps call ``public_pages_invalidate`` from their own services."""
+    changes; so do edits and deletions of the images and documents they show. Other apps
+    call ``public_pages_invalidate`` from their own services."""
     from django.db.models.signals import post_delete, post_save
     from wagtail.models import PageViewRestriction, get_page_models
     from wagtail.signals import page_published, page_unpublished, post_page_move
@@ -225,6 +256,19 @@ def connect_page_signals() -> None:
             sender=PageViewRestriction,
             dispatch_uid=f"portal.page_cache.restriction.{signal is post_save}",
         )
+    # Images and documents are edited, replaced and deleted in their own admin libraries, not
+    # on the pages that show them: a cached page would keep a deleted rendition or an old
+    # link. Renditions (made while pages render) are not connected.
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    for model in (get_image_model(), get_document_model()):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _media_changed,
+                sender=model,
+                dispatch_uid=f"portal.page_cache.media.{model._meta}.{signal is post_save}",
+            )
 
 
 def check_shared_cache(app_configs=None, **kwargs) -> list:

@@ -448,6 +448,8 @@ def analysis_run(
     result.started_at = timezone.now()
     result.save()
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING)
+    if analysis.is_published:  # its public page said "waiting to start"; now "in progress"
+        public_pages_invalidate()
 
     timings: dict[str, float] = {}
     result.library_versions = library_versions()

@@ -329,6 +329,6 @@ def compare(request: HttpRequest) -> HttpResponse:
         "columns": comparison.columns if comparison else compare_selectors.COLUMNS,
         "query": query.urlencode(),
     }
-    return render(
-        request, "evaluations/analyses/compare.html", context, status=400 if errors else 200
-    )
+    # An unknown metric is a missing page, as its download and the API say (404).
+    status = 400 if errors else 404 if filters.metric and comparison is None else 200
+    return render(request, "evaluations/analyses/compare.html", context, status=status)

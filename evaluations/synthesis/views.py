@@ -24,8 +24,20 @@ def _csv(columns: list[tuple[str, str]], rows: list[dict], name: str) -> HttpRes
     return response
 
 
+def _format_refused(request: HttpRequest) -> HttpResponse | None:
+    """A 400 naming the one download these pages offer when ``format`` asks for another: a
+    script asking for a spreadsheet must not get the HTML page with 200."""
+    file_format = request.GET.get("format", "").strip()
+    if not file_format or file_format == "csv":
+        return None
+    message = f'format: "{file_format[:40]}" is not offered here; use format=csv, or leave it out.'
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 def site_list(request: HttpRequest) -> HttpResponse:
     """/sites/: every grantee site by state, with jurisdiction kind and population."""
+    if refused := _format_refused(request):
+        return refused
     rows = profiles.site_directory()
     if request.GET.get("format") == "csv":
         absolute = [{**r, "url": request.build_absolute_uri(r["path"])} for r in rows]
@@ -50,6 +62,8 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def evidence_map_view(request: HttpRequest) -> HttpResponse:
     """/evidence-map/: strategy types × outcome categories, as a coloured grid that is also a
     table; CSV with ``format=csv``."""
+    if refused := _format_refused(request):
+        return refused
     the_map = evidence_map.evidence_map()
     if request.GET.get("format") == "csv":
         return _csv(evidence_map.MAP_COLUMNS, the_map.table_rows(), "evidence-map.csv")
@@ -92,6 +106,8 @@ def program_dashboard(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not user_sees_all_sites(request.user):
         raise PermissionDenied("The program dashboard is for BJA staff and research partners.")
+    if refused := _format_refused(request):
+        return refused
     filters, errors = _dashboard_filters(request)
     site_rows, series_rows = dashboard.program_dashboard(filters)
     file_format = request.GET.get("format")

@@ -284,3 +284,21 @@ def test_dashboard_refuses_control_characters_in_the_site_filter(client, bja_use
     response = client.get("/dashboard/", {"site": "site\x00b"})
     assert response.status_code == 400
     assert "site: remove the control characters" in response.content.decode()
+
+
+def test_pages_refuse_downloads_they_do_not_offer(client, published, bja_user):
+    """Only CSV is offered: ``format=xlsx`` gets a 400 naming it, not the HTML page with 200."""
+    for url in ("/sites/", "/evidence-map/"):
+        response = client.get(url, {"format": "xlsx"})
+        assert response.status_code == 400, url
+        assert response["Content-Type"].startswith("text/plain")
+        assert 'format: "xlsx" is not offered here; use format=csv' in response.content.decode()
+        assert client.get(url, {"format": "csv"}).status_code == 200
+    client.force_login(bja_user)
+    assert client.get("/dashboard/", {"format": "xlsx"}).status_code == 400
+
+
+def test_compare_with_an_unknown_metric_is_404(client, published):
+    response = client.get("/compare/", {"metric": "no_such_metric"})
+    assert response.status_code == 404 and "No such metric." in response.content.decode()
+    assert client.get("/compare/", {"metric": "nonfatal_shootings"}).status_code == 200

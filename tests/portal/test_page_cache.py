@@ -260,6 +260,33 @@ def test_a_published_analysis_sent_back_to_the_queue_shows_it_on_cached_pages(
     assert "a new run is waiting to start" in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_starts_shows_in_progress_on_cached_pages(client, site_a, monkeypatch):
+    """Queued, then running: while the worker runs it, the public page says so (a cached
+    "waiting to start" would be out of date for the whole run). Autocommit, as in the
+    worker, so the invalidation after the status change's commit happens at once."""
+    from evaluations.analyses import data as analysis_data
+    from evaluations.analyses import tasks
+    from evaluations.analyses.services import analysis_enqueue, analysis_run
+
+    monkeypatch.setattr(tasks, "analysis_run_task", SimpleNamespace(enqueue=lambda *a: None))
+    analysis = make_analysis(site=site_a, design="did")
+    url = f"/evaluations/analyses/{analysis.pk}/"
+    analysis_enqueue(analysis=analysis)
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"  # "waiting to start", cached
+    seen = []
+    real_build_inputs = analysis_data.build_inputs
+
+    def build_inputs_and_look(the_analysis):
+        seen.append(client.get(url).content.decode())  # what a visitor sees mid-run
+        return real_build_inputs(the_analysis)
+
+    monkeypatch.setattr(analysis_data, "build_inputs", build_inputs_and_look)
+    analysis_run(analysis_id=analysis.pk)
+    assert seen and "a new run is in progress" in seen[0]
+
+
 def test_http_and_https_pages_are_cached_apart(client, site_a):
     """The analyses CSV links with absolute URLs: an http copy must not reach https visitors."""
     make_analysis(site=site_a, design="did")
@@ -381,3 +408,135 @@ def test_an_admin_snippet_edit_shows_on_the_next_anonymous_request(
     response = client.get("/strategies/")
     assert response["X-Page-Cache"] == "miss"
     assert "Zone prosecution" in response.content.decode()
+
+
+def test_the_sign_in_response_itself_is_private(client, contributor_a):
+    """The sign-in POST starts the session: its response (with the session cookie) is a
+    signed-in response like any other."""
+    response = client.post(
+        "/admin/login/", {"username": "contrib_a", "password": factories.TEST_PASSWORD}
+    )
+    assert response.status_code == 302 and "sessionid" in response.cookies
+    assert response["Cache-Control"] == PRIVATE
+
+
+def test_signed_in_responses_cut_short_by_earlier_middleware_are_private(
+    client, strategy_index, site_a, contributor_b
+):
+    """The admin's object-scope guard answers 404 before the page cache is reached; that
+    answer is still a signed-in page."""
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Site A only")
+    client.force_login(contributor_b)
+    response = client.get(f"/admin/pages/{page.pk}/edit/")
+    assert response.status_code == 404
+    assert response["Cache-Control"] == PRIVATE
+
+
+def test_a_sign_out_response_is_private(client, contributor_a):
+    client.force_login(contributor_a)
+    response = client.post("/admin/logout/")
+    assert response["Cache-Control"] == PRIVATE
+
+
+def _live_page_with_figure(strategy_index, site_a):
+    site_a.refresh_from_db()
+    image = factories.image_in(site_a.media_collection, "Zone map")
+    page = factories.strategy_page_for(site_a, parent=strategy_index, title="Mapped zone plan")
+    page.body = [
+        {"type": "figure", "value": {"image": image.pk, "alt_text": "A map", "caption": ""}},
+    ]
+    page.save_revision().publish()
+    return page, image
+
+
+def test_deleting_an_image_a_live_page_shows_clears_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    """Images are edited and deleted in the admin's image library, not on the page: the
+    cached page would keep pointing at a rendition that no longer exists."""
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    caches["default"].clear()
+    first = client.get(page.url)
+    assert first["X-Page-Cache"] == "miss" and "/media/images/" in first.content.decode()
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        image.delete()
+    after = client.get(page.url)
+    assert after["X-Page-Cache"] == "miss"
+    assert "/media/images/" not in after.content.decode()
+
+
+def test_replacing_an_images_file_clears_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    replacement = factories.image_in(site_a.media_collection, "New map", colour="red")
+    caches["default"].clear()
+    client.get(page.url)
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        image.file = replacement.file
+        image.save()
+    assert client.get(page.url)["X-Page-Cache"] == "miss"
+
+
+def test_rendering_renditions_does_not_clear_cached_pages(
+    client, strategy_index, site_a, contributor_a, media_tmp, django_capture_on_commit_callbacks
+):
+    page, image = _live_page_with_figure(strategy_index, site_a)
+    caches["default"].clear()
+    client.get(page.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        image.get_rendition("max-30x30")  # a new rendition, as a page render makes
+        image.get_file_size()
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+
+
+def test_loading_the_demo_data_again_clears_cached_pages(
+    client, home_page, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The loader updates snippets (site and jurisdiction names) in place, outside the admin's
+    hooks; running it again must not leave pages with the old names in the cache."""
+    from django.core.management import call_command
+
+    from portal.management.commands import load_demo_data
+    from portal.models import Jurisdiction
+
+    renamed = []
+
+    class Demo:
+        @staticmethod
+        def load(*, stdout, verbosity):
+            jurisdiction = Jurisdiction.objects.first()
+            if jurisdiction is not None:
+                jurisdiction.name = "Renamed County"
+                jurisdiction.save()
+            renamed.append(True)
+
+    monkeypatch.setattr(load_demo_data, "portal_app_modules", lambda name: [Demo])
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", verbosity=0)
+    assert renamed
+    assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_the_response_that_signs_an_idle_session_out_is_private(
+    client, strategy_index, contributor_a
+):
+    """Rendered for an anonymous visitor after the idle sign-out, but it answers a signed-in
+    request (and clears its session cookie): private, and never stored."""
+    from django.conf import settings
+
+    from portal.middleware import LAST_SEEN_KEY
+
+    client.force_login(contributor_a)
+    client.get("/strategies/")
+    session = client.session
+    session[LAST_SEEN_KEY] -= settings.SESSION_IDLE_TIMEOUT + 1
+    session.save()
+    response = client.get("/strategies/")
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert response["Cache-Control"] == PRIVATE
+    assert "X-Page-Cache" not in response

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal.page_cache import public_pages_invalidate
 from portal.registry import portal_app_modules
 from portal.worker import tasks_run_inline
 
@@ -25,5 +26,8 @@ class Command(BaseCommand):
             for module in portal_app_modules("demo"):
                 with transaction.atomic():
                     module.load(stdout=self.stdout, verbosity=verbosity)
+        # The loaders update snippets and data in place, outside the services and admin
+        # hooks that clear cached public pages; a second run must not leave old pages.
+        public_pages_invalidate()
         if verbosity:
             self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
