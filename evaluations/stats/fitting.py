@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from .errors import ConvergenceError, SingularDesignError
 
@@ -204,9 +205,12 @@ def _poisson_newton(
         for _halving in range(30):
             new_beta = beta + scale * step
             new_eta = x @ new_beta + offset
-            new_mu = np.exp(new_eta)
-            new_loglik = float(y @ new_eta - new_mu.sum())
-            if new_loglik >= loglik - 1e-12 * abs(loglik):
+            # A long trial step can overflow exp(); such a step is halved like any other that
+            # lowers the likelihood, without a RuntimeWarning.
+            with np.errstate(over="ignore", invalid="ignore"):
+                new_mu = np.exp(new_eta)
+                new_loglik = float(y @ new_eta - new_mu.sum())
+            if math.isfinite(new_loglik) and new_loglik >= loglik - 1e-12 * abs(loglik):
                 break
             scale /= 2.0
         beta, eta, mu, loglik = new_beta, new_eta, new_mu, new_loglik
@@ -540,7 +544,7 @@ def _logistic_start(
     xw = x * (trials * p0 * (1 - p0))[:, None]
     beta = np.linalg.lstsq(x.T @ xw, xw.T @ (np.log(p0 / (1 - p0)) - offset), rcond=None)[0]
     for _ in range(maxiter):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
+        p = expit(x @ beta + offset)
         w = trials * p * (1 - p)
         step = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (y - trials * p))
         beta = beta + step
@@ -591,7 +595,7 @@ def ar1_glm_fit(
             mu = np.exp(eta)
             v = mu
         else:
-            p = 1.0 / (1.0 + np.exp(-eta))
+            p = expit(eta)
             mu = trials * p
             v = np.maximum(trials * p * (1 - p), 1e-10)
         w = np.sqrt(v)
@@ -611,7 +615,7 @@ def ar1_glm_fit(
     assert fit is not None
     fit.cov = kenward_roger_cov(fit)
     eta = x @ beta + offset
-    fit.resid = y - (np.exp(eta) if trials is None else trials / (1.0 + np.exp(-eta)))
+    fit.resid = y - (np.exp(eta) if trials is None else trials * expit(eta))
     return fit
 
 

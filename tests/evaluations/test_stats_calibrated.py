@@ -738,6 +738,37 @@ def test_a_comparison_identical_to_the_treated_series_is_refused_clearly(design,
         assert "area 'Zone 1'" in message
 
 
+def test_logit_count_fit_takes_extreme_offsets_without_overflow():
+    """The comparison model's logit used 1 / (1 + exp(-eta)), which overflows (a RuntimeWarning
+    during the demo load) once -eta passes about 710; scipy's expit does not. A period whose
+    exposure ratio puts eta near -1000 must fit silently and still match statsmodels'
+    binomial GLM. That period (no treated events, share 0) adds nothing to the likelihood, so
+    the reference is statsmodels fitted without it (statsmodels itself fails on it)."""
+    import warnings
+
+    from evaluations.stats.fitting import _logistic_start
+
+    rng = np.random.default_rng(21)
+    n = 40
+    x = np.column_stack((np.ones(n), (np.arange(n) >= 20).astype(float)))
+    trials = rng.integers(30, 60, n).astype(float)
+    offset = rng.normal(0.0, 0.1, n)
+    offset[5] = -1000.0  # that period's treated share is 0 to machine precision
+    y = rng.binomial(trials.astype(int), 0.4).astype(float)
+    y[5] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = _logistic_start(x, y, trials, offset)
+    keep = np.arange(n) != 5
+    ref = sm.GLM(
+        np.column_stack((y, trials - y))[keep],
+        x[keep],
+        family=sm.families.Binomial(),
+        offset=offset[keep],
+    ).fit(tol=1e-12)
+    np.testing.assert_allclose(ours, ref.params, rtol=REL)
+
+
 def test_bench_reports_how_each_cell_is_published():
     """Every simulated design and outcome maps to a row of the label table (a wrong mapping
     would silently print "confident"), and a cell whose bucket measured below the band is
@@ -778,3 +809,17 @@ def test_a_short_post_period_is_not_vouched_for_by_a_long_pre_period():
     assert result.approximate and result.calibrated_coverage is None
     pre, post = series.to_numpy()[:36], series.to_numpy()[36:]
     assert pre_post(pre, post, periods=pidx).approximate
+
+
+def test_count_misspecification_ratio_is_one_only_without_latent_autocorrelation():
+    """``bench/count_misspecification.py`` (quoted in docs/methods.md): with an uncorrelated
+    latent rate the AR(1) working model is right (rho 0, ratio exactly 1); with a latent AR(1)
+    rate plus count noise the standard error is understated, more with higher rho and longer
+    series, which is why the long rho-0.6 count cells under-cover."""
+    from bench.count_misspecification import se_ratio
+
+    assert se_ratio(60, 0.0, 1.0, False, False) == pytest.approx(1.0, abs=1e-9)
+    assert se_ratio(60, 0.0, 2.0, True, True) == pytest.approx(1.0, abs=1e-9)
+    short, long = se_ratio(24, 0.6, 1.0, False, False), se_ratio(60, 0.6, 1.0, False, False)
+    assert 1.0 < se_ratio(60, 0.3, 1.0, False, False) < short < long
+    assert long == pytest.approx(1.135, abs=5e-4)
