@@ -101,7 +101,7 @@ def area_options(
                 last=part["period_start"].max().date(),
                 periods=int(part["period_start"].nunique()),
                 starts=tuple(sorted(d.date() for d in part["period_start"].unique())),
-                length=_length_class(
+                length=length_class(
                     int(((part["period_end"] - part["period_start"]).dt.days + 1).median())
                 ),
             )
@@ -111,9 +111,13 @@ def area_options(
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+# What one period of each length is called in a sentence ("the 15 weeks before").
+PERIOD_NOUNS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
-def _length_class(days: int) -> str:
+def length_class(days: int) -> str:
+    """The period length ("W", "M", "Q", "Y") of a period of ``days`` days, or of a series
+    whose periods start ``days`` apart."""
     if days <= 7:
         return "W"
     if days <= 31:
@@ -127,7 +131,7 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     days = (frame["period_end"] - frame["period_start"]).dt.days + 1
-    classes = days.map(_length_class)
+    classes = days.map(length_class)
     for area, part in classes.groupby(frame["area"], sort=True):
         kinds = list(dict.fromkeys(part.tolist()))
         if len(kinds) < 2:
@@ -179,7 +183,7 @@ def _freq(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "M"
     days = int((frame["period_end"] - frame["period_start"]).dt.days.median()) + 1
-    kind = _length_class(days)
+    kind = length_class(days)
     if kind == "W":
         start_day = int(frame["period_start"].iloc[0].day_of_week)
         return f"W-{_WEEKDAYS[(start_day + 6) % 7]}"
@@ -279,11 +283,12 @@ def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     starts = frame["period_start"].drop_duplicates().sort_values()
     gap = int(starts.diff().dt.days.median()) if len(starts) > 1 else 31
-    if gap <= 7:
+    kind = length_class(gap)
+    if kind == "W":
         # weekly rows: each week ends six days after the day it starts
         frame["period_end"] = frame["period_start"] + pd.Timedelta(days=6)
     else:
-        months = 1 if gap <= 31 else (3 if gap <= 92 else 12)
+        months = {"M": 1, "Q": 3, "Y": 12}[kind]
         frame["period_end"] = frame["period_start"] + pd.DateOffset(months=months, days=-1)
     frame["value"] = frame["value"].astype("float64")
     frame["denominator"] = frame["denominator"].astype("float64")

@@ -18,6 +18,7 @@ import tablib
 from django.conf import settings
 
 from evaluations.analyses import charts, findings, methods
+from evaluations.analyses.data import PERIOD_NOUNS, length_class
 from evaluations.analyses.findings import StoredResult, as_result, is_finite_number
 from evaluations.exports import cell_escape
 from evaluations.stats import EstimateResult
@@ -149,9 +150,6 @@ def finding_for(analysis: Any, stored: Any, result: StoredResult | None = None) 
     )
 
 
-_PERIOD_BY_GAP = ((7, "week"), (31, "month"), (92, "quarter"))
-
-
 def period_word(result: Any, rows: list[dict[str, Any]] | None) -> str | None:
     """What one period of the analysed series is ("week", "month", "quarter", "year"), from
     an interrupted time series' intervention period or from the stored rows' spacing; ``None``
@@ -178,7 +176,7 @@ def period_word(result: Any, rows: list[dict[str, Any]] | None) -> str | None:
         return None
     gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
     gap = gaps[len(gaps) // 2]
-    return next((word for limit, word in _PERIOD_BY_GAP if gap <= limit), "year")
+    return PERIOD_NOUNS[length_class(gap)]
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

@@ -71,9 +71,6 @@ def _sub_monthly(
     return False
 
 
-_PERIOD_WORDS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
-
-
 def _is_period_start(value: dt.date, option: analysis_data.AreaOption) -> bool:
     """Whether ``value`` starts a period of the area's series (in the data or not): weeks on
     the series' weekday, months on the 1st, quarters and years in step with its first one."""
@@ -110,7 +107,7 @@ def intervention_date_check(
     )
     if option is None or _is_period_start(intervention_date, option):
         return
-    word = _PERIOD_WORDS.get(option.length, "period")
+    word = analysis_data.PERIOD_NOUNS.get(option.length, "period")
     starts = [d for d in option.starts if d <= intervention_date][-1:] + [
         d for d in option.starts if d > intervention_date
     ][:1]
@@ -229,11 +226,10 @@ def strategies_linkable(user: User | AnonymousUser | None, site: GranteeSite):
     """The strategies of ``site`` that ``user`` may link an analysis to: all of them, drafts
     included, for the site's own members and BJA staff; its published ones for anyone else
     (research partners analyse every site's data but do not read drafts)."""
-    from strategies.access import user_may_act_for_site
     from strategies.models import StrategyPage
 
     pages = StrategyPage.objects.filter(grantee_site=site)
-    if user is not None and user_may_act_for_site(user, site.pk):
+    if user is not None and _acts_for(user, site):
         return pages
     return pages.filter(live=True)
 
