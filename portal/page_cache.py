@@ -170,7 +170,9 @@ class SignedInResponsesPrivateMiddleware:
 
 
 class PublicPageCacheMiddleware:
-    """Serve anonymous GETs from the cache; mark signed-in responses private, no-store.
+    """Serve anonymous GETs from the cache; signed-in visitors pass straight through (never
+    read from or stored; ``SignedInResponsesPrivateMiddleware``, listed before this one, marks
+    their responses ``private, no-store``).
 
     Listed after the authentication, message and CSP middleware (it needs ``request.user`` and
     the nonce), so the CSP and security headers are added to cached pages as to fresh ones.
@@ -181,9 +183,7 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request_is_signed_in(request):
-            response = self.get_response(request)
-            response["Cache-Control"] = PRIVATE
-            return response
+            return self.get_response(request)
         if not _may_use_cache(request):
             return self.get_response(request)
         cache = _cache()
@@ -198,8 +198,7 @@ class PublicPageCacheMiddleware:
             response["X-Page-Cache"] = "hit"
         else:
             response = self.get_response(request)
-            if request_is_signed_in(request):  # signed in by this very request
-                response["Cache-Control"] = PRIVATE
+            if request_is_signed_in(request):  # signed in by this very request: not stored
                 return response
             if _storable(request, response):
                 try:
