@@ -251,6 +251,22 @@ def test_quarterly_results_are_approximate_not_quoting_the_monthly_benchmark(sit
     assert "monthly series only" in notes[0] and "quarterly series" in notes[0]
 
 
+def did_refusal(site, rows, treatment: str, comparison: str, start: dt.date) -> str:
+    """Upload ``rows``, then the message with which a DiD of ``treatment`` against
+    ``comparison`` is refused as irregular (the test fails if it is not refused)."""
+    upload_rows(site, rows)
+    analysis = spec(
+        site,
+        design="did",
+        treatment_area=treatment,
+        comparison_areas=[comparison],
+        intervention_date=start,
+    )
+    with pytest.raises(IrregularTimeIndexError) as caught:
+        data.build_inputs(analysis)
+    return str(caught.value)
+
+
 def test_areas_with_different_period_lengths_are_refused_as_such(site_a):
     """Monthly treatment, quarterly comparison: each series has one length, but they cannot be
     compared period by period. The refusal must say so (it blamed missing months)."""
@@ -259,17 +275,7 @@ def test_areas_with_different_period_lengths_are_refused_as_such(site_a):
         first = dt.date(2020 + q // 4, 3 * (q % 4) + 1, 1)
         last = (pd.Timestamp(first) + pd.offsets.QuarterEnd(0)).date()
         rows.append(f'nonfatal_shootings,"Quarter C",comparison,{first},{last},90,,,,')
-    upload_rows(site_a, rows)
-    analysis = spec(
-        site_a,
-        design="did",
-        treatment_area="Month T",
-        comparison_areas=["Quarter C"],
-        intervention_date=dt.date(2021, 1, 1),
-    )
-    with pytest.raises(IrregularTimeIndexError) as caught:
-        data.build_inputs(analysis)
-    message = str(caught.value)
+    message = did_refusal(site_a, rows, "Month T", "Quarter C", dt.date(2021, 1, 1))
     assert "Month T" in message and "Quarter C" in message
     assert "monthly" in message and "quarterly" in message
     assert "no data for" not in message
@@ -290,17 +296,7 @@ def test_weekly_areas_whose_weeks_start_on_different_days_are_refused(site_a):
             f'nonfatal_shootings,"Week C",comparison,{sunday},{sunday + dt.timedelta(days=6)},'
             f"{6 + w % 4},,,,"
         )
-    upload_rows(site_a, rows)
-    analysis = spec(
-        site_a,
-        design="did",
-        treatment_area="Week T",
-        comparison_areas=["Week C"],
-        intervention_date=dt.date(2024, 3, 4),
-    )
-    with pytest.raises(IrregularTimeIndexError) as caught:
-        data.build_inputs(analysis)
-    message = str(caught.value)
+    message = did_refusal(site_a, rows, "Week T", "Week C", dt.date(2024, 3, 4))
     assert "Week T" in message and "Week C" in message
     assert "Monday" in message and "Sunday" in message
 
