@@ -10,6 +10,7 @@ table does not. Specs are plain dicts rendered by the static vega-embed bundle
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,16 @@ COUNTERFACTUAL_COLOUR = "#c05600"
 # 'YYYY-MM' labels parse as midnight UTC on the 1st; read them in UTC too, or a browser west
 # of Greenwich would place and label every month at the end of the month before.
 MONTH_X: dict[str, Any] = {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"}
+# Weekly series are keyed by each week's first day ('YYYY-MM-DD'): several weeks share a
+# month, so their x axis keeps the day.
+WEEK_X: dict[str, Any] = {"field": "month", "type": "temporal", "timeUnit": "utcyearmonthdate"}
+# The x axis heading and tooltip format of the series chart, by the series' period.
+PERIOD_AXIS: dict[str, tuple[str, str]] = {
+    "week": ("Week starting", "%d %b %Y"),
+    "month": ("Month", "%b %Y"),
+    "quarter": ("Quarter starting", "%b %Y"),
+    "year": ("Year starting", "%b %Y"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,19 +76,30 @@ def _base(title: str, description: str, rows: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def _month(label: str) -> str:
-    """'2020-01' or '2020-01-01' to '2020-01' (the table's month label)."""
-    return str(label)[:7]
+def period_key(label: Any, period: str = "month") -> str:
+    """The table's label of one period: 'YYYY-MM-DD' (the week's first day) for weekly
+    series, else 'YYYY-MM' of the period's first month. Takes a stored row's 'YYYY-MM-DD', a
+    pandas period as text ('2020-01', '2020Q3', '2020-01-06/2020-01-12') or a date."""
+    text = str(label)
+    quarter = re.fullmatch(r"(\d{4})Q([1-4])", text)
+    if quarter:
+        return f"{quarter[1]}-{3 * int(quarter[2]) - 2:02d}"
+    return text[:10] if period == "week" else text[:7]
 
 
-def start_rule_layers(intervention: str) -> list[dict[str, Any]]:
-    """The dashed "Start" rule and its label, drawn once at ``intervention`` ('YYYY-MM').
+def _x(period: str) -> dict[str, Any]:
+    return dict(WEEK_X if period == "week" else MONTH_X)
+
+
+def start_rule_layers(intervention: str, period: str = "month") -> list[dict[str, Any]]:
+    """The dashed "Start" rule and its label, drawn once at ``intervention`` (the start
+    period's key, see :func:`period_key`).
 
     Both layers carry their own one-row data: a layer without data inherits every row of the
     chart's data and would draw the rule and its label once per row.
     """
     data = {"values": [{"month": intervention, "label": "Start"}]}
-    x = dict(MONTH_X)
+    x = _x(period)
     return [
         {
             "data": data,
@@ -112,11 +134,15 @@ def series_chart(
     value_label: str,
     fitted: bool,
     comparison: bool,
+    period: str = "month",
 ) -> ChartTable:
-    """Observed monthly series with the intervention rule; ITS adds the fitted line and the
+    """Observed series with the intervention rule; ITS adds the fitted line and the
     counterfactual (pre-period trend projected forward); DiD / comparative ITS add the
-    comparison series. ``rows`` have month, treatment, [comparison], [fitted, counterfactual]."""
-    columns = [("month", "Month"), ("treatment", f"Treatment area: {value_label}")]
+    comparison series. ``rows`` have month (the period key, see :func:`period_key`),
+    treatment, [comparison], [fitted, counterfactual]; ``period`` is the series' period
+    ("week", "month", "quarter", "year")."""
+    heading, tooltip_format = PERIOD_AXIS.get(period, PERIOD_AXIS["month"])
+    columns = [("month", heading), ("treatment", f"Treatment area: {value_label}")]
     series = [("treatment", "Treatment area (observed)", TREATMENT_COLOUR, None)]
     if comparison:
         columns.append(("comparison", f"Comparison: {value_label}"))
@@ -144,7 +170,7 @@ def series_chart(
         "scale": {"domain": [s[1] for s in series], "range": [s[2] for s in series]},
         "legend": {"orient": "bottom", "title": None},
     }
-    x = {**MONTH_X, "title": "Month"}
+    x = {**_x(period), "title": heading}
     y = {"field": "series_value", "type": "quantitative", "title": value_label}
     spec["layer"] = [
         {
@@ -155,13 +181,13 @@ def series_chart(
                 "y": y,
                 "color": colour,
                 "tooltip": [
-                    {**MONTH_X, "format": "%b %Y"},
+                    {**_x(period), "title": heading, "format": tooltip_format},
                     {"field": "Series"},
                     {"field": "series_value", "title": value_label, "format": ",.2f"},
                 ],
             },
         },
-        *start_rule_layers(intervention),
+        *start_rule_layers(intervention, period),
     ]
     if fitted:
         spec["layer"].insert(
@@ -285,12 +311,12 @@ def forest_chart(
     return ChartTable(slug, title, description, columns, rows, spec)
 
 
-def _by_month(series: pd.Series | None) -> dict[str, float | None]:
-    """'YYYY-MM' -> the series' value rounded for the table (missing values as None)."""
+def _by_period(series: pd.Series | None, period: str) -> dict[str, float | None]:
+    """Period key -> the series' value rounded for the table (missing values as None)."""
     if series is None:
         return {}
     return {
-        _month(label): round(float(value), 4) if math.isfinite(value) else None
+        period_key(label, period): round(float(value), 4) if math.isfinite(value) else None
         for label, value in series.items()
     }
 
@@ -299,12 +325,13 @@ def its_series_rows(
     observed: dict[str, Any],
     result: ITSResult,
     comparison: dict[str, Any] | None = None,
+    period: str = "month",
 ) -> list[dict[str, Any]]:
-    """Table rows for the ITS chart: month, observed treatment (and comparison) value, fitted
-    and counterfactual from the typed result. ``observed`` maps 'YYYY-MM' to the (possibly
-    suppressed) display value."""
-    fitted = _by_month(result.fitted)
-    counterfactual = _by_month(result.counterfactual)
+    """Table rows for the ITS chart: month (the period key), observed treatment (and
+    comparison) value, fitted and counterfactual from the typed result. ``observed`` maps
+    the period key (:func:`period_key`) to the (possibly suppressed) display value."""
+    fitted = _by_period(result.fitted, period)
+    counterfactual = _by_period(result.counterfactual, period)
     rows = []
     for month, value in fitted.items():
         row: dict[str, Any] = {"month": month, "treatment": observed.get(month)}

@@ -389,7 +389,7 @@ def build_inputs(analysis: Analysis, frame: pd.DataFrame | None = None) -> Analy
     )
 
 
-def _seasonality(options: dict[str, Any]) -> str | None:
+def seasonality_option(options: dict[str, Any]) -> str | None:
     """The stored seasonality option: "none" (or the older empty value) means none; missing
     means the default, "auto"."""
     value = options.get("seasonality", "auto")
@@ -411,7 +411,7 @@ def prepost_arguments(
         "kind": inputs.kind,
         "errors": options.get("errors") or "ar1",
         "periods": series.index,
-        "seasonality": _seasonality(options),
+        "seasonality": seasonality_option(options),
         "harmonics": int(options.get("harmonics") or 2),
     }
     if inputs.kind == "count" and inputs.has_exposure:
@@ -471,7 +471,7 @@ def its_arguments(inputs: AnalysisInputs, options: dict[str, Any]) -> dict[str, 
         "series": inputs.treatment["value"],
         "intervention": inputs.intervention,
         "kind": inputs.kind,
-        "seasonality": _seasonality(options),
+        "seasonality": seasonality_option(options),
         "harmonics": int(options.get("harmonics") or 2),
         "impact": options.get("impact") or "level_and_slope",
         "errors": errors,

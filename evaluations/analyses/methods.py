@@ -14,6 +14,7 @@ from typing import Any
 
 from evaluations.analyses.findings import StoredResult, as_result, headline
 from evaluations.stats import EstimateResult
+from evaluations.stats.calibration import calibration_note
 
 CSV_COLUMNS = ("period_start", "area", "group", "value", "denominator")
 
@@ -113,6 +114,28 @@ def _options_not_benchmarked(design: str, options: dict[str, Any]) -> str:
     return " and ".join(found)
 
 
+def _own_changes_coverage(kind: str, result: Any) -> str:
+    """A comparative ITS's table also shows the treatment area's own level and slope
+    changes: a single-series ITS, which the benchmark measured as such (not as the
+    comparative difference the finding rests on)."""
+    n_pre, n_post = int(getattr(result, "n_pre", 0)), int(getattr(result, "n_post", 0))
+    own, warning = calibration_note("its", kind, n_pre, n_post)
+    if own is None:
+        return (
+            "The treatment area's own level and slope changes (the table's other rows) are a "
+            "single-series interrupted time series, which the benchmark did not measure for "
+            "a series this short: read their intervals as approximate."
+        )
+    text = (
+        f"The treatment area's own level and slope changes (the table's other rows) are a "
+        f"single-series interrupted time series, whose 95% intervals the benchmark measured "
+        f"covering the truth in {100 * own:.0f}% or more of simulated series of this length"
+    )
+    if warning is not None:
+        return f"{text}, below the band: read those rows as approximate."
+    return f"{text}."
+
+
 def methods_for(
     *,
     analysis_id: int,
@@ -138,12 +161,17 @@ def methods_for(
         )
     coverage = getattr(result, "calibrated_coverage", None)
     if coverage is not None:
+        which = "this method's 95% intervals"
+        if design == "its_with_comparison":
+            which = "the 95% intervals of the treatment-minus-comparison changes"
         notes.append(
             f"In the portal's calibration benchmark (simulated series like the sites', with "
-            f"no effect and with a known one), this method's 95% intervals covered the truth "
+            f"no effect and with a known one), {which} covered the truth "
             f"in {100 * coverage:.0f}% or more of simulated series of this length (the "
             f"target is 95%; below 93% the result is labelled approximate)."
         )
+        if design == "its_with_comparison":
+            notes.append(_own_changes_coverage(kind, result))
         untested = _options_not_benchmarked(design, options or {})
         if untested:
             notes.append(

@@ -92,7 +92,24 @@ def months_around_start(intervention: dt.date, rows: list[dict[str, Any]]) -> tu
     (stored analysis rows with ``period_start`` as ISO dates and ``group``). A run records
     these on its ``AnalysisResult`` so lists can word the finding without reading the rows."""
     start = intervention.isoformat()[:7]
-    months = {str(r["period_start"])[:7] for r in rows if r.get("group") == TREATMENT}
+    starts = sorted(
+        {
+            dt.date.fromisoformat(str(r["period_start"])[:10])
+            for r in rows
+            if r.get("group") == TREATMENT
+        }
+    )
+    # A quarterly (or yearly) row covers three (twelve) calendar months, so eight quarters
+    # are 24 months, not 8; weeks fall in the month they start in.
+    span = 1
+    if len(starts) > 1:
+        gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
+        span = {"W": 1, "M": 1, "Q": 3, "Y": 12}[length_class(gaps[len(gaps) // 2])]
+    months = set()
+    for first in starts:
+        for k in range(span):
+            index = first.month - 1 + k
+            months.add(f"{first.year + index // 12:04d}-{index % 12 + 1:02d}")
     pre = sum(1 for m in months if m < start)
     return pre, len(months) - pre
 
@@ -219,14 +236,21 @@ def _estimate_row(label: str, est: EstimateResult, unit_kind: str) -> EstimateRo
 
 # The estimates each design's table shows after the headline, as (label, result field).
 _DID_ROWS = (("Pre-trend check (treated × time, before the start)", "pre_trend"),)
-_ITS_COMPARISON_ROWS = (
-    ("Level change, treatment minus comparison", "level_change_difference"),
-    ("Slope change per month, treatment minus comparison", "slope_change_difference"),
-)
 
 
-def estimate_rows(design: str, result: StoredResult, unit_kind: str) -> list[EstimateRow]:
-    """The estimate table: the headline first, then the design's other estimates."""
+def _its_comparison_rows(period: str) -> tuple[tuple[str, str], ...]:
+    return (
+        ("Level change, treatment minus comparison", "level_change_difference"),
+        (f"Slope change per {period}, treatment minus comparison", "slope_change_difference"),
+    )
+
+
+def estimate_rows(
+    design: str, result: StoredResult, unit_kind: str, period: str = "month"
+) -> list[EstimateRow]:
+    """The estimate table: the headline first, then the design's other estimates.
+    ``period`` names one period of the series ("week", "month", "quarter") in the slope
+    rows: a slope change is per period of the data, not always per month."""
     result = as_result(result)
 
     def nested(pairs: tuple[tuple[str, str], ...]) -> list[EstimateRow]:
@@ -238,13 +262,13 @@ def estimate_rows(design: str, result: StoredResult, unit_kind: str) -> list[Est
     if design == "did":
         headline = "Difference-in-differences (treatment vs comparison)"
         return [_estimate_row(headline, result, unit_kind), *nested(_DID_ROWS)]
-    rows = nested(_ITS_COMPARISON_ROWS)
+    rows = nested(_its_comparison_rows(period))
     level = getattr(result, "level_change", None)
     if level is None and getattr(result, "slope_change", None) is None:
         level = result  # a result stored without its nested estimates
     if level is not None:
         rows.append(_estimate_row("Level change at the start (treatment area)", level, unit_kind))
-    rows.extend(nested((("Slope change per month (treatment area)", "slope_change"),)))
+    rows.extend(nested(((f"Slope change per {period} (treatment area)", "slope_change"),)))
     return rows
 
 
@@ -278,16 +302,18 @@ def pooled_observed(
     *,
     suppress: bool,
     labels: dict[int, str] | None = None,
+    period: str = "month",
 ) -> dict[str, Any]:
-    """Month -> the group's pooled value (counts summed, others averaged), as displayed. A
-    month with a hidden input shows its own label when it is a single area, else "<10" or
-    the neutral marker by the pooled value."""
+    """Period key (``charts.period_key``: the month, or a week's first day) -> the group's
+    pooled value (counts summed, others averaged), as displayed. A period with a hidden
+    input shows its own label when it is a single area, else "<10" or the neutral marker by
+    the pooled value."""
     threshold = settings.PORTAL_SMALL_COUNT_THRESHOLD
     totals: dict[str, list[float]] = {}
     hidden: dict[str, list[str]] = {}
     for i, row in enumerate(rows):
         if row.get("group") == group and row.get("value") is not None:
-            month = row["period_start"][:7]
+            month = charts.period_key(row["period_start"], period)
             totals.setdefault(month, []).append(float(row["value"]))
             if labels is not None and i in labels:
                 hidden.setdefault(month, []).append(labels[i])
@@ -329,14 +355,17 @@ def chart_tables(
     """The charts for the design, each with the exact rows of the table under it."""
     result = as_result(result)
     kind = metric_kind(analysis.metric)
-    observed = pooled_observed(rows, TREATMENT, kind, suppress=suppress, labels=labels)
+    period = period_word(result, rows) or "month"
+    observed = pooled_observed(
+        rows, TREATMENT, kind, suppress=suppress, labels=labels, period=period
+    )
     has_comparison = analysis.design in ("did", "its_with_comparison")
     comparison = (
-        pooled_observed(rows, COMPARISON, kind, suppress=suppress, labels=labels)
+        pooled_observed(rows, COMPARISON, kind, suppress=suppress, labels=labels, period=period)
         if has_comparison
         else None
     )
-    out = [_series_chart(analysis, result, observed, comparison)]
+    out = [_series_chart(analysis, result, observed, comparison, period)]
     means = _means_chart(analysis, result, kind)
     if means is not None:
         out.append(means)
@@ -348,30 +377,32 @@ def _series_chart(
     result: EstimateResult,
     observed: dict[str, Any],
     comparison: dict[str, Any] | None,
+    period: str = "month",
 ) -> charts.ChartTable:
-    """The monthly series: with the fitted line and counterfactual for an ITS result, the
+    """The series by period: with the fitted line and counterfactual for an ITS result, the
     observed values alone otherwise."""
     metric = analysis.metric
-    start = analysis.intervention_date.isoformat()[:7]
+    start = charts.period_key(analysis.intervention_date.isoformat(), period)
     area = analysis.treatment_area
     common = {
         "slug": f"{analysis.pk}-series",
         "intervention": start,
         "value_label": _value_label(metric),
         "comparison": comparison is not None,
+        "period": period,
     }
     if (
         analysis.design in ("its", "its_with_comparison")
         and getattr(result, "fitted", None) is not None
     ):
         return charts.series_chart(
-            title=f"{metric.name} by month, {area}",
+            title=f"{metric.name} by {period}, {area}",
             description=(
-                f"Line chart of {metric.name} by month in {area} with the model's fitted line "
+                f"Line chart of {metric.name} by {period} in {area} with the model's fitted line "
                 f"and the counterfactual (the trend before {start} projected forward); a "
                 f"dashed vertical line marks the start. The table below has the same values."
             ),
-            rows=charts.its_series_rows(observed, result, comparison),
+            rows=charts.its_series_rows(observed, result, comparison, period),
             fitted=True,
             **common,
         )
@@ -382,9 +413,9 @@ def _series_chart(
             row["comparison"] = comparison.get(month)
         series.append(row)
     return charts.series_chart(
-        title=f"{metric.name} by month",
+        title=f"{metric.name} by {period}",
         description=(
-            f"Line chart of {metric.name} by month in {area}"
+            f"Line chart of {metric.name} by {period} in {area}"
             + (" and the comparison areas" if comparison is not None else "")
             + f"; a dashed vertical line marks the start ({start}). The table below "
             f"has the same values."
@@ -456,7 +487,9 @@ def result_page(
     return ResultPage(
         finding=finding_for(analysis, stored, outcome),
         direction=findings.effect_direction_for(outcome, metric.desired_direction),
-        estimates=estimate_rows(analysis.design, outcome, metric.unit_kind),
+        estimates=estimate_rows(
+            analysis.design, outcome, metric.unit_kind, period_word(outcome, rows) or "month"
+        ),
         caveats=findings.caveats(analysis, outcome, rows),
         charts=chart_tables(analysis, outcome, rows, suppress=suppress, labels=labels),
         data_rows=display_rows(rows, suppress=suppress, labels=labels),

@@ -34,6 +34,8 @@ from evaluations.analyses.permissions import (
 from evaluations.analyses.versions import VersionComparison, version_comparison
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
+from evaluations.stats.its import check_seasonal_design
+from evaluations.stats.seasons import seasonal_terms
 from portal.audit import audit_record
 from portal.models import GranteeSite
 from portal.page_cache import public_pages_invalidate
@@ -220,6 +222,28 @@ def analysis_validate(analysis: Analysis) -> None:
             f"after the intervention with data; there are {before} before and {after} after. "
             f"Move the intervention date or widen the window."
         )
+    _check_seasonality(analysis.design, chosen, inputs, before)
+
+
+def _check_seasonality(
+    design: str, chosen: dict[str, Any], inputs: analysis_data.AnalysisInputs, before: int
+) -> None:
+    """Refuse on save a seasonality the series cannot take (month-of-year terms on a
+    quarterly series, too few periods, one year exactly on each side of the start), in the
+    words the run would use, instead of storing a draft that can only fail when it runs."""
+    seasonality = analysis_data.seasonality_option(chosen)
+    if seasonality is None:
+        return
+    harmonics = int(chosen.get("harmonics") or 2)
+    pidx = inputs.treatment.index
+    try:
+        if design in ("its", "its_with_comparison"):
+            impact = chosen.get("impact") or "level_and_slope"
+            check_seasonal_design(pidx, before, seasonality, harmonics, impact)
+        elif design == Analysis.Design.PRE_POST and (chosen.get("errors") or "ar1") == "ar1":
+            seasonal_terms(pidx, seasonality, harmonics)
+    except AnalysisError as exc:
+        raise AnalysisSpecError(str(exc)) from exc
 
 
 def strategies_linkable(user: User | AnonymousUser | None, site: GranteeSite):

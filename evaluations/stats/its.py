@@ -57,9 +57,9 @@ from .fitting import (
     poisson_method,
 )
 from .results import EstimateResult, ITSResult, copy_estimate_fields, wald_result
-from .seasons import SEASONALITIES, seasonal_terms
+from .seasons import SEASON_LENGTH, SEASONALITIES, seasonal_terms
 
-__all__ = ["default_hac_lags", "interrupted_time_series"]
+__all__ = ["check_seasonal_design", "default_hac_lags", "interrupted_time_series"]
 
 MIN_SEGMENT = 3
 RECOMMENDED_SEGMENT = 8
@@ -566,6 +566,45 @@ def _season_makes_singular(x: np.ndarray, core: int) -> bool:
     return not full and np.linalg.matrix_rank(x[:, :core]) == core
 
 
+def check_seasonal_design(
+    pidx: pd.PeriodIndex,
+    t0: int,
+    seasonality: str | None,
+    harmonics: int = 2,
+    impact: str = "level_and_slope",
+) -> None:
+    """Raise before any fitting when the seasonal terms cannot be used on this series.
+
+    ``pidx`` is the analysed series' PeriodIndex and ``t0`` the number of periods before the
+    intervention. Raises :class:`InvalidInputError` or :class:`TooFewPeriodsError` (from
+    :func:`seasonal_terms`: wrong frequency, too few periods) and
+    :class:`SingularDesignError` when the season columns make the segmented regression
+    rank-deficient. The classic case: month-of-year indicators with exactly one year before
+    and one year after the start. The time trend is then exactly the month's position in its
+    year plus 12 times the post indicator, so no data can tell the pre-intervention trend
+    apart from the seasonal pattern and the level change."""
+    seasonal, seasonal_text = seasonal_terms(pidx, seasonality, int(harmonics))
+    if seasonal is None:
+        return
+    x, _, _ = _design(len(pidx), t0, impact, seasonal)
+    core = x.shape[1] - seasonal.shape[1]
+    if not _season_makes_singular(x, core):
+        return
+    terms = seasonal_text.strip().removeprefix("plus ")
+    n_post = len(pidx) - t0
+    # A full set of Fourier pairs spans the season indicators; fewer pairs do not.
+    pairs = SEASON_LENGTH[pidx.freqstr[:1]] // 2
+    raise SingularDesignError(
+        f"The seasonal terms ({terms}) cannot be estimated together with the trend and the "
+        f"impact model on this window of {t0} periods before and {n_post} after the start: "
+        f"with each season appearing exactly once on each side, the time trend is an exact "
+        f"combination of the season indicators and the level change, so the data cannot "
+        f"tell the pre-intervention trend apart from the seasonal pattern. Widen the window "
+        f"by at least one period on either side, or use seasonality 'fourier' with fewer than "
+        f"{pairs} harmonic pairs, or 'none'."
+    )
+
+
 @contextmanager
 def _name_the_season(seasonal_text: str, x: np.ndarray, core: int) -> Iterator[None]:
     """A singular design with seasonal terms is usually the seasonality's doing (for example
@@ -772,6 +811,7 @@ def interrupted_time_series(
         "alpha": alpha,
     }
     data = _validate(series, intervention, comparison, options)
+    check_seasonal_design(data.pidx, data.t0, seasonality, int(harmonics), impact)
     seasonal, seasonal_text = seasonal_terms(data.pidx, seasonality, int(harmonics))
     x, level_j, slope_j = _design(data.n, data.t0, impact, seasonal)
     terms = (level_j, slope_j)

@@ -15,6 +15,12 @@ __all__ = ["SEASONALITIES", "auto_seasonality", "seasonal_terms"]
 SEASONALITIES = ("auto", None, "month", "quarter", "fourier")
 MIN_SEASONAL_PERIODS = 24
 SEASON_LENGTH = {"M": 12, "Q": 4, "W": 52}
+_FREQUENCY_WORDS = {"M": "monthly", "Q": "quarterly", "W": "weekly", "Y": "yearly", "A": "yearly"}
+
+
+def _frequency_words(freq: str) -> str:
+    """A pandas frequency ("M", "W-SUN", "Q-DEC") in plain words ("monthly")."""
+    return _FREQUENCY_WORDS.get(freq[:1], "not monthly, weekly or quarterly")
 
 
 def auto_seasonality(pidx: pd.PeriodIndex) -> str | None:
@@ -42,8 +48,9 @@ def seasonal_terms(
     if seasonality == "month":
         if not freq.startswith("M"):
             raise InvalidInputError(
-                f"Month-of-year adjustment needs a monthly series; this series is {freq!r}. "
-                f"Use seasonality='quarter' for quarterly data or 'fourier' for weekly data."
+                f"Month-of-year adjustment (seasonality 'month') needs a monthly series; this "
+                f"series is {_frequency_words(freq)}. Use seasonality 'quarter' for quarterly "
+                f"data, 'fourier' for weekly data, or 'auto' to let the portal choose."
             )
         if n < MIN_SEASONAL_PERIODS:
             raise TooFewPeriodsError(
@@ -58,7 +65,10 @@ def seasonal_terms(
     if seasonality == "quarter":
         if not freq.startswith("Q"):
             raise InvalidInputError(
-                f"Quarter-of-year adjustment needs a quarterly series; this series is {freq!r}."
+                f"Quarter-of-year adjustment (seasonality 'quarter') needs a quarterly series; "
+                f"this series is {_frequency_words(freq)}. Use seasonality 'month' or "
+                f"'fourier' for monthly data, 'fourier' for weekly data, or 'auto' to let the "
+                f"portal choose."
             )
         if n < 8:
             raise TooFewPeriodsError(
@@ -71,7 +81,10 @@ def seasonal_terms(
         )
     period = SEASON_LENGTH.get(freq[:1])
     if period is None:
-        raise InvalidInputError("Fourier seasonality needs a weekly, monthly or quarterly series.")
+        raise InvalidInputError(
+            f"Fourier seasonality needs a weekly, monthly or quarterly series; this series is "
+            f"{_frequency_words(freq)}. Use seasonality 'none'."
+        )
     if not 1 <= harmonics <= period // 2:
         raise InvalidInputError(
             f"harmonics must be between 1 and {period // 2} for this series; got {harmonics}."
