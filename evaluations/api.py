@@ -282,6 +282,19 @@ class AnalysisDetailOut(AnalysisOut):
     finding: str = Field(
         default="", description="The plain-language finding, worded as on the result page."
     )
+    headline: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The estimate the finding quotes: for an interrupted time series with comparison "
+            "the treatment-minus-comparison change (result.level_change_difference, or the "
+            "slope change difference with impact slope), otherwise the result's top-level "
+            "estimate. Keys: estimate, se, ci_low, ci_high, p_value, scale, log_estimate."
+        ),
+    )
+    direction: str = Field(
+        default="",
+        description="improved, worsened, no_clear_change or approximate (no claim), as tagged.",
+    )
     error: str = ""
     input_hash: str = ""
     library_versions: dict[str, Any] = {}
@@ -433,6 +446,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             # out in the current layout (the public version has only its published fields).
             "result": readable,
             "finding": finding_for(analysis, current, result) if readable else "",
+            **(_headline_out(analysis, result) if readable else {}),
             "error": current.error,
             # the hash and timings of the exact inputs would let anyone test guesses
             "input_hash": "" if hidden else current.input_hash,
@@ -441,6 +455,25 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             "finished_at": current.finished_at,
         }
     return out
+
+
+def _headline_out(analysis, result: dict) -> dict[str, Any]:
+    """The finding's own estimate and its direction tag, so a client reads the number the
+    sentence quotes (a comparative ITS's top-level estimate is the treatment area's own)."""
+    from evaluations.analyses.findings import effect_direction_for, headline
+
+    head = headline(result)
+    keys = ("estimate", "se", "ci_low", "ci_high", "p_value", "scale", "log_estimate")
+    values = {key: getattr(head, key, None) for key in keys}
+    # JSON has no NaN: a missing interval or p-value is null
+    values = {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in values.items()
+    }
+    return {
+        "headline": values,
+        "direction": effect_direction_for(result, analysis.metric.desired_direction),
+    }
 
 
 @router.post(

@@ -12,6 +12,10 @@ class EffectDirection(models.TextChoices):
     IMPROVED = "improved", "Improved"
     WORSENED = "worsened", "Worsened"
     NO_CLEAR_CHANGE = "no_clear_change", "No clear change"
+    # A result the calibration benchmark measured too narrow (or could not vouch for): its
+    # interval may exclude "no effect" without an effect, so neither a change nor its absence
+    # is claimed. Never shown as "No clear change" beside an interval that excludes it.
+    APPROXIMATE = "approximate", "Approximate: no claim"
 
 
 Direction = str  # one of ``EffectDirection.values``

@@ -327,7 +327,7 @@ def compare_metric(
         ]
         if approximate:
             # A pool of intervals the benchmark measured too narrow is too narrow itself.
-            direction = EffectDirection.NO_CLEAR_CHANGE.value
+            direction = EffectDirection.APPROXIMATE.value
             pooled_note = (
                 f"Approximate: {len(approximate)} of the {len(pool.weights)} pooled results "
                 f"({'; '.join(approximate)}) are labelled approximate (their intervals may be "

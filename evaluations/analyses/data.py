@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
+from evaluations.periods import calendar_lengths
 from evaluations.selectors import observation_series
 from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from evaluations.stats.calibration import frequency_note, is_length_note
@@ -131,6 +132,21 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     days = (frame["period_end"] - frame["period_start"]).dt.days + 1
+    calendar = calendar_lengths(frame["period_start"], frame["period_end"])
+    odd = calendar.isna()
+    if odd.any():
+        first_area = sorted(frame.loc[odd, "area"].astype(str).unique())[0]
+        rows = frame.loc[odd & (frame["area"].astype(str) == first_area)]
+        row_days = sorted({int(d) for d in days[rows.index]})
+        raise IrregularTimeIndexError(
+            f"The {first_area} series has {len(rows)} period(s) that are not weeks, calendar "
+            f"months, quarters or years: {', '.join(str(d) for d in row_days[:3])} day(s) long "
+            f"(from {rows['period_start'].min():%Y-%m-%d} to "
+            f"{rows['period_end'].max():%Y-%m-%d}). The analyses compare 7-day weeks or whole "
+            f"calendar months, quarters or years; a 28-day or two-week period is not a month, "
+            f"and counting it as one would add two periods into one month. Re-aggregate the "
+            f"data into calendar months (or 7-day weeks) and upload them again."
+        )
     classes = days.map(length_class)
     for area, part in classes.groupby(frame["area"], sort=True):
         kinds = list(dict.fromkeys(part.tolist()))
@@ -316,7 +332,7 @@ def _align_areas(
             "cover the same months."
         )
     span = pd.period_range(common.min(), common.max(), freq=common.freq)
-    notes = []
+    left_out: dict[tuple[pd.Period, ...], list[str]] = {}
     for area, index in indexes.items():
         missing = [p for p in span if p not in index]
         if missing:
@@ -326,13 +342,32 @@ def _align_areas(
                 f"leave {area} out, or narrow the window so that every chosen area has every "
                 f"period."
             )
-        extra = [p for p in index if p not in common]
+        extra = tuple(p for p in index if p not in common)
         if extra:
-            notes.append(
-                f"{_month_list(extra)} {'was' if len(extra) == 1 else 'were'} left out because "
-                f"not every chosen area has data then ({area} does)."
-            )
+            left_out.setdefault(extra, []).append(area)
+    # one note per set of periods left out, naming every area that has them
+    notes = [
+        f"{_month_list(list(extra))} {'was' if len(extra) == 1 else 'were'} left out because "
+        f"not every chosen area has data then ({_and_list(areas)} "
+        f"{'does' if len(areas) == 1 else 'do'})."
+        for extra, areas in left_out.items()
+    ]
     return common, notes
+
+
+def missing_periods(index: pd.PeriodIndex) -> list[pd.Period]:
+    """The periods between the first and the last of ``index`` that it lacks."""
+    if len(index) < 2:
+        return []
+    present = set(index)
+    return [
+        p for p in pd.period_range(index.min(), index.max(), freq=index.freq) if p not in present
+    ]
+
+
+def _and_list(items: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def build_inputs(analysis: Analysis, frame: pd.DataFrame | None = None) -> AnalysisInputs:
@@ -373,6 +408,14 @@ def build_inputs(analysis: Analysis, frame: pd.DataFrame | None = None) -> Analy
         else:
             comparison = pool_series(comp_rows, kind=kind, freq=freq)
         has_exposure = has_exposure and bool(comp_rows["denominator"].notna().all())
+    gaps = missing_periods(treatment.index)
+    if gaps and analysis.design == Analysis.Design.PRE_POST:
+        notes.append(
+            f"{analysis.treatment_area} has no data for {_month_list(gaps)}: the comparison "
+            f"uses the periods with data, and its autocorrelation model treats the periods "
+            f"either side of a gap as neighbours. Upload the missing periods (0 if there "
+            f"were no events) for a complete series."
+        )
     intervention = pd.Period(analysis.intervention_date, freq=freq)
     return AnalysisInputs(
         design=analysis.design,

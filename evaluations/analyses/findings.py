@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from evaluations.directions import Direction, effect_direction
+from evaluations.directions import Direction, EffectDirection, effect_direction
 from evaluations.stats import EstimateResult, result_from_dict
 from portal.numbers import format_percent, indefinite_article
 
@@ -105,10 +105,11 @@ def effect_direction_for(result: StoredResult, desired: str) -> Direction:
     """improved / worsened / no_clear_change for the headline estimate, using the one shared
     definition in :func:`evaluations.directions.effect_direction`. A result the calibration
     benchmark labels approximate (its interval measured too narrow for a series this short)
-    never gets an improved/worsened badge."""
+    is "approximate": neither an improved/worsened badge nor "no clear change" beside an
+    interval that may exclude no change."""
     est = headline(result)
     if getattr(as_result(result), "approximate", False):
-        return "no_clear_change"
+        return EffectDirection.APPROXIMATE.value
     return effect_direction(
         _number(est.estimate),
         _number(est.ci_low),

@@ -27,7 +27,7 @@ DESIGN_HELP = {
     ),
     Analysis.Design.ITS: (
         "Fits the trend before the start and asks whether the level or the slope changed "
-        "after it. Needs at least 3 (better 8) months on each side."
+        "after it. Needs at least 3 periods on each side and 7 in all (better 8 or more a side)."
     ),
     Analysis.Design.ITS_WITH_COMPARISON: (
         "The same, for the treatment and the comparison areas, reporting how much more the "
@@ -183,7 +183,6 @@ class AnalysisForm(forms.Form):
             ("ar1", "Autocorrelated periods (AR(1)), recommended"),
             ("HC1", "Robust (HC1), treats periods as independent"),
             ("classical", "Classical"),
-            ("cluster", "Clustered by area (needs at least 10 areas)"),
         ],
         initial="ar1",
         help_text="The recommended errors allow for months following on from each other.",

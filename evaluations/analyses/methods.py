@@ -153,11 +153,11 @@ def methods_for(
     notes = []
     if design in ("did", "its_with_comparison"):
         notes.append(
-            "Each comparison area is its own series, compared over the months every chosen "
+            "Each comparison area is its own series, compared over the periods every chosen "
             "area has. Continuous outcomes: a panel with area and period fixed effects, AR(1) "
             "errors in every area's series (one common rho), so the spread between comparison "
             "areas informs the uncertainty. Counts: the treatment area's share of all events "
-            "each month, which conditions on the month's total as period fixed effects do."
+            "each period, which conditions on the period's total as period fixed effects do."
         )
     coverage = getattr(result, "calibrated_coverage", None)
     if coverage is not None:

@@ -18,14 +18,17 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Whole-number options and their inclusive bounds (the form uses the same bounds).
 BOUNDS: dict[str, tuple[int, int]] = {"hac_lags": (0, 24), "harmonics": (1, 6)}
 # The older form stored an empty seasonality for "none".
-LEGACY = {("seasonality", ""): "none", ("seasonality", None): "none"}
+LEGACY = {("seasonality", ""): "none"}
 
 
 def options_clean(options: dict[str, Any]) -> dict[str, Any]:
     """Validated options; raises ``ValueError`` with a message naming the option and the
-    allowed values. Empty values are dropped (the default applies)."""
+    allowed values. Null values are dropped (the default applies); an empty seasonality is
+    the older form's "none"."""
     clean: dict[str, Any] = {}
     for key, value in options.items():
+        if value is None and (key in CHOICES or key in BOUNDS):
+            continue  # null means "the default", for every option alike
         if key in CHOICES and not isinstance(value, str | None):
             # A list or object from the API: refuse it by name (it is not hashable either).
             raise ValueError(

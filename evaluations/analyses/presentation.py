@@ -25,13 +25,6 @@ from evaluations.stats import EstimateResult
 from portal.numbers import csv_number, format_ratio, ratio_change
 
 TREATMENT, COMPARISON = "treatment", "comparison"
-DATA_COLUMNS = [
-    ("period_start", "Month starting"),
-    ("area", "Area"),
-    ("group", "Group"),
-    ("value", "Value"),
-    ("denominator", "Denominator"),
-]
 
 
 PUBLIC_ESTIMATE_NOTE = (
@@ -69,6 +62,15 @@ class ResultPage:
     comparison_label: str
     notes: list[str] = field(default_factory=list)
     confidence: str = ""
+    period: str = "month"  # one period of the series: "week", "month", "quarter", "year"
+
+    @property
+    def period_adjective(self) -> str:
+        """ "weekly", "monthly", "quarterly" or "yearly"."""
+        return PERIOD_ADJECTIVES.get(self.period, "monthly")
+
+
+PERIOD_ADJECTIVES = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "yearly"}
 
 
 def metric_kind(metric: Any) -> str:
@@ -114,6 +116,15 @@ def months_around_start(intervention: dt.date, rows: list[dict[str, Any]]) -> tu
     return pre, len(months) - pre
 
 
+def periods_around_start(intervention: dt.date, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """(periods before, periods from the start on) of treatment-area data in ``rows``: the
+    series' own periods (weeks, quarters), where :func:`months_around_start` counts months."""
+    start = intervention.isoformat()
+    starts = {str(r["period_start"])[:10] for r in rows if r.get("group") == TREATMENT}
+    pre = sum(1 for d in starts if d < start)
+    return pre, len(starts) - pre
+
+
 def segment_lengths(
     analysis: Any, result: StoredResult, stored: Any = None, rows: list[dict] | None = None
 ) -> tuple[int, int]:
@@ -152,6 +163,13 @@ def finding_for(analysis: Any, stored: Any, result: StoredResult | None = None) 
         elif stored.months_after:
             # Not known without the rows: use the months the run recorded instead.
             n_pre, n_post = int(stored.months_before), int(stored.months_after)
+    elif rows:
+        # A design whose result has no period counts (difference-in-differences): count the
+        # treatment area's own periods when they are not months ("30 weeks", not "8 months").
+        word = period_word(typed, rows)
+        if word not in (None, "month"):
+            period = word
+            n_pre, n_post = periods_around_start(analysis.intervention_date, rows)
     metric = analysis.metric
     return findings.finding_sentence(
         design=analysis.design,
@@ -366,7 +384,7 @@ def chart_tables(
         else None
     )
     out = [_series_chart(analysis, result, observed, comparison, period)]
-    means = _means_chart(analysis, result, kind)
+    means = _means_chart(analysis, result, kind, period)
     if means is not None:
         out.append(means)
     return out
@@ -426,7 +444,9 @@ def _series_chart(
     )
 
 
-def _means_chart(analysis: Any, result: EstimateResult, kind: str) -> charts.ChartTable | None:
+def _means_chart(
+    analysis: Any, result: EstimateResult, kind: str, period: str = "month"
+) -> charts.ChartTable | None:
     """Before/after means (or rates) per group, for the designs that report them."""
     area = analysis.treatment_area
     means = getattr(result, "means", None)
@@ -452,15 +472,16 @@ def _means_chart(analysis: Any, result: EstimateResult, kind: str) -> charts.Cha
     if all(r["before"] is None and r["after"] is None for r in mean_rows):
         return None  # not published (see disclosure)
     mean_word = "rate" if kind == "count" else "mean"
+    adjective = PERIOD_ADJECTIVES.get(period, "monthly")
     return charts.means_chart(
         slug=f"{analysis.pk}-means",
-        title=f"Monthly {mean_word} before and after the start",
+        title=f"{adjective.capitalize()} {mean_word} before and after the start",
         description=(
-            f"Bar chart of the monthly {mean_word} of {analysis.metric.name} before and after "
-            f"the start for each group; the table below has the same values."
+            f"Bar chart of the {adjective} {mean_word} of {analysis.metric.name} before and "
+            f"after the start for each group; the table below has the same values."
         ),
         rows=mean_rows,
-        value_label=f"Monthly {mean_word}",
+        value_label=f"{adjective.capitalize()} {mean_word}",
     )
 
 
@@ -484,12 +505,11 @@ def result_page(
     rows = stored.data or []
     metric = analysis.metric
     kind = metric_kind(metric)
+    period = period_word(outcome, rows) or "month"
     return ResultPage(
         finding=finding_for(analysis, stored, outcome),
         direction=findings.effect_direction_for(outcome, metric.desired_direction),
-        estimates=estimate_rows(
-            analysis.design, outcome, metric.unit_kind, period_word(outcome, rows) or "month"
-        ),
+        estimates=estimate_rows(analysis.design, outcome, metric.unit_kind, period),
         caveats=findings.caveats(analysis, outcome, rows),
         charts=chart_tables(analysis, outcome, rows, suppress=suppress, labels=labels),
         data_rows=display_rows(rows, suppress=suppress, labels=labels),
@@ -507,6 +527,7 @@ def result_page(
             input_hash="" if labels else stored.input_hash,
         ),
         comparison_label=comparison_label(analysis),
+        period=period,
         confidence=outcome.confidence_percent,
         notes=notes,
     )

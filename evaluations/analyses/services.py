@@ -192,27 +192,51 @@ def analysis_validate(analysis: Analysis) -> None:
         options_for_design(chosen, analysis.design)
     except ValueError as exc:
         raise AnalysisSpecError(str(exc)) from exc
+    if chosen.get("errors") == "exact" and analysis_data.metric_kind(analysis.metric) != "count":
+        raise AnalysisSpecError(
+            f'Option errors "exact" (an exact interval for the ratio of two Poisson totals) '
+            f"applies to counts only; {analysis.metric.name} is not a count. Leave it out."
+        )
+    if len(set(comparison)) != len(comparison):
+        repeated = sorted({a for a in comparison if comparison.count(a) > 1})
+        raise AnalysisSpecError(
+            f"Each comparison area may be chosen once; {', '.join(repeated)} is listed more "
+            f"than once. List every comparison area a single time."
+        )
     if chosen.get("errors") == "exact" and analysis.design != Analysis.Design.PRE_POST:
         raise AnalysisSpecError(
             'Option errors "exact" (an exact interval for totals) applies to pre/post '
             "comparisons of counts only; leave it out for this design."
         )
     if chosen.get("cov") == "cluster" and analysis.design == Analysis.Design.DID:
-        from evaluations.stats.did import MIN_CLUSTERS
+        from evaluations.stats.did import MIN_CLUSTERS_EACH_SIDE
 
-        areas = 1 + len(comparison)
-        if areas < MIN_CLUSTERS:
-            raise AnalysisSpecError(
-                f"Clustered standard errors need at least {MIN_CLUSTERS} areas; this analysis "
-                f"has {areas}. With so few clusters they are far too small. Use the default "
-                f"(cov ar1), which allows for the months following on from each other."
-            )
+        # An analysis has one treatment area, so one treated cluster: the sandwich then
+        # rejects about half the time under no effect, however many comparison areas there
+        # are (see stats.did.MIN_CLUSTERS_EACH_SIDE).
+        raise AnalysisSpecError(
+            f"Clustered standard errors need at least {MIN_CLUSTERS_EACH_SIDE} treated areas "
+            f"and {MIN_CLUSTERS_EACH_SIDE} comparison areas; an analysis has one treatment "
+            f"area, and with one treated cluster a 5% test rejects about half the time when "
+            f"nothing happened. Use the default (cov ar1), which allows for the periods "
+            f"following on from each other, or HC1."
+        )
     try:
         inputs = analysis_data.build_inputs(analysis)
     except AnalysisError as exc:
         # A mixed-frequency series or a comparison area with missing periods is a refusal
         # the user can act on (400 / form error), not a server error.
         raise AnalysisSpecError(str(exc)) from exc
+    if analysis.design == Analysis.Design.ITS:
+        gaps = analysis_data.missing_periods(inputs.treatment.index)
+        if gaps:
+            shown = ", ".join(str(p) for p in gaps[:6]) + (" and more" if len(gaps) > 6 else "")
+            raise AnalysisSpecError(
+                f"{analysis.treatment_area} has no data for {shown}. An interrupted time "
+                f"series needs a value for every period from the first to the last: upload the "
+                f"missing periods (0 if there were no events), or narrow the window to a run "
+                f"of periods without gaps."
+            )
     minimum = analysis_data.MIN_PERIODS_EACH_SIDE[analysis.design]
     before = int((inputs.treatment.index < inputs.intervention).sum())
     after = len(inputs.treatment) - before
@@ -222,7 +246,34 @@ def analysis_validate(analysis: Analysis) -> None:
             f"after the intervention with data; there are {before} before and {after} after. "
             f"Move the intervention date or widen the window."
         )
+    _check_ar1_length(analysis, chosen, before + after)
     _check_seasonality(analysis.design, chosen, inputs, before)
+
+
+def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], periods: int) -> None:
+    """The default AR(1) error model estimates the autocorrelation as well as the terms:
+    refuse on save a window too short for it (as the run would), not after queueing."""
+    design = analysis.design
+    if design == Analysis.Design.DID:
+        default = (chosen.get("cov") or "ar1") == "ar1"
+    else:
+        default = (chosen.get("errors") or "ar1") == "ar1"
+    if not default:
+        return
+    if design in (Analysis.Design.ITS, Analysis.Design.ITS_WITH_COMPARISON):
+        impact = chosen.get("impact") or "level_and_slope"
+        terms = 2 + (2 if impact == "level_and_slope" else 1)
+        needed = terms + 3
+    else:
+        needed = 6
+    if periods < needed:
+        raise AnalysisSpecError(
+            f"{analysis.get_design_display()} with the default AR(1) error model needs at "
+            f"least {needed} periods in all (it estimates the autocorrelation between periods "
+            f"as well as the change); this window has {periods}. Widen the window, or choose "
+            f"{'cov HC1' if design == Analysis.Design.DID else 'errors independent'}, which "
+            f"assumes independent periods and is labelled approximate."
+        )
 
 
 def _check_seasonality(

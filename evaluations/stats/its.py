@@ -57,6 +57,7 @@ from .fitting import (
     poisson_method,
 )
 from .results import EstimateResult, ITSResult, copy_estimate_fields, wald_result
+from .results import events_phrase as _events
 from .seasons import SEASON_LENGTH, SEASONALITIES, seasonal_terms
 
 __all__ = ["check_seasonal_design", "default_hac_lags", "interrupted_time_series"]
@@ -542,6 +543,26 @@ def _fit_count(
 SE_RELATIVE_TOLERANCE = 1e-8
 
 
+def _check_count_se_not_zero(fit: _Fit, terms: Sequence[int | None]) -> None:
+    """Refuse a count fit whose level or slope change has a numerically zero standard error
+    on the log scale: counts that follow the model exactly in every period (a constant
+    count before the start and another after) leave a free dispersion of zero, which would
+    read as "rose 100% (95% CI 100% to 100%)"."""
+    for j in terms:
+        if j is None:
+            continue
+        se = math.sqrt(max(float(fit.cov[j, j]), 0.0))
+        if not se > SE_RELATIVE_TOLERANCE:
+            raise ConstantSeriesError(
+                "The counts follow the model exactly in every period (for example the same "
+                "count every month before the start and another the same every month after), "
+                "so there is no period-to-period variation to estimate uncertainty from: the "
+                "standard error is numerically zero. Real counts vary from period to period; "
+                "check that the right column was uploaded. For totals before and after, a "
+                "pre/post comparison with errors 'exact' gives an exact interval."
+            )
+
+
 def _check_se_not_zero(fit: _Fit, terms: Sequence[int | None], kind: str, y: np.ndarray) -> None:
     """Refuse a comparison fit whose effect has a numerically zero standard error (for example
     comparison counts in a fixed proportion to the treatment's, so the treatment's share of
@@ -741,7 +762,7 @@ def _small_count_warning(y: np.ndarray, t0: int) -> str | None:
     if smallest >= SMALL_COUNT:
         return None
     return (
-        f"One segment has only {smallest:g} events in total; with so few events the rate "
+        f"One segment has only {_events(smallest)} in total; with so few events the rate "
         f"ratios are imprecise and the approximations behind their intervals are rough. "
         f"Consider a pre/post comparison of totals (exact interval) or a longer window."
     )
@@ -844,6 +865,7 @@ def interrupted_time_series(
             warnings.append(small)
         with _name_the_season(seasonal_text, x, core):
             fit = _fit_count(x, y, expo, terms, errors)
+        _check_count_se_not_zero(fit, terms)
         scale, model_text = "ratio", "segmented regression of counts"
         if fit.dispersion is not None and fit.dispersion > 1.5:
             warnings.append(

@@ -28,6 +28,7 @@ from .errors import (
 )
 from .fitting import ar1_poisson_fit, ar1_reml_fit
 from .results import PrePostResult, wald_result
+from .results import events_phrase as _events
 from .seasons import seasonal_terms
 
 __all__ = ["pre_post"]
@@ -232,7 +233,7 @@ def _count_exact(
     warnings = [_DESIGN_WARNING]
     if min(y0, y1) < SMALL_COUNT:
         warnings.append(
-            f"One period has only {min(y0, y1):g} events in total; the exact interval is valid "
+            f"One period has only {_events(min(y0, y1))} in total; the exact interval is valid "
             f"but wide."
         )
     return PrePostResult(
@@ -338,7 +339,7 @@ def _count(
     warnings = [_DESIGN_WARNING]
     if min(y0, y1) < SMALL_COUNT:
         warnings.append(
-            f"One period has only {min(y0, y1):g} events in total; the rate ratio is imprecise "
+            f"One period has only {_events(min(y0, y1))} in total; the rate ratio is imprecise "
             f"and the approximation behind its interval is rough. The exact interval "
             f"(errors='exact') is safer for so few events."
         )
@@ -445,6 +446,18 @@ def pre_post(
         result = _continuous(pre_arr, post_arr, alpha, errors, seasonal)
     elif kind == "count":
         result = _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
+        if errors != "exact" and not (
+            math.isfinite(result.se) and result.se > _SE_RELATIVE_TOLERANCE
+        ):
+            # A free dispersion of zero (the same count every period before, another after)
+            # would read as "rose 100% (95% CI 100% to 100%)", p = 1e-88.
+            raise ConstantSeriesError(
+                "The counts are the same in every period before the start and the same in "
+                "every period after, so there is no period-to-period variation to estimate "
+                "uncertainty from: the standard error is numerically zero. Real counts vary "
+                "from period to period; check that the right column was uploaded, or use "
+                "errors 'exact', which treats the totals as Poisson counts."
+            )
     else:
         raise InvalidInputError(f"kind must be 'continuous' or 'count', got {kind!r}.")
     if errors != "ar1":

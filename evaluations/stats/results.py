@@ -37,6 +37,7 @@ from scipy import special
 
 __all__ = [
     "DEFAULT_ALPHA",
+    "events_phrase",
     "RESULT_SCHEMA_VERSION",
     "DiDResult",
     "EstimateResult",
@@ -467,3 +468,8 @@ def wald_result(
 def copy_estimate_fields(result: EstimateResult) -> dict[str, Any]:
     """The base-class fields of ``result`` as keyword arguments (to lift into a subclass)."""
     return {f.name: getattr(result, f.name) for f in dataclasses.fields(EstimateResult) if f.init}
+
+
+def events_phrase(count: float) -> str:
+    """ "1 event", "0 events", "7 events" (for caveats that quote an event total)."""
+    return f"{count:g} event" + ("" if count == 1 else "s")

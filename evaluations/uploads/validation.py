@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import OBSERVATION_NATURAL_KEY
+from evaluations.periods import calendar_lengths
 from evaluations.uploads.reader import ROW_COLUMN, TEMPLATE_COLUMNS, RawUpload, on_distinct
 
 REQUIRED_COLUMNS = ("metric", "area", "group", "period_start", "period_end", "value")
@@ -975,6 +976,7 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
         )
 
     problems.extend(_mixed_lengths(data, grouped))
+    problems.extend(_non_calendar_lengths(data, grouped))
 
     units = {m.id: (m.unit_kind, m.aggregation) for m in catalogue.metrics.values()}
     summable = data["metric_id"].map(lambda m: units.get(m, ("", ""))[1] == "sum")
@@ -1034,6 +1036,34 @@ def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
                 f"refuse a mixed series.",
                 "Upload one period length per series: re-aggregate (for example sum the months "
                 "into quarters) or load the other periods as a separate metric.",
+                "warning",
+            )
+        )
+    return problems
+
+
+def _non_calendar_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
+    """One warning per series with periods that are not 7-day weeks or whole calendar
+    months, quarters or years (28-day CompStat periods, fortnights, days), naming the rows:
+    the data are kept, but analyses refuse them rather than count two periods as a month."""
+    lengths = calendar_lengths(data["period_start"], data["period_end"])
+    days = (data["period_end"] - data["period_start"]).dt.days + 1
+    problems = []
+    dated = data["period_start"].notna() & data["period_end"].notna()
+    for _, part in data.loc[lengths.isna() & dated].groupby(grouped.ngroup(), sort=False):
+        rows = part["row"].astype(int)
+        lengths_seen = ", ".join(str(d) for d in sorted({int(d) for d in days[part.index]})[:3])
+        problems.append(
+            Problem(
+                int(rows.iloc[0]),
+                "period_end",
+                "",
+                f"Rows {rows.min()} to {rows.max()} of this series are periods of "
+                f"{lengths_seen} day(s): not 7-day weeks or whole calendar months, quarters or "
+                f"years. They are stored, but analyses refuse them (a 28-day period is not a "
+                f"month).",
+                "To analyse these data, re-aggregate them into calendar months (first to last "
+                "day of each month) or 7-day weeks and upload them again.",
                 "warning",
             )
         )

@@ -269,7 +269,7 @@ def test_post_refuses_options_that_cannot_apply_at_creation(analyses, research_u
         **bearer(research_user),
     )
     assert cluster.status_code == 400, cluster.content
-    assert "at least 10 areas" in cluster.json()["detail"]
+    assert "at least 5 treated areas" in cluster.json()["detail"]
     exact = client.post(
         "/api/v1/analyses/",
         payload(design="its", comparison_areas=[], options={"errors": "exact"}),
@@ -332,3 +332,155 @@ def test_post_accepts_default_values_of_options_other_designs_use(analyses, rese
             **bearer(research_user),
         )
         assert response.status_code == 201, (design, response.content)
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            {
+                "design": "pre_post",
+                "metric": "days_violation_to_hearing",
+                "comparison_areas": [],
+                "options": {"errors": "exact"},
+            },
+            "applies to counts only",
+        ),
+        (
+            {"design": "did", "comparison_areas": ["Zone 1", "Zone 2", "Zone 2"], "options": {}},
+            "Zone 2 is listed more than once",
+        ),
+        (
+            {
+                "design": "its",
+                "comparison_areas": [],
+                "pre_start": "2021-10-01",
+                "post_end": "2022-03-31",
+                "options": {},
+            },
+            "needs at least 7 periods in all",
+        ),
+        (
+            {
+                "design": "pre_post",
+                "comparison_areas": [],
+                "pre_start": "2021-11-01",
+                "post_end": "2022-02-28",
+                "options": {},
+            },
+            "needs at least 6 periods in all",
+        ),
+    ],
+)
+def test_post_refuses_on_save_what_could_only_fail_when_it_ran(
+    analyses, research_user, fields, words
+):
+    """Each of these used to be saved and queued, then fail in the worker."""
+    before = Analysis.objects.count()
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(**fields),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    assert words in response.json()["detail"]
+    assert Analysis.objects.count() == before
+
+
+def test_the_same_short_window_is_accepted_with_independent_errors(analyses, research_user):
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(
+            design="its",
+            comparison_areas=[],
+            pre_start="2021-10-01",
+            post_end="2022-03-31",
+            options={"errors": "independent"},
+        ),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_detail_gives_the_estimate_the_finding_quotes(
+    analyses, research_user, django_capture_on_commit_callbacks
+):
+    """A comparative ITS's top-level estimate is the treatment area's own level change; the
+    finding quotes the treatment-minus-comparison change. ``headline`` is the latter."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/api/v1/analyses/",
+            payload(options={}),
+            content_type="application/json",
+            **bearer(research_user),
+        )
+    assert response.status_code == 201, response.content
+    detail = Client().get(f"/api/v1/analyses/{response.json()['id']}/", **bearer(research_user))
+    body = detail.json()
+    difference = body["result"]["level_change_difference"]
+    assert body["headline"]["estimate"] == difference["estimate"]
+    assert body["headline"]["p_value"] == difference["p_value"]
+    assert body["headline"]["estimate"] != body["result"]["estimate"]
+    assert body["direction"] in {"improved", "worsened", "no_clear_change", "approximate"}
+
+
+def _gap_zone(site_a) -> None:
+    from tests.evaluations.analyses_backend_helpers import counts, series_rows, upload_rows
+
+    rows = series_rows("nonfatal_shootings", "Gap zone", "treatment", counts(20, seed=9))
+    del rows[26:28]  # 2022-03 and 2022-04 missing
+    upload_rows(site_a, rows, name="gap.csv")
+
+
+def test_its_on_a_series_with_a_gap_is_refused_on_save(analyses, site_a, research_user):
+    """Used to be saved and queued, then fail in the worker."""
+    _gap_zone(site_a)
+    before = Analysis.objects.count()
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(design="its", treatment_area="Gap zone", comparison_areas=[], options={}),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert "Gap zone has no data for 2022-03, 2022-04" in detail
+    assert "every period" in detail
+    assert Analysis.objects.count() == before
+
+
+def test_pre_post_over_a_gap_runs_with_a_caveat_naming_it(
+    analyses, site_a, research_user, django_capture_on_commit_callbacks
+):
+    _gap_zone(site_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/api/v1/analyses/",
+            payload(design="pre_post", treatment_area="Gap zone", comparison_areas=[], options={}),
+            content_type="application/json",
+            **bearer(research_user),
+        )
+    assert response.status_code == 201, response.content
+    result = Analysis.objects.get(pk=response.json()["id"]).current_result.result
+    assert any(
+        "Gap zone has no data for 2022-03, 2022-04" in w and "neighbours" in w
+        for w in result["warnings"]
+    )
+
+
+def test_null_options_mean_the_defaults(analyses, research_user):
+    """``null`` used to store seasonality "none" but refuse a null errors or impact."""
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(
+            design="its",
+            comparison_areas=[],
+            options={"seasonality": None, "errors": None, "impact": None, "harmonics": None},
+        ),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 201, response.content
+    assert Analysis.objects.get(pk=response.json()["id"]).options == {}

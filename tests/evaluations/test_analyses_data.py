@@ -331,3 +331,22 @@ def test_weekly_finding_counts_weeks_not_months(site_a, bja_user, design):
     analysis.refresh_from_db()
     text = finding_for(analysis, analysis.current_result)
     assert "15 weeks" in text and "months" not in text, text
+
+
+def test_periods_left_out_are_noted_once_naming_every_area_that_has_them():
+    """The note used to be repeated once per area."""
+    import pandas as pd
+
+    from evaluations.analyses.data import _align_areas
+
+    full = pd.period_range("2021-01", periods=14, freq="M")
+    short = full[2:]
+    frame = lambda index: pd.DataFrame({"value": 1.0}, index=index)  # noqa: E731
+    common, notes = _align_areas(
+        {"Zone 3": frame(full), "Zone 1": frame(full), "Zone 2": frame(short)}
+    )
+    assert list(common) == list(short)
+    assert notes == [
+        "2021-01, 2021-02 were left out because not every chosen area has data then "
+        "(Zone 3 and Zone 1 do)."
+    ]

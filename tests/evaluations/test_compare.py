@@ -149,11 +149,11 @@ def test_pooling_approximate_results_gives_no_confident_badge(client, three_site
     comparison = compare_metric("nonfatal_shootings")
     # each site's public version (small counts hidden, re-run on imputed inputs) keeps the
     # approximate label, so no site row claims an improvement either
-    assert {row["direction"] for row in comparison.table_rows[:-1]} == {"no clear change"}
+    assert {row["direction"] for row in comparison.table_rows[:-1]} == {"approximate: no claim"}
     pooled = comparison.pooled
     # the interval alone would read as a clear fall of a metric where lower is better
     assert pooled["ci_high"] < 1
-    assert comparison.pooled_direction == "no_clear_change"
+    assert comparison.pooled_direction == "approximate"
     assert "Approximate: 3 of the 3 pooled results" in comparison.pooled_note
     html = client.get("/compare/", {"metric": "nonfatal_shootings"}).content.decode()
     assert "Approximate: 3 of the 3 pooled results" in html

@@ -297,3 +297,41 @@ def test_its_chart_has_one_row_per_period_with_its_own_observed_value(
     assert all(row["fitted"] is not None for row in chart.rows)
     rule = chart.spec["layer"][-1]["data"]["values"][0]
     assert rule["month"] == start
+
+
+@pytest.mark.django_db
+def test_weekly_did_counts_weeks_and_labels_its_tables_by_week(
+    site_a, research_user, django_capture_on_commit_callbacks
+):
+    """A difference-in-differences result has no period counts of its own: its finding used
+    to count the months the weeks fell in ("8 months" for 31 weeks)."""
+    monday = dt.date(2022, 1, 3)
+    rng = np.random.default_rng(8)
+    rows = []
+    for area, group in (("Weekly zone", "treatment"), ("Weekly comparison", "comparison")):
+        for i in range(60):
+            first = monday + dt.timedelta(weeks=i)
+            rows.append(
+                f"nonfatal_shootings,{area},{group},{first},{first + dt.timedelta(days=6)},"
+                f"{int(rng.poisson(25))},,,,"
+            )
+    upload_rows(site_a, rows, name="weekly-did.csv")
+    analysis = _run(
+        research_user,
+        django_capture_on_commit_callbacks,
+        design="did",
+        treatment_area="Weekly zone",
+        comparison_areas=["Weekly comparison"],
+        intervention_date="2022-07-25",  # 29 weeks before, 31 from it on
+    )
+    page = _page(analysis)
+    assert "in the 31 weeks after" in page.finding and "months" not in page.finding
+    assert page.period_adjective == "weekly"
+    assert [c.title for c in page.charts][1].startswith("Weekly rate before and after")
+    html = Client().get(analysis.get_absolute_url()).content.decode()
+    if "Weekly values used by the analysis" not in html:
+        # unpublished: read it as a signed-in research partner instead
+        client = Client()
+        client.force_login(research_user)
+        html = client.get(analysis.get_absolute_url()).content.decode()
+    assert "Weekly values used by the analysis" in html and "Week starting" in html

@@ -382,7 +382,7 @@ def test_its_counts_warn_on_small_event_totals():
         )
     except AnalysisError:
         return  # a refusal is also a correct answer
-    assert any("only 1 events" in w for w in res.warnings)
+    assert any("only 1 event in total" in w for w in res.warnings)
 
 
 def test_weekly_series_dated_by_monday_keeps_its_weeks():
@@ -823,3 +823,19 @@ def test_count_misspecification_ratio_is_one_only_without_latent_autocorrelation
     short, long = se_ratio(24, 0.6, 1.0, False, False), se_ratio(60, 0.6, 1.0, False, False)
     assert 1.0 < se_ratio(60, 0.3, 1.0, False, False) < short < long
     assert long == pytest.approx(1.135, abs=5e-4)
+
+
+def test_counts_that_follow_a_step_exactly_are_refused_not_given_a_zero_width_interval():
+    """30 events every month for 18 months, then 60 every month: the free dispersion is zero
+    and the count fits reported "rose 100% (95% CI 100% to 100%)", se 1e-15. Refused now;
+    the exact test of the totals still answers (its interval rests on the Poisson model)."""
+    from evaluations.stats import ConstantSeriesError, interrupted_time_series, pre_post
+
+    pidx = pd.period_range("2022-01", periods=36, freq="M")
+    counts = pd.Series([30.0] * 18 + [60.0] * 18, index=pidx)
+    with pytest.raises(ConstantSeriesError, match="numerically zero"):
+        interrupted_time_series(counts, intervention=pidx[18], kind="count")
+    with pytest.raises(ConstantSeriesError, match="numerically zero"):
+        pre_post(counts.to_numpy()[:18], counts.to_numpy()[18:], kind="count", periods=pidx)
+    exact = pre_post(counts.to_numpy()[:18], counts.to_numpy()[18:], kind="count", errors="exact")
+    assert exact.ci_low < 2.0 < exact.ci_high and exact.ci_high - exact.ci_low > 0.1

@@ -1,0 +1,81 @@
+"""Periods that are neither 7-day weeks nor whole calendar months, quarters or years (28-day
+CompStat periods, fortnights) used to be read as months: two periods starting in one month
+were summed, and noise became "rose 238%, Improved". The upload warns; analyses refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.test import Client
+
+from evaluations.models import Analysis
+from evaluations.periods import calendar_lengths
+from portal.api_auth import api_token_create
+from tests.evaluations.analyses_backend_helpers import upload_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(days: int, count: int) -> list[str]:
+    first = dt.date(2023, 1, 2)
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(count):
+        start = first + dt.timedelta(days=days * i)
+        end = start + dt.timedelta(days=days - 1)
+        rows.append(f"cases_diverted,P{days},treatment,{start},{end},{rng.integers(40, 61)},,,,")
+    return rows
+
+
+@pytest.mark.parametrize("days", [28, 14])
+def test_non_calendar_periods_are_warned_on_upload_and_refused_by_analyses(
+    site_a, research_user, days
+):
+    outcome = upload_rows(site_a, _rows(days, 26 if days == 28 else 52), name="p.csv")
+    warnings = [w for w in outcome.report["warnings"] if "calendar months" in w["message"]]
+    assert len(warnings) == 1
+    assert f"periods of {days} day(s)" in warnings[0]["message"]
+    assert "re-aggregate" in warnings[0]["fix"].lower()
+
+    _, token = api_token_create(user=research_user, name="t")
+    response = Client().post(
+        "/api/v1/analyses/",
+        {
+            "site": "site-a",
+            "design": "its",
+            "metric": "cases_diverted",
+            "treatment_area": f"P{days}",
+            "comparison_areas": [],
+            "intervention_date": "2024-01-01",
+            "options": {},
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert f"P{days} series has" in detail and f"{days} day(s) long" in detail
+    assert "not weeks, calendar months, quarters or years" in detail
+    assert not Analysis.objects.exists()
+
+
+def test_calendar_lengths_against_hand_checked_periods():
+    cases = [
+        ("2023-01-01", "2023-01-31", "M"),
+        ("2023-02-01", "2023-02-28", "M"),
+        ("2024-02-01", "2024-02-29", "M"),
+        ("2023-01-15", "2023-02-14", "M"),  # a month that runs from the 15th
+        ("2023-01-02", "2023-01-08", "W"),
+        ("2023-04-01", "2023-06-30", "Q"),
+        ("2023-01-01", "2023-12-31", "Y"),
+        ("2023-01-02", "2023-01-29", None),  # 28 days
+        ("2023-01-02", "2023-01-15", None),  # 14 days
+        ("2023-01-02", "2023-01-02", None),  # a day
+        ("2023-01-01", "2023-01-30", None),  # a month short by a day
+    ]
+    starts = pd.to_datetime(pd.Series([c[0] for c in cases]))
+    ends = pd.to_datetime(pd.Series([c[1] for c in cases]))
+    assert calendar_lengths(starts, ends).tolist() == [c[2] for c in cases]
