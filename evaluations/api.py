@@ -293,7 +293,10 @@ class AnalysisDetailOut(AnalysisOut):
     )
     direction: str = Field(
         default="",
-        description="improved, worsened, no_clear_change or approximate (no claim), as tagged.",
+        description=(
+            "improved, worsened, no_clear_change or approximate (no claim), as tagged; empty "
+            "when there is no result the caller may read (not run, failed, or withheld)."
+        ),
     )
     error: str = ""
     input_hash: str = ""
@@ -311,7 +314,7 @@ class AnalysisIn(Schema):
     intervention_date: dt.date = Field(description="First month of the post period.")
     pre_start: dt.date | None = None
     post_end: dt.date | None = None
-    options: dict[str, Any] = Field(
+    options: dict[str, Any] | None = Field(
         default_factory=dict,
         description=(
             'e.g. {"errors": "ar1", "seasonality": "auto", "impact": "level_and_slope"}. '
@@ -522,7 +525,7 @@ def analyses_create(request: HttpRequest, payload: AnalysisIn):
                 intervention_date=payload.intervention_date,
                 pre_start=payload.pre_start,
                 post_end=payload.post_end,
-                options=payload.options,
+                options=payload.options or {},
                 title=payload.title,
                 strategy=strategy,
             )

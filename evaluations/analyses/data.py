@@ -48,6 +48,9 @@ class AreaOption:
     # The first day of every period with data, and the period length ("W", "M", "Q" or "Y").
     starts: tuple[dt.date, ...] = ()
     length: str = "M"
+    # Whether every period is a 7-day week or a whole calendar month, quarter or year
+    # (evaluations.periods); analyses refuse a series that is not.
+    calendar: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def area_options(
                 length=length_class(
                     int(((part["period_end"] - part["period_start"]).dt.days + 1).median())
                 ),
+                calendar=bool(
+                    calendar_lengths(part["period_start"], part["period_end"]).notna().all()
+                ),
             )
         )
     return options
@@ -143,9 +149,10 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
             f"months, quarters or years: {', '.join(str(d) for d in row_days[:3])} day(s) long "
             f"(from {rows['period_start'].min():%Y-%m-%d} to "
             f"{rows['period_end'].max():%Y-%m-%d}). The analyses compare 7-day weeks or whole "
-            f"calendar months, quarters or years; a 28-day or two-week period is not a month, "
-            f"and counting it as one would add two periods into one month. Re-aggregate the "
-            f"data into calendar months (or 7-day weeks) and upload them again."
+            f"calendar months, quarters or years; a 28-day or two-week period is not a month "
+            f"(counting it as one would add two periods into one month), and a month from the "
+            f"15th straddles the 1st the analyses key months by. Re-aggregate the data into "
+            f"calendar months (or 7-day weeks) and upload them again."
         )
     classes = days.map(length_class)
     for area, part in classes.groupby(frame["area"], sort=True):

@@ -107,7 +107,9 @@ def intervention_date_check(
         ),
         None,
     )
-    if option is None or _is_period_start(intervention_date, option):
+    if option is None or not option.calendar or _is_period_start(intervention_date, option):
+        # A series whose periods are not weeks or calendar months, quarters or years is
+        # refused by analysis_validate for that reason, in plain words, not for the date.
         return
     word = analysis_data.PERIOD_NOUNS.get(option.length, "period")
     starts = [d for d in option.starts if d <= intervention_date][-1:] + [

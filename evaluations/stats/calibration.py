@@ -26,6 +26,7 @@ __all__ = [
     "frequency_note",
     "is_length_note",
     "uncalibrated_note",
+    "underdispersion_note",
 ]
 
 BAND_LOW = 0.93
@@ -154,4 +155,25 @@ def frequency_note(frequency: str) -> str | None:
         f"monthly series only, so for this {word} series the 95% interval's coverage is "
         f"unverified; the interval may be too narrow and no improvement or worsening is "
         f"claimed."
+    )
+
+
+# A count fit whose Pearson dispersion is below this is far less variable than Poisson counts
+# can be (for genuine Poisson counts over 12 or more periods the estimate falls this low well
+# under 2% of the time): near-constant counts, a formula or a copied column. Its interval
+# then rests on a variance the data barely inform, so the result is labelled approximate.
+UNDERDISPERSED_BELOW = 0.2
+
+
+def underdispersion_note(kind: str, dispersion: float | None) -> str | None:
+    """The approximate label for count data that vary far less than Poisson counts, else
+    ``None`` (continuous outcomes, unknown or ordinary dispersion)."""
+    if kind != "count" or dispersion is None or not dispersion < UNDERDISPERSED_BELOW:
+        return None
+    return (
+        f"Approximate interval: the counts vary far less than counts of events do (Pearson "
+        f"dispersion {dispersion:.2g}, where independent events give about 1), so the interval "
+        f"rests on a variance the data barely inform and may be far too narrow; no improvement "
+        f"or worsening is claimed. Check that the right column was uploaded (not a target, a "
+        f"rounded average or a formula)."
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_note, uncalibrated_note
+from .calibration import calibration_note, uncalibrated_note, underdispersion_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -792,8 +792,9 @@ def difference_in_differences(
     if not math.isfinite(fit.se) or fit.se <= SE_RELATIVE_TOLERANCE * max(spread, 1e-300):
         raise ConstantSeriesError(
             "The standard error is numerically zero: the data leave no variation to estimate "
-            "uncertainty from (for example one unit per group with a fixed difference, or "
-            "cluster-robust errors with too few clusters). No finding can be reported."
+            "uncertainty from (for example counts or values that follow the same step in "
+            "every period, or one unit per group with a fixed difference). Check that the "
+            "right column was uploaded. No finding can be reported."
         )
     warnings = list(fit.warnings)
     coverage, note = (None, None)
@@ -807,6 +808,9 @@ def difference_in_differences(
     else:
         note = uncalibrated_note("did", kind, f'cov="{d.cov}"', measured=d.cov == "HC1")
         warnings.append(note)
+    under = underdispersion_note(kind, fit.dispersion)
+    if under:
+        warnings.append(under)
     if d.cov == "cluster" and d.n_groups is not None and d.n_groups < 30:
         warnings.append(
             f"Only {d.n_groups} clusters: cluster-robust standard errors can be too small with "
@@ -858,6 +862,6 @@ def difference_in_differences(
         n_clusters=d.n_groups,
         dispersion=fit.dispersion,
         ar1_rho=fit.rho,
-        approximate=note is not None,
+        approximate=note is not None or under is not None,
         calibrated_coverage=coverage,
     )

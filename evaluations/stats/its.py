@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_note, uncalibrated_note
+from .calibration import calibration_note, uncalibrated_note, underdispersion_note
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -932,6 +932,9 @@ def interrupted_time_series(
         design = "its" if data.comparison is None else "its_with_comparison"
         note = uncalibrated_note(design, kind, f'errors="{errors}"', measured=True)
         warnings.append(note)
+    under = underdispersion_note(kind, fit.dispersion)
+    if under:
+        warnings.append(under)
     head = level if level is not None else slope
     assert head is not None
     base = copy_estimate_fields(head)
@@ -958,6 +961,6 @@ def interrupted_time_series(
         impact=impact,
         ar1_rho=fit.rho,
         comparison_units=len(data.comparison_names),
-        approximate=note is not None,
+        approximate=note is not None or under is not None,
         calibrated_coverage=coverage,
     )

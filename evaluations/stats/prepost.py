@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calibration import calibration_note, uncalibrated_note
+from .calibration import calibration_note, uncalibrated_note, underdispersion_note
 from .effect_sizes import hedges_g, hedges_g_variance
 from .errors import (
     AllZeroCountsError,
@@ -466,9 +466,10 @@ def pre_post(
         )
         return dataclasses.replace(result, warnings=result.warnings + (note,), approximate=True)
     coverage, note = calibration_note("pre_post", kind, pre_arr.size, post_arr.size)
+    under = underdispersion_note(kind, result.dispersion)
     return dataclasses.replace(
         result,
-        warnings=result.warnings + ((note,) if note else ()),
-        approximate=note is not None,
+        warnings=result.warnings + tuple(w for w in (note, under) if w),
+        approximate=note is not None or under is not None,
         calibrated_coverage=coverage,
     )

@@ -1060,8 +1060,8 @@ def _non_calendar_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
                 "",
                 f"Rows {rows.min()} to {rows.max()} of this series are periods of "
                 f"{lengths_seen} day(s): not 7-day weeks or whole calendar months, quarters or "
-                f"years. They are stored, but analyses refuse them (a 28-day period is not a "
-                f"month).",
+                f"years. They are stored, but analyses refuse them (a 28-day period, or a month "
+                f"from the 15th, is not a calendar month).",
                 "To analyse these data, re-aggregate them into calendar months (first to last "
                 "day of each month) or 7-day weeks and upload them again.",
                 "warning",

@@ -484,3 +484,15 @@ def test_null_options_mean_the_defaults(analyses, research_user):
     )
     assert response.status_code == 201, response.content
     assert Analysis.objects.get(pk=response.json()["id"]).options == {}
+
+
+def test_null_options_object_means_all_defaults(analyses, research_user):
+    """``"options": null`` used to get pydantic's raw 'Input should be a valid dictionary'."""
+    response = Client().post(
+        "/api/v1/analyses/",
+        payload(design="its", comparison_areas=[], options=None),
+        content_type="application/json",
+        **bearer(research_user),
+    )
+    assert response.status_code == 201, response.content
+    assert Analysis.objects.get(pk=response.json()["id"]).options == {}
