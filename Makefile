@@ -11,6 +11,8 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core ("auto"); 0 runs the suite in this one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run serve worker migrate demo test lint format static browser clean
 
@@ -58,7 +60,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 test: install browser lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 format: install
 	$(VENV)/bin/ruff format .

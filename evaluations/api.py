@@ -303,6 +303,13 @@ class AnalysisDetailOut(AnalysisOut):
     library_versions: dict[str, Any] = {}
     timings: dict[str, Any] = {}
     finished_at: dt.datetime | None = None
+    withheld_reason: str = Field(
+        default="",
+        description=(
+            "Why result is null for this caller although the run succeeded: its estimates are "
+            "withheld from public view (small counts). Empty otherwise."
+        ),
+    )
 
 
 class AnalysisIn(Schema):
@@ -388,19 +395,14 @@ def analyses_list(request: HttpRequest, site: str | None = None, metric: str | N
     """Published analyses for anyone; unpublished ones too for the site's contributors, BJA
     staff and research partners."""
     from evaluations.analyses.permissions import analyses_visible_to
-    from evaluations.analyses.selectors import withdrawn_for
+    from evaluations.analyses.selectors import visible_not_withdrawn
 
     queryset = analyses_visible_to(request.user)
     if site:
         queryset = queryset.filter(site__slug=site)
     if metric:
         queryset = queryset.filter(metric__code=metric)
-    return [_analysis_out(a) for a in queryset if not withdrawn_for(request.user, a)]
-
-
-ANALYSIS_WITHDRAWN = (
-    "This analysis is withdrawn from public view: the site withdrew or corrected data it used."
-)
+    return [_analysis_out(a) for a in visible_not_withdrawn(request.user, queryset)]
 
 
 def _stored_result_out(stored: dict | None) -> dict | None:
@@ -421,6 +423,7 @@ def _stored_result_out(stored: dict | None) -> dict | None:
 def analyses_detail(request: HttpRequest, analysis_id: int):
     """The specification, the current result's ``to_dict()`` (estimate, interval, p-value,
     method, warnings and design-specific parts), its status and the input data hash."""
+    from evaluations.analyses.disclosure import WITHDRAWN_NOTICE, WITHHELD_NOTICE
     from evaluations.analyses.permissions import analyses_visible_to
     from evaluations.analyses.presentation import finding_for
     from evaluations.analyses.selectors import public_version
@@ -434,14 +437,16 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
         # an unreadable stored result reads as no result, for everyone
         result = current.result if _stored_result_out(current.result) is not None else None
         hidden = False
+        withheld = ""
         if result:
             # callers who may not read the site's data get the public version only
             public = public_version(request.user, analysis, current)
             if public is not None and public.withdrawn:
-                return Status(410, {"detail": ANALYSIS_WITHDRAWN})
+                return Status(410, {"detail": WITHDRAWN_NOTICE})
             hidden = public is not None and bool(public.labels)
             if public is not None:
                 result = None if public.withheld else public.result
+                withheld = WITHHELD_NOTICE if public.withheld else ""
         readable = _stored_result_out(result)
         out |= {
             "result_status": current.status,
@@ -456,6 +461,7 @@ def analyses_detail(request: HttpRequest, analysis_id: int):
             "library_versions": current.library_versions,
             "timings": {} if hidden else current.timings,
             "finished_at": current.finished_at,
+            "withheld_reason": withheld,
         }
     return out
 

@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["CALENDAR_LENGTHS", "calendar_lengths"]
+__all__ = ["CALENDAR_LENGTHS", "LENGTH_ADJECTIVES", "calendar_lengths", "length_class"]
 
 # Length code -> months a period of that length spans (weeks: none).
 CALENDAR_LENGTHS = {"W": 0, "M": 1, "Q": 3, "Y": 12}
+LENGTH_ADJECTIVES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+
+
+def length_class(days: int) -> str:
+    """The nearest period length ("W", "M", "Q", "Y") to a period of ``days`` days, or to a
+    series whose periods start ``days`` apart: at most 7 days a week, 31 a month, 92 a
+    quarter, longer a year. Whether a period is exactly one is :func:`calendar_lengths`."""
+    if days <= 7:
+        return "W"
+    if days <= 31:
+        return "M"
+    return "Q" if days <= 92 else "Y"
 
 
 def calendar_lengths(starts: pd.Series, ends: pd.Series) -> pd.Series:

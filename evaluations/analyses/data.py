@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
-from evaluations.periods import calendar_lengths
+from evaluations.periods import CALENDAR_LENGTHS, calendar_lengths, length_class
 from evaluations.selectors import observation_series
 from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from evaluations.stats.calibration import frequency_note, is_length_note
@@ -122,14 +122,13 @@ LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 PERIOD_NOUNS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
-def length_class(days: int) -> str:
-    """The period length ("W", "M", "Q", "Y") of a period of ``days`` days, or of a series
-    whose periods start ``days`` apart."""
-    if days <= 7:
-        return "W"
-    if days <= 31:
-        return "M"
-    return "Q" if days <= 92 else "Y"
+def series_length(starts: list[dt.date]) -> str | None:
+    """The period length ("W", "M", "Q", "Y") of a series whose periods start on ``starts``
+    (sorted, distinct), from the median spacing; ``None`` with fewer than two periods."""
+    if len(starts) < 2:
+        return None
+    gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
+    return length_class(gaps[len(gaps) // 2])
 
 
 def check_one_frequency(frame: pd.DataFrame) -> None:
@@ -304,21 +303,21 @@ def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     or years)."""
     frame = pd.DataFrame(rows, columns=["period_start", "area", "group", "value", "denominator"])
     frame["period_start"] = pd.to_datetime(frame["period_start"])
-    starts = frame["period_start"].drop_duplicates().sort_values()
-    gap = int(starts.diff().dt.days.median()) if len(starts) > 1 else 31
-    kind = length_class(gap)
+    starts = sorted({stamp.date() for stamp in frame["period_start"]})
+    kind = series_length(starts) or "M"
     if kind == "W":
         # weekly rows: each week ends six days after the day it starts
         frame["period_end"] = frame["period_start"] + pd.Timedelta(days=6)
     else:
-        months = {"M": 1, "Q": 3, "Y": 12}[kind]
+        months = CALENDAR_LENGTHS[kind]
         frame["period_end"] = frame["period_start"] + pd.DateOffset(months=months, days=-1)
     frame["value"] = frame["value"].astype("float64")
     frame["denominator"] = frame["denominator"].astype("float64")
     return frame
 
 
-def _month_list(periods: list[pd.Period]) -> str:
+def period_list(periods: list[pd.Period]) -> str:
+    """The first six periods, comma-separated, then "and N more"."""
     shown = ", ".join(str(p) for p in periods[:6])
     return shown + (f" and {len(periods) - 6} more" if len(periods) > 6 else "")
 
@@ -344,7 +343,7 @@ def _align_areas(
         missing = [p for p in span if p not in index]
         if missing:
             raise MissingValueError(
-                f"{area} has no data for {_month_list(missing)}, inside the period the other "
+                f"{area} has no data for {period_list(missing)}, inside the period the other "
                 f"areas cover. Upload those periods for {area} (0 if there were no events), "
                 f"leave {area} out, or narrow the window so that every chosen area has every "
                 f"period."
@@ -354,7 +353,7 @@ def _align_areas(
             left_out.setdefault(extra, []).append(area)
     # one note per set of periods left out, naming every area that has them
     notes = [
-        f"{_month_list(list(extra))} {'was' if len(extra) == 1 else 'were'} left out because "
+        f"{period_list(list(extra))} {'was' if len(extra) == 1 else 'were'} left out because "
         f"not every chosen area has data then ({_and_list(areas)} "
         f"{'does' if len(areas) == 1 else 'do'})."
         for extra, areas in left_out.items()
@@ -418,7 +417,7 @@ def build_inputs(analysis: Analysis, frame: pd.DataFrame | None = None) -> Analy
     gaps = missing_periods(treatment.index)
     if gaps and analysis.design == Analysis.Design.PRE_POST:
         notes.append(
-            f"{analysis.treatment_area} has no data for {_month_list(gaps)}: the comparison "
+            f"{analysis.treatment_area} has no data for {period_list(gaps)}: the comparison "
             f"uses the periods with data, and its autocorrelation model treats the periods "
             f"either side of a gap as neighbours. Upload the missing periods (0 if there "
             f"were no events) for a complete series."

@@ -61,6 +61,17 @@ KEPT = {
 }
 
 
+# What a reader without access to the site's data is told, on the page and in the API.
+WITHDRAWN_NOTICE = (
+    "This analysis has been withdrawn from public view: the site has withdrawn or corrected "
+    "data it used. It returns when it has been re-run on published data."
+)
+WITHHELD_NOTICE = (
+    "The estimates of this analysis are withheld from public view: it used figures hidden to "
+    "protect small counts, and it could not be re-run on the published figures alone."
+)
+
+
 @dataclass
 class PublicAnalysis:
     """The public version of one stored result."""
@@ -72,19 +83,29 @@ class PublicAnalysis:
     imputed: bool = False  # estimates from the re-run on imputed inputs
 
 
-def _row_cells(analysis: Any, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list]:
+def _row_cells(
+    analysis: Any, rows: list[dict[str, Any]], memo: dict | None = None
+) -> tuple[pd.DataFrame, list]:
     """The published table of the analysis's site-metric and, per stored row, the position
     of its published cell (None when the row is not published with that value).
 
     A correction awaiting publication does not take the analysis down: when the rows are
     not all in the current table, they are looked up in the table as published before the
     pending corrections (``public_cells_as_approved``), protected together with the current
-    one so that no cell can be pinned by combining the two."""
-    cells, positions = _positions(
-        public_cells(analysis.site_id, analysis.metric_id), analysis, rows
-    )
+    one so that no cell can be pinned by combining the two. ``memo`` (a dict the caller
+    keeps for one request) shares the tables between analyses of the same site-metric."""
+
+    def table(read: Any) -> pd.DataFrame | None:
+        key = (read.__name__, analysis.site_id, analysis.metric_id)
+        if memo is None:
+            return read(analysis.site_id, analysis.metric_id)
+        if key not in memo:
+            memo[key] = read(analysis.site_id, analysis.metric_id)
+        return memo[key]
+
+    cells, positions = _positions(table(public_cells), analysis, rows)
     if rows and any(p is None for p in positions):
-        before = public_cells_as_approved(analysis.site_id, analysis.metric_id)
+        before = table(public_cells_as_approved)
         if before is not None:
             earlier, found = _positions(before, analysis, rows)
             if all(p is not None for p in found):
@@ -166,6 +187,17 @@ def _public_result(analysis, stored, positions, cells, status, policy) -> dict |
 def _hidden_key(stored: Any, labels: dict[int, str], policy) -> str:
     text = repr((stored.input_hash, sorted(labels.items()), policy))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def inputs_withdrawn(analysis: Any, stored: Any, memo: dict | None = None) -> bool:
+    """Whether the public version of ``stored`` (an AnalysisResult) is withdrawn, as
+    :func:`public_analysis` decides it, without working out the rest of that version; for
+    lists. ``memo`` as in :func:`_row_cells`."""
+    if analysis.site_id is None:
+        return False
+    rows = stored.data or []
+    _cells, positions = _row_cells(analysis, rows, memo)
+    return not rows or any(p is None for p in positions)
 
 
 def public_analysis(analysis: Any, stored: Any) -> PublicAnalysis:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from evaluations.directions import Direction, EffectDirection, effect_direction
@@ -120,19 +121,34 @@ def effect_direction_for(result: StoredResult, desired: str) -> Direction:
 
 
 def _signed_pct(value: float) -> str:
-    return ("+" if value > 0 else "−" if value < 0 else "") + format_percent(value)
+    text = format_percent(value)
+    # a change that rounds to nothing reads "0.0%", never "+0.0%" or "−0.0%"
+    sign = "" if text == "0.0%" else "+" if value > 0 else "−" if value < 0 else ""
+    return sign + text
+
+
+def _tiny(magnitude: float, shown: str) -> str:
+    """``shown`` (a magnitude rounded for reading), or two significant figures written out
+    in full when that rounding would show a non-zero ``magnitude`` as 0 ("0.0000012")."""
+    if magnitude == 0 or any(c in "123456789" for c in shown):
+        return shown
+    return format(Decimal(f"{magnitude:.2g}"), "f")
 
 
 def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> str:
     """A difference in the metric's own units: days, dollars, percentage points for
-    proportions (stored as 0–1), plain numbers otherwise."""
+    proportions (stored as 0–1), plain numbers otherwise. A non-zero difference too small for
+    the usual decimals keeps two significant figures, so it never reads as a signed zero."""
     sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
     magnitude = abs(value)
     if unit_kind == "proportion":
-        return f"{sign}{magnitude * 100:.1f} percentage points"
+        points = magnitude * 100
+        return f"{sign}{_tiny(points, f'{points:.1f}')} percentage points"
     if unit_kind == "dollars":
-        return f"{sign}${magnitude:,.0f}" if magnitude >= 100 else f"{sign}${magnitude:,.2f}"
+        shown = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:,.2f}"
+        return f"{sign}${_tiny(magnitude, shown)}"
     text = f"{magnitude:,.1f}" if magnitude >= 10 else f"{magnitude:.2f}".rstrip("0").rstrip(".")
+    text = _tiny(magnitude, text)
     if unit_kind == "days":
         return f"{sign}{text} day{'' if text == '1' else 's'}"
     return f"{sign}{text}"

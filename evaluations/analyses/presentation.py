@@ -18,9 +18,10 @@ import tablib
 from django.conf import settings
 
 from evaluations.analyses import charts, findings, methods
-from evaluations.analyses.data import PERIOD_NOUNS, length_class
+from evaluations.analyses.data import PERIOD_NOUNS, series_length
 from evaluations.analyses.findings import StoredResult, as_result, is_finite_number
 from evaluations.exports import cell_escape
+from evaluations.periods import CALENDAR_LENGTHS
 from evaluations.stats import EstimateResult
 from portal.numbers import csv_number, format_ratio, ratio_change
 
@@ -103,10 +104,7 @@ def months_around_start(intervention: dt.date, rows: list[dict[str, Any]]) -> tu
     )
     # A quarterly (or yearly) row covers three (twelve) calendar months, so eight quarters
     # are 24 months, not 8; weeks fall in the month they start in.
-    span = 1
-    if len(starts) > 1:
-        gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
-        span = {"W": 1, "M": 1, "Q": 3, "Y": 12}[length_class(gaps[len(gaps) // 2])]
+    span = max(1, CALENDAR_LENGTHS[series_length(starts) or "M"])
     months = set()
     for first in starts:
         for k in range(span):
@@ -207,11 +205,8 @@ def period_word(result: Any, rows: list[dict[str, Any]] | None) -> str | None:
             if r.get("group") == TREATMENT
         }
     )
-    if len(starts) < 2:
-        return None
-    gaps = sorted((b - a).days for a, b in zip(starts, starts[1:], strict=False))
-    gap = gaps[len(gaps) // 2]
-    return PERIOD_NOUNS[length_class(gap)]
+    length = series_length(starts)
+    return None if length is None else PERIOD_NOUNS[length]
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

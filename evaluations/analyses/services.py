@@ -34,6 +34,7 @@ from evaluations.analyses.permissions import (
 from evaluations.analyses.versions import VersionComparison, version_comparison
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
 from evaluations.stats import AnalysisError
+from evaluations.stats.fitting import MIN_AR1_PERIODS, ar1_min_periods
 from evaluations.stats.its import check_seasonal_design
 from evaluations.stats.seasons import seasonal_terms
 from portal.audit import audit_record
@@ -232,12 +233,11 @@ def analysis_validate(analysis: Analysis) -> None:
     if analysis.design == Analysis.Design.ITS:
         gaps = analysis_data.missing_periods(inputs.treatment.index)
         if gaps:
-            shown = ", ".join(str(p) for p in gaps[:6]) + (" and more" if len(gaps) > 6 else "")
             raise AnalysisSpecError(
-                f"{analysis.treatment_area} has no data for {shown}. An interrupted time "
-                f"series needs a value for every period from the first to the last: upload the "
-                f"missing periods (0 if there were no events), or narrow the window to a run "
-                f"of periods without gaps."
+                f"{analysis.treatment_area} has no data for {analysis_data.period_list(gaps)}. "
+                f"An interrupted time series needs a value for every period from the first "
+                f"to the last: upload the missing periods (0 if there were no events), or "
+                f"narrow the window to a run of periods without gaps."
             )
     minimum = analysis_data.MIN_PERIODS_EACH_SIDE[analysis.design]
     before = int((inputs.treatment.index < inputs.intervention).sum())
@@ -264,10 +264,10 @@ def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], periods: int) 
         return
     if design in (Analysis.Design.ITS, Analysis.Design.ITS_WITH_COMPARISON):
         impact = chosen.get("impact") or "level_and_slope"
-        terms = 2 + (2 if impact == "level_and_slope" else 1)
-        needed = terms + 3
+        # intercept and time, then the level change, the slope change or both
+        needed = ar1_min_periods(2 + (2 if impact == "level_and_slope" else 1))
     else:
-        needed = 6
+        needed = MIN_AR1_PERIODS
     if periods < needed:
         raise AnalysisSpecError(
             f"{analysis.get_design_display()} with the default AR(1) error model needs at "

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from evaluations.analyses import chart_render, charts, presentation, selectors
 from evaluations.analyses import compare as compare_selectors
 from evaluations.analyses.compare_reading import comparison_reading
+from evaluations.analyses.disclosure import WITHDRAWN_NOTICE, WITHHELD_NOTICE
 from evaluations.analyses.findings import is_finite_number, read_stored
 from evaluations.analyses.methods import csv_filename
 from evaluations.analyses.permissions import user_can_run_analysis
@@ -107,16 +108,6 @@ def _visible(request: HttpRequest, pk: int) -> Analysis:
     return analysis
 
 
-WITHDRAWN = (
-    "This analysis has been withdrawn from public view: the site has withdrawn or corrected "
-    "data it used. It returns when it has been re-run on published data."
-)
-WITHHELD = (
-    "The estimates of this analysis are withheld from public view: it used figures hidden to "
-    "protect small counts, and it could not be re-run on the published figures alone."
-)
-
-
 def _public_or_gone(request: HttpRequest, analysis: Analysis, stored):
     """The viewer's public version of ``stored`` (None: exact), or raise 410 when the
     analysis is withdrawn for this viewer."""
@@ -131,7 +122,7 @@ class AnalysisWithdrawn(Exception):
 
 
 def _withdrawn_page(request: HttpRequest, analysis: Analysis) -> HttpResponse:
-    context = {"analysis": analysis, "page": None, "withdrawn": WITHDRAWN}
+    context = {"analysis": analysis, "page": None, "withdrawn": WITHDRAWN_NOTICE}
     return render(request, "evaluations/analyses/detail.html", context, status=410)
 
 
@@ -152,7 +143,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except AnalysisWithdrawn:
                 return _withdrawn_page(request, analysis)
             if public is not None and public.withheld:
-                withheld = WITHHELD
+                withheld = WITHHELD_NOTICE
             else:
                 page = presentation.result_page(
                     analysis, stored, suppress=public is not None, public=public
@@ -186,7 +177,7 @@ def analysis_data_csv(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         public = _public_or_gone(request, analysis, stored)
     except AnalysisWithdrawn:
-        return HttpResponse(WITHDRAWN, status=410, content_type="text/plain; charset=utf-8")
+        return HttpResponse(WITHDRAWN_NOTICE, status=410, content_type="text/plain; charset=utf-8")
     rows = presentation.display_rows(
         stored.data, suppress=public is not None, labels=public.labels if public else None
     )
@@ -206,7 +197,7 @@ def _chart_for(request: HttpRequest, pk: int, slug: str) -> charts.ChartTable | 
     try:
         public = _public_or_gone(request, analysis, stored)
     except AnalysisWithdrawn:
-        return HttpResponse(WITHDRAWN, status=410, content_type="text/plain; charset=utf-8")
+        return HttpResponse(WITHDRAWN_NOTICE, status=410, content_type="text/plain; charset=utf-8")
     if public is not None:
         result = None if public.withheld else read_stored(public.result)
         if result is None:

@@ -30,6 +30,7 @@ from .errors import (
     identical_comparison_error,
 )
 from .fitting import (
+    MIN_AR1_PERIODS,
     ar1_glm_fit,
     ar1_reml_fit,
     area_contrasts,
@@ -42,6 +43,7 @@ from .fitting import (
     poisson_fit,
     poisson_from_mu,
     poisson_method,
+    se_is_zero,
 )
 from .results import DiDResult, EstimateResult, wald_result
 
@@ -58,8 +60,6 @@ MIN_CLUSTERS = 10
 # 55% with 1 treated area, 19% with 2, 11% with 3, 9% with 4, 7% with 5 and 4% with 6
 # (MacKinnon & Webb 2017 describe the same failure).
 MIN_CLUSTERS_EACH_SIDE = 5
-# A standard error this small relative to the outcome's spread is a numerical zero.
-SE_RELATIVE_TOLERANCE = 1e-8
 
 
 def _upper_first(text: str) -> str:
@@ -175,9 +175,10 @@ def _period_series(
     both = (rows[1.0][0] > 0) & (rows[0.0][0] > 0)
     times = times_all[both]
     steps = np.diff(times)
-    if times.size < 6:
+    if times.size < MIN_AR1_PERIODS:
         raise TooFewPeriodsError(
-            f"Only {times.size} periods have data for both groups; at least 6 are needed to "
+            f"Only {times.size} periods have data for both groups; at least {MIN_AR1_PERIODS} "
+            f"are needed to "
             f"allow for autocorrelation (cov='ar1'). Use more periods, or cov='HC1'."
         )
     if steps.size and not np.allclose(steps, steps[0]):
@@ -789,7 +790,7 @@ def difference_in_differences(
         else _fit_count(d, outcome, cluster, exposure)
     )
     spread = float(np.std(d.y)) if kind == "continuous" else 1.0
-    if not math.isfinite(fit.se) or fit.se <= SE_RELATIVE_TOLERANCE * max(spread, 1e-300):
+    if se_is_zero(fit.se, spread):
         raise ConstantSeriesError(
             "The standard error is numerically zero: the data leave no variation to estimate "
             "uncertainty from (for example counts or values that follow the same step in "

@@ -509,6 +509,31 @@ def ar1_gls(
     )
 
 
+# A standard error at most this fraction of the data's own scale is a numerical zero: the
+# designs refuse it rather than report a zero-width interval (relative, never ``se == 0``).
+SE_RELATIVE_TOLERANCE = 1e-8
+
+
+def se_is_zero(se: float, scale: float = 1.0) -> bool:
+    """Whether ``se`` (on the estimate's scale) is not finite or is numerically zero next to
+    ``scale`` (the outcome's spread for continuous data; 1 on the log scale of counts)."""
+    return not (math.isfinite(se) and se > SE_RELATIVE_TOLERANCE * max(scale, 1e-300))
+
+
+# Pre/post and difference-in-differences with AR(1) errors compare two levels: they need at
+# least this many periods in all (the benchmark's shortest windows that hold the band).
+MIN_AR1_PERIODS = 6
+# An AR(1) regression estimates rho besides its terms: it needs this many periods more than
+# it has terms (REML on fewer leaves nothing to estimate the autocorrelation from).
+AR1_SPARE_PERIODS = 3
+
+
+def ar1_min_periods(n_terms: int) -> int:
+    """Periods an AR(1) regression with ``n_terms`` mean terms needs (:func:`ar1_reml_fit`
+    refuses fewer)."""
+    return n_terms + AR1_SPARE_PERIODS
+
+
 def ar1_reml_fit(
     x: np.ndarray,
     y: np.ndarray,
@@ -519,7 +544,7 @@ def ar1_reml_fit(
 ) -> AR1Fit:
     """Linear regression with AR(1) errors: rho by REML, then GLS at that rho; with
     ``small_sample`` the covariance is the Kenward-Roger one (:func:`kenward_roger_cov`)."""
-    if x.shape[0] - x.shape[1] < 3:
+    if x.shape[0] < ar1_min_periods(x.shape[1]):
         raise SingularDesignError(
             f"The series has {x.shape[0]} periods, too few for {x.shape[1]} model terms plus "
             f"the autocorrelation; use a longer series or fewer terms."

@@ -55,6 +55,7 @@ from .fitting import (
     poisson_cov,
     poisson_fit,
     poisson_method,
+    se_is_zero,
 )
 from .results import EstimateResult, ITSResult, copy_estimate_fields, wald_result
 from .results import events_phrase as _events
@@ -540,7 +541,11 @@ def _fit_count(
 
 # A standard error this small (on the log scale for counts, relative to the outcome's spread
 # for continuous outcomes) is a numerical zero, not a precise estimate.
-SE_RELATIVE_TOLERANCE = 1e-8
+def _zero_se(fit: _Fit, terms: Sequence[int | None], scale: float = 1.0) -> bool:
+    """Whether any of the effect ``terms`` of ``fit`` has a numerically zero standard error."""
+    return any(
+        se_is_zero(math.sqrt(max(float(fit.cov[j, j]), 0.0)), scale) for j in terms if j is not None
+    )
 
 
 def _check_count_se_not_zero(fit: _Fit, terms: Sequence[int | None]) -> None:
@@ -548,19 +553,15 @@ def _check_count_se_not_zero(fit: _Fit, terms: Sequence[int | None]) -> None:
     on the log scale: counts that follow the model exactly in every period (a constant
     count before the start and another after) leave a free dispersion of zero, which would
     read as "rose 100% (95% CI 100% to 100%)"."""
-    for j in terms:
-        if j is None:
-            continue
-        se = math.sqrt(max(float(fit.cov[j, j]), 0.0))
-        if not se > SE_RELATIVE_TOLERANCE:
-            raise ConstantSeriesError(
-                "The counts follow the model exactly in every period (for example the same "
-                "count every month before the start and another the same every month after), "
-                "so there is no period-to-period variation to estimate uncertainty from: the "
-                "standard error is numerically zero. Real counts vary from period to period; "
-                "check that the right column was uploaded. For totals before and after, a "
-                "pre/post comparison with errors 'exact' gives an exact interval."
-            )
+    if _zero_se(fit, terms):
+        raise ConstantSeriesError(
+            "The counts follow the model exactly in every period (for example the same "
+            "count every month before the start and another the same every month after), "
+            "so there is no period-to-period variation to estimate uncertainty from: the "
+            "standard error is numerically zero. Real counts vary from period to period; "
+            "check that the right column was uploaded. For totals before and after, a "
+            "pre/post comparison with errors 'exact' gives an exact interval."
+        )
 
 
 def _check_se_not_zero(fit: _Fit, terms: Sequence[int | None], kind: str, y: np.ndarray) -> None:
@@ -568,17 +569,13 @@ def _check_se_not_zero(fit: _Fit, terms: Sequence[int | None], kind: str, y: np.
     comparison counts in a fixed proportion to the treatment's, so the treatment's share of
     every period's events is the same) rather than report an interval of zero width."""
     scale = 1.0 if kind == "count" else max(float(np.std(y)), float(np.max(np.abs(y))), 1.0)
-    for j in terms:
-        if j is None:
-            continue
-        se = math.sqrt(max(float(fit.cov[j, j]), 0.0))
-        if not se > SE_RELATIVE_TOLERANCE * scale:
-            raise ConstantSeriesError(
-                "The standard error of the treatment-minus-comparison change is numerically "
-                "zero: the treatment series is an exact multiple (counts) or an exact shift "
-                "(continuous) of the comparison in every period, so there is no variation to "
-                "estimate uncertainty from. Check that each area's own data were uploaded."
-            )
+    if _zero_se(fit, terms, scale):
+        raise ConstantSeriesError(
+            "The standard error of the treatment-minus-comparison change is numerically "
+            "zero: the treatment series is an exact multiple (counts) or an exact shift "
+            "(continuous) of the comparison in every period, so there is no variation to "
+            "estimate uncertainty from. Check that each area's own data were uploaded."
+        )
 
 
 def _season_makes_singular(x: np.ndarray, core: int) -> bool:
@@ -754,6 +751,32 @@ def _coef_result(
         n=n,
         method=method,
         scale=scale,
+    )
+
+
+# Below this many degrees of freedom a t interval is more than twice as wide as a normal one
+# (t 0.975 on 2 df is 4.30): honest, but too wide to say much.
+FEW_DF = 2.0
+
+
+def _few_df_note(fit: _Fit, level_j: int | None, slope_j: int | None) -> str | None:
+    """A caveat naming each effect (level or slope change) to which the AR(1) fit leaves
+    fewer than :data:`FEW_DF` Satterthwaite degrees of freedom: in a short series the
+    autocorrelation is itself uncertain, and the interval widens to allow for it."""
+    if not fit.term_df:
+        return None
+    names = {level_j: "level change", slope_j: "slope change"}
+    few = {names[j]: df for j, df in fit.term_df.items() if j in names and df < FEW_DF}
+    if not few:
+        return None
+    subject = "The " + " and ".join(f"{name}'s" for name in few)
+    dfs = " and ".join(f"{df:.1f}" for df in few.values())
+    intervals = "intervals rest" if len(few) > 1 else "interval rests"
+    return (
+        f"{subject} {intervals} on about {dfs} degrees of freedom: with so few periods the "
+        f"autocorrelation (estimated {fit.rho or 0.0:.2f}) is itself uncertain, so the "
+        f"interval is very wide and says little either way. A longer series, or a pre/post "
+        f"comparison, would say more."
     )
 
 
@@ -935,6 +958,9 @@ def interrupted_time_series(
     under = underdispersion_note(kind, fit.dispersion)
     if under:
         warnings.append(under)
+    few_df = _few_df_note(fit, level_j, slope_j)
+    if few_df:
+        warnings.append(few_df)
     head = level if level is not None else slope
     assert head is not None
     base = copy_estimate_fields(head)

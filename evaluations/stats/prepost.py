@@ -26,7 +26,7 @@ from .errors import (
     NegativeExposureError,
     TooFewPeriodsError,
 )
-from .fitting import ar1_poisson_fit, ar1_reml_fit
+from .fitting import MIN_AR1_PERIODS, ar1_poisson_fit, ar1_reml_fit, se_is_zero
 from .results import PrePostResult, wald_result
 from .results import events_phrase as _events
 from .seasons import seasonal_terms
@@ -34,7 +34,6 @@ from .seasons import seasonal_terms
 __all__ = ["pre_post"]
 
 ERROR_MODELS = ("ar1", "independent", "exact")
-MIN_AR1_PERIODS = 6
 SMALL_COUNT = 10
 
 ArrayLike = Sequence[float] | np.ndarray
@@ -115,10 +114,6 @@ def _check_ar1_length(pre: np.ndarray, post: np.ndarray) -> None:
         )
 
 
-# A standard error at or below this fraction of the data's scale is a numerical zero.
-_SE_RELATIVE_TOLERANCE = 1e-8
-
-
 def _continuous(
     pre: np.ndarray,
     post: np.ndarray,
@@ -168,7 +163,7 @@ def _continuous(
     # example constant periods but for one rounding-level difference): refuse rather than
     # report a zero-width interval and p = 0. Relative, as difference_in_differences does.
     scale = max(float(np.ptp(np.concatenate([pre, post]))), 1e-300)
-    if not math.isfinite(se) or se <= _SE_RELATIVE_TOLERANCE * scale:
+    if se_is_zero(se, scale):
         raise ConstantSeriesError(
             "The outcome barely varies within the pre and post periods (the standard error is "
             "numerically zero), so there is no variation to estimate uncertainty from. Check "
@@ -446,9 +441,7 @@ def pre_post(
         result = _continuous(pre_arr, post_arr, alpha, errors, seasonal)
     elif kind == "count":
         result = _count(pre_arr, post_arr, pre_exposure, post_exposure, alpha, errors, seasonal)
-        if errors != "exact" and not (
-            math.isfinite(result.se) and result.se > _SE_RELATIVE_TOLERANCE
-        ):
+        if errors != "exact" and se_is_zero(result.se):
             # A free dispersion of zero (the same count every period before, another after)
             # would read as "rose 100% (95% CI 100% to 100%)", p = 1e-88.
             raise ConstantSeriesError(

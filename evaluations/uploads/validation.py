@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import OBSERVATION_NATURAL_KEY
-from evaluations.periods import calendar_lengths
+from evaluations.periods import LENGTH_ADJECTIVES, calendar_lengths, length_class
 from evaluations.uploads.reader import ROW_COLUMN, TEMPLATE_COLUMNS, RawUpload, on_distinct
 
 REQUIRED_COLUMNS = ("metric", "area", "group", "period_start", "period_end", "value")
@@ -1010,11 +1010,7 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
 
 
 def _length_name(days: int) -> str:
-    if days <= 7:
-        return "weekly"
-    if days <= 31:
-        return "monthly"
-    return "quarterly" if days <= 92 else "yearly or longer"
+    return LENGTH_ADJECTIVES[length_class(days)]
 
 
 def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:

@@ -12,6 +12,7 @@ from evaluations.analyses.findings import (
     comparison_change,
     effect_direction_for,
     finding_sentence,
+    format_difference,
 )
 from tests.evaluations.analysis_helpers import compute, make_rows
 
@@ -215,3 +216,37 @@ def test_its_slope_impact_is_not_labelled_a_level_change():
     labels = [row.label for row in estimate_rows("its", result, "count")]
     assert not any(label.startswith("Level change") for label in labels)
     assert labels.count("Slope change per month (treatment area)") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "unit_kind", "expected"),
+    [
+        # a difference too small for the usual decimals keeps two significant figures
+        (-1.234e-7, "count", "−0.00000012"),
+        (3e-7, "days", "+0.0000003 days"),
+        (-4e-6, "proportion", "−0.0004 percentage points"),
+        (2e-5, "dollars", "+$0.00002"),
+        # the usual decimals are unchanged
+        (-3.3, "count", "−3.3"),
+        (0.0123, "proportion", "+1.2 percentage points"),
+        (0.0, "count", "0"),
+    ],
+)
+def test_small_differences_never_read_as_a_signed_zero(value, unit_kind, expected):
+    assert format_difference(value, unit_kind, signed=True) == expected
+
+
+def test_an_interval_of_tiny_differences_reads_as_numbers_not_minus_zero_to_plus_zero():
+    # a measure in tiny units (values around 2e-7): the run is real, the sentence must not
+    # round its interval to "−0 to +0"
+    rows = make_rows(design="pre_post", kind="continuous", effect=0.0, seed=5)
+    for row in rows:
+        row["value"] = row["value"] * 1e-8
+    result = compute("pre_post", "continuous", rows, {"errors": "independent"})
+    assert abs(result["ci_high"]) < 1e-6 and result["ci_low"] < 0 < result["ci_high"]
+    text = sentence("pre_post", result, unit_kind="rate")
+    assert "−0 to +0" not in text and "CI 0 to" not in text
+    low = format_difference(result["ci_low"], "rate", signed=True)
+    high = format_difference(result["ci_high"], "rate", signed=True)
+    assert low.startswith("−0.0000000") and high.startswith("+0.0000000")
+    assert f"CI {low} to {high}" in text

@@ -421,3 +421,35 @@ def test_comparison_counts_in_fixed_proportion_refuse_instead_of_a_zero_se(units
     comparison = pd.DataFrame({f"c{k}": (k + 2) * counts for k in range(units)}, index=pidx)
     with pytest.raises(ConstantSeriesError, match="numerically zero"):
         _interrupted_time_series(series, intervention=pidx[12], kind="count", comparison=comparison)
+
+
+def test_an_effect_with_under_two_degrees_of_freedom_is_called_very_wide():
+    """Random walks of 8 + 8 months: REML often leaves the slope change about one
+    Satterthwaite degree of freedom. The interval is the t interval on those df (checked
+    against scipy), and only then does the result say it is very wide and says little."""
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(1)
+    flagged = unflagged = 0
+    for _ in range(40):
+        y = np.cumsum(rng.normal(size=16)) + 50
+        series = pd.Series(y, index=pd.period_range("2022-01", periods=16, freq="M"))
+        result = _interrupted_time_series(series, intervention=pd.Period("2022-09", "M"))
+        notes = [w for w in result.warnings if "degrees of freedom: with so few periods" in w]
+        few = {
+            name: est.df
+            for name, est in (("level", result.level_change), ("slope", result.slope_change))
+            if est.df < 2
+        }
+        for est in (result.level_change, result.slope_change):
+            half = sps.t.ppf(0.975, est.df) * est.se
+            assert est.ci_high - est.ci_low == pytest.approx(2 * half, rel=1e-6)
+        if few:
+            flagged += 1
+            assert len(notes) == 1
+            for name, df in few.items():
+                assert f"{name} change" in notes[0] and f"{df:.1f}" in notes[0]
+        else:
+            unflagged += 1
+            assert notes == []
+    assert flagged and unflagged

@@ -137,6 +137,21 @@ def withheld_homicides(published, strategy_index, site_a, site_b, monkeypatch):
     return only, beside
 
 
+def test_api_detail_says_why_a_withheld_result_is_null(client, withheld_homicides, bja_user):
+    """The public caller gets the reason instead of a bare null; BJA staff read the exact
+    result and no reason."""
+    from evaluations.analyses.disclosure import WITHHELD_NOTICE
+
+    only, _beside = withheld_homicides
+    body = client.get(f"/api/v1/analyses/{only.pk}/").json()
+    assert body["result"] is None and body["finding"] == "" and body["direction"] == ""
+    assert body["result_status"] == "succeeded"
+    assert body["withheld_reason"] == WITHHELD_NOTICE
+    client.force_login(bja_user)
+    body = client.get(f"/api/v1/analyses/{only.pk}/").json()
+    assert body["result"] is not None and body["withheld_reason"] == ""
+
+
 def _map_cell(html: str, type_name: str, column: int) -> str:
     row = html.split(f'<th scope="row">{type_name}</th>', 1)[1].split("</tr>", 1)[0]
     return row.split('<td class="portal-evidence-map__cell">')[column + 1].split("</td>")[0]

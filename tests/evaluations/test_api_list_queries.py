@@ -1,0 +1,45 @@
+"""The analyses list API reads a page of analyses in a bounded number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.evaluations.analysis_helpers import make_analysis
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.json()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "contributor_a", "bja_user"])
+def test_list_queries_do_not_grow_with_the_rows(client, site_a, who, request):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    make_analysis(site=site_a, design="pre_post", title="one")
+    client.get("/api/v1/analyses/")  # the session's first request saves it: not measured
+    few, body = _queries(client, "/api/v1/analyses/")
+    assert body["count"] == 1
+    for k in range(4):
+        make_analysis(site=site_a, design="pre_post", title=f"more {k}")
+    many, body = _queries(client, "/api/v1/analyses/")
+    assert body["count"] == 5
+    assert many == few
+
+
+def test_list_withdraws_for_the_public_only(client, site_a, contributor_a):
+    from evaluations.models import OutcomeObservation
+
+    kept = make_analysis(site=site_a, design="pre_post", title="kept")
+    OutcomeObservation.objects.filter(site=site_a).update(is_published=False)
+    ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
+    assert kept.pk not in ids
+    client.force_login(contributor_a)
+    ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
+    assert kept.pk in ids
