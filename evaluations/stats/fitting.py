@@ -634,8 +634,9 @@ def ar1_glm_fit(
             break
     else:
         raise ConvergenceError(
-            "The count model with autocorrelated errors did not converge. This usually means "
-            "long runs of zero counts; use a longer window or a pre/post comparison of totals."
+            "The count model with autocorrelated errors did not converge: in a series this "
+            "short (or with long runs of zero counts) the autocorrelation and the model's terms "
+            "cannot be told apart. Use a longer window or a pre/post comparison of totals."
         )
     assert fit is not None
     fit.cov = kenward_roger_cov(fit)

@@ -330,3 +330,68 @@ def test_clustered_errors_need_five_treated_clusters(treated_units, refused):
     else:
         res = difference_in_differences(data, cov="cluster", cluster="unit")
         assert res.n_clusters == 12 and math.isfinite(res.se) and res.se > 0
+
+
+def _two_series(treated: np.ndarray, comparison: np.ndarray, n_pre: int) -> pd.DataFrame:
+    """Unit-period rows of one treated and one comparison series, post from ``n_pre`` on."""
+    n = treated.size
+    post = (np.arange(n) >= n_pre).astype(int)
+    return pd.DataFrame(
+        {
+            "outcome": np.r_[treated, comparison],
+            "treated": np.r_[np.ones(n, int), np.zeros(n, int)],
+            "post": np.r_[post, post],
+            "time": np.r_[np.arange(n), np.arange(n)],
+        }
+    )
+
+
+# Poisson counts (treated mean 20, comparison 30), 12 months each side: the pre-trend model
+# (a trend with AR(1) errors on 12 periods) does not converge, the estimate's model does.
+PRE_TREND_FAILS_T = [20, 18, 21, 24, 25, 22, 23, 18, 21, 20, 20, 20,
+                     23, 15, 22, 19, 22, 24, 15, 27, 21, 17, 13, 17]  # fmt: skip
+PRE_TREND_FAILS_C = [22, 32, 27, 23, 25, 17, 32, 36, 31, 46, 25, 26,
+                     35, 43, 26, 28, 22, 31, 29, 31, 36, 35, 38, 30]  # fmt: skip
+
+
+def test_a_pre_trend_check_that_cannot_be_fitted_is_skipped_not_fatal():
+    from evaluations.stats.errors import ConvergenceError
+    from evaluations.stats.fitting import ar1_glm_fit
+
+    t = np.array(PRE_TREND_FAILS_T, dtype=float)
+    c = np.array(PRE_TREND_FAILS_C, dtype=float)
+    # the check's own model really fails on these pre periods
+    x_pre = np.column_stack((np.ones(12), np.arange(12.0)))
+    with pytest.raises(ConvergenceError):
+        ar1_glm_fit(x_pre, t[:12], np.zeros(12), trials=(t + c)[:12])
+    result = _difference_in_differences(_two_series(t, c, 12), kind="count", time="time")
+    assert result.pre_trend is None
+    assert math.isfinite(result.estimate) and result.ci_low < result.estimate < result.ci_high
+    skipped = [w for w in result.warnings if w.startswith("The pre-trend check was not run")]
+    assert len(skipped) == 1 and "12 pre-intervention periods" in skipped[0]
+    # the counts vary like events do: the dispersion is stored and no underdispersion label
+    assert 0.3 < result.dispersion < 3
+    assert not any("vary far less" in w for w in result.warnings)
+
+
+def test_did_counts_far_less_variable_than_events_are_labelled_approximate():
+    """The treated count is a fixed share of the comparison's every month (rounded): the
+    share barely varies, the interval rests on a dispersion near 0, and the result says so
+    even at a length the benchmark vouches for (15 + 15 months)."""
+    rng = np.random.default_rng(5)
+    n = 30
+    c = rng.poisson(80, size=n).astype(float)
+    t = np.round(np.where(np.arange(n) < 15, c * 0.5, c * 0.4))
+    frame = _two_series(t, c, 15)
+    result = _difference_in_differences(frame, kind="count", time="time")
+    assert result.dispersion < 0.2
+    assert result.approximate
+    assert [w for w in result.warnings if w.startswith("Approximate interval")] == [
+        next(w for w in result.warnings if "vary far less than counts of events" in w)
+    ]
+    # Poisson counts of the same length are not labelled
+    t2 = rng.poisson(40, size=n).astype(float)
+    result = _difference_in_differences(
+        frame.assign(outcome=np.r_[t2, c]), kind="count", time="time"
+    )
+    assert not result.approximate and 0.3 < result.dispersion < 3
