@@ -338,14 +338,15 @@ def published_analyses_for_strategy(page) -> list:
     from evaluations.analyses.selectors import listed, published_analyses, withheld_from_public
 
     items = []
+    memo: dict = {}
     for analysis in published_analyses().filter(strategy=page).order_by("-published_at", "-pk"):
-        item = listed(analysis)
+        item = listed(analysis, memo)
         if item is not None:
             analysis.finding = item.finding
             analysis.direction = item.direction
             analysis.direction_label = EffectDirection(item.direction).label
             items.append(analysis)
-        elif withheld_from_public(analysis):
+        elif withheld_from_public(analysis, memo):
             analysis.finding = WITHHELD_FINDING
             analysis.direction = ""
             analysis.direction_label = ""

@@ -395,12 +395,13 @@ def _entries(
     are added to ``withheld`` when given."""
     queryset = _filtered(filters, selectors.published_analyses().filter(metric=metric))
     entries = []
+    memo: dict = {}
     for analysis in queryset.prefetch_related("strategy__strategy_types").order_by(
         "site__name", "pk"
     ):
-        item = selectors.listed(analysis)
+        item = selectors.listed(analysis, memo)
         if item is None:
-            if withheld is not None and selectors.withheld_from_public(analysis):
+            if withheld is not None and selectors.withheld_from_public(analysis, memo):
                 withheld.append(result_label(analysis))
             continue
         try:

@@ -200,17 +200,17 @@ def inputs_withdrawn(analysis: Any, stored: Any, memo: dict | None = None) -> bo
     return not rows or any(p is None for p in positions)
 
 
-def public_analysis(analysis: Any, stored: Any) -> PublicAnalysis:
+def public_analysis(analysis: Any, stored: Any, memo: dict | None = None) -> PublicAnalysis:
     """The public version of ``stored`` (an AnalysisResult). The re-run on imputed inputs is
     stored per pattern of hidden inputs (``PublicAnalysisVersion``); ``public_versions_prepare``
-    makes it ahead of the first visitor."""
+    makes it ahead of the first visitor. ``memo`` as in :func:`_row_cells` (lists)."""
     from evaluations.models import PublicAnalysisVersion
 
     policy = disclosure_policy()
     rows = stored.data or []
     if analysis.site_id is None:
         return PublicAnalysis(withdrawn=False, result=stored.result or {})
-    cells, positions = _row_cells(analysis, rows)
+    cells, positions = _row_cells(analysis, rows, memo)
     if any(p is None for p in positions) or not rows:
         return PublicAnalysis(withdrawn=True)
     status = [s or SHOWN for s in cells["suppression"]]
@@ -220,12 +220,21 @@ def public_analysis(analysis: Any, stored: Any) -> PublicAnalysis:
     if not labels or not analysis.metric.suppress_small_counts:
         return PublicAnalysis(withdrawn=False, result=stored.result or {})
     key = _hidden_key(stored, labels, policy)
-    version = PublicAnalysisVersion.objects.filter(analysis_result=stored, hidden_key=key).first()
+    # lists prefetch every stored public version (selectors.published_analyses)
+    prefetched = getattr(stored, "public_versions_read", None)
+    if prefetched is not None:
+        version = next((v for v in prefetched if v.hidden_key == key), None)
+    else:
+        version = PublicAnalysisVersion.objects.filter(
+            analysis_result=stored, hidden_key=key
+        ).first()
     if version is None:
         result = _public_result(analysis, stored, positions, cells, status, policy) or {}
         version, _created = PublicAnalysisVersion.objects.get_or_create(
             analysis_result=stored, hidden_key=key, defaults={"result": result}
         )
+        if prefetched is not None:
+            prefetched.append(version)  # a later read in the same list finds it
     if not version.result:
         return PublicAnalysis(withdrawn=False, withheld=True, labels=labels)
     return PublicAnalysis(

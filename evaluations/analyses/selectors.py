@@ -24,8 +24,11 @@ SHOWN = Q(is_current=True) | Q(review_status=AnalysisResult.Review.APPROVED)
 
 def _with_current(queryset: QuerySet, *, rows: bool = False) -> QuerySet:
     """``queryset`` with the site, metric and strategy joined and the shown results
-    prefetched for :func:`current_result` (their stored rows too when ``rows``)."""
+    prefetched for :func:`current_result` (with ``rows``, their stored rows and public
+    versions too, which every public list reads)."""
     shown = AnalysisResult.objects.filter(SHOWN).order_by("-version", "-pk")
+    if rows:
+        shown = shown.prefetch_related(Prefetch("public_versions", to_attr="public_versions_read"))
     return queryset.select_related("site__jurisdiction", "metric", "strategy").prefetch_related(
         Prefetch(
             "results", queryset=shown if rows else shown.defer("data"), to_attr="shown_results"
@@ -34,8 +37,9 @@ def _with_current(queryset: QuerySet, *, rows: bool = False) -> QuerySet:
 
 
 def published_analyses() -> QuerySet[Analysis]:
-    """Published analyses with their current result prefetched (``current_results``)."""
-    return _with_current(Analysis.objects.filter(is_published=True))
+    """Published analyses with their shown results prefetched (``current_result``), stored
+    rows included: every public list reads them to work out the public version."""
+    return _with_current(Analysis.objects.filter(is_published=True), rows=True)
 
 
 def analysis_for_page(user: AbstractBaseUser | AnonymousUser, pk: int) -> Analysis | None:
@@ -135,16 +139,17 @@ class ListedAnalysis:
     approximate: bool = False
 
 
-def listed(analysis: Analysis) -> ListedAnalysis | None:
+def listed(analysis: Analysis, memo: dict | None = None) -> ListedAnalysis | None:
     """A published analysis with a succeeded current result, read for the public lists (the
     landing page, strategy pages, /compare/): its public version, or None when that is
-    withdrawn or its estimates are withheld."""
+    withdrawn or its estimates are withheld. ``memo``: a dict the caller keeps for the whole
+    list, so each site-metric's published table is read once."""
     stored = current_result(analysis)
     if not has_estimates(stored):
         return None
     if findings.read_stored(stored.result) is None:
         return None
-    public = public_analysis(analysis, stored)
+    public = public_analysis(analysis, stored, memo)
     if public.withdrawn or public.withheld:
         return None
     result = findings.read_stored(public.result)
@@ -160,14 +165,14 @@ def listed(analysis: Analysis) -> ListedAnalysis | None:
     )
 
 
-def withheld_from_public(analysis: Analysis) -> bool:
+def withheld_from_public(analysis: Analysis, memo: dict | None = None) -> bool:
     """Whether a published analysis has estimates whose public version is withheld: re-run on
     the public imputation of its hidden small counts, it gave no result. Such an analysis is
     not withdrawn (its inputs are published) but no public list can show its figures."""
     stored = current_result(analysis)
     if not has_estimates(stored) or findings.read_stored(stored.result) is None:
         return False
-    public = public_analysis(analysis, stored)
+    public = public_analysis(analysis, stored, memo)
     return public.withheld and not public.withdrawn
 
 
@@ -190,7 +195,8 @@ def landing_list(
         queryset = queryset.filter(metric__code=metric)
     if design:
         queryset = queryset.filter(design=design)
-    items = [item for item in (listed(a) for a in queryset) if item is not None]
+    memo: dict = {}
+    items = [item for item in (listed(a, memo) for a in queryset) if item is not None]
     if direction:
         items = [item for item in items if item.direction == direction]
     return items

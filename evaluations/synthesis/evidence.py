@@ -86,11 +86,12 @@ def evidence_by_outcome(analyses) -> dict[str, tuple[str, list[ResultEvidence]]]
     ``analyses`` (a queryset from ``selectors.published_analyses``) and those withheld from
     public view."""
     grouped: dict[str, tuple[str, list[ResultEvidence]]] = {}
+    memo: dict = {}
     for analysis in analyses.order_by("metric__code", "pk"):
-        item = selectors.listed(analysis)
+        item = selectors.listed(analysis, memo)
         if item is not None:
             evidence = result_evidence(item)
-        elif selectors.withheld_from_public(analysis):
+        elif selectors.withheld_from_public(analysis, memo):
             evidence = _withheld_evidence(analysis)
         else:
             evidence = None

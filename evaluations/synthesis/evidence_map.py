@@ -154,11 +154,12 @@ def evidence_map() -> EvidenceMap:
     }
     analyses = analysis_selectors.published_analyses().filter(strategy__live=True)
     listed, withheld = [], []
+    memo: dict = {}
     for analysis in analyses.prefetch_related("strategy__strategy_types").order_by("pk"):
-        item = analysis_selectors.listed(analysis)
+        item = analysis_selectors.listed(analysis, memo)
         if item is not None:
             listed.append(item)
-        elif analysis_selectors.withheld_from_public(analysis):
+        elif analysis_selectors.withheld_from_public(analysis, memo):
             withheld.append(analysis)
     for a in withheld:
         for strategy_type in a.strategy.strategy_types.all():

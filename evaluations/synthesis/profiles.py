@@ -171,11 +171,12 @@ def site_profile(slug: str) -> SiteProfile | None:
     traits = {s.pk: site_traits(s, strategies.get(s.pk, [])) for s in _sites()}
     analyses = analysis_selectors.published_analyses().filter(site=site).order_by("metric__name")
     listed, withheld = [], []
+    memo: dict = {}
     for analysis in analyses:
-        item = analysis_selectors.listed(analysis)
+        item = analysis_selectors.listed(analysis, memo)
         if item is not None:
             listed.append(item)
-        elif analysis_selectors.withheld_from_public(analysis):
+        elif analysis_selectors.withheld_from_public(analysis, memo):
             withheld.append(analysis)
     return SiteProfile(
         site=site,

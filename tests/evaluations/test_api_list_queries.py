@@ -1,4 +1,5 @@
-"""The analyses list API reads a page of analyses in a bounded number of queries."""
+"""Lists of analyses (the API's and the public pages') read in a number of queries that does
+not grow with the number of analyses."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def test_list_withdraws_for_the_public_only(client, site_a, contributor_a):
     client.force_login(contributor_a)
     ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
     assert kept.pk in ids
+
+
+@pytest.mark.parametrize(
+    "url", ["/evaluations/", "/evaluations/?format=csv", "/compare/?metric=nonfatal_shootings"]
+)
+def test_public_list_queries_do_not_grow_with_the_rows(client, site_a, settings, url):
+    settings.PORTAL_PAGE_CACHE_SECONDS = 0  # measure the page itself, not the page cache
+    counts = []
+    for k in range(3):
+        make_analysis(site=site_a, design="pre_post", title=f"result {k}")
+        client.get(url)  # the first read of a new result stores its public version
+        counts.append(_count(client, url))
+    assert counts[0] == counts[1] == counts[2]
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
