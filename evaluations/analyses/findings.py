@@ -127,28 +127,42 @@ def _signed_pct(value: float) -> str:
     return sign + text
 
 
-def _tiny(magnitude: float, shown: str) -> str:
-    """``shown`` (a magnitude rounded for reading), or two significant figures written out
-    in full when that rounding would show a non-zero ``magnitude`` as 0 ("0.0000012")."""
-    if magnitude == 0 or any(c in "123456789" for c in shown):
-        return shown
+# A difference smaller than this is floating-point noise (means of equal values computed in
+# different orders differ by about 1e-17), read as no difference at all.
+NUMERICAL_ZERO = 1e-12
+
+
+def _two_figures(magnitude: float) -> str:
+    """A small magnitude to two significant figures, written out in full ("0.0049")."""
     return format(Decimal(f"{magnitude:.2g}"), "f")
 
 
 def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> str:
     """A difference in the metric's own units: days, dollars, percentage points for
-    proportions (stored as 0–1), plain numbers otherwise. A non-zero difference too small for
-    the usual decimals keeps two significant figures, so it never reads as a signed zero."""
+    proportions (stored as 0–1), plain numbers otherwise. Below the usual decimals (0.01, or
+    0.1 percentage points) a difference keeps two significant figures, so it never reads as a
+    signed zero; below 1e-12 it is floating-point noise and reads as 0. Not a number: "—"."""
+    if not math.isfinite(value):
+        return "—"
+    if abs(value) < NUMERICAL_ZERO:
+        value = 0.0
     sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
     magnitude = abs(value)
+    small = magnitude > 0
     if unit_kind == "proportion":
         points = magnitude * 100
-        return f"{sign}{_tiny(points, f'{points:.1f}')} percentage points"
+        shown = _two_figures(points) if small and points < 0.1 else f"{points:.1f}"
+        return f"{sign}{shown} percentage points"
     if unit_kind == "dollars":
-        shown = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:,.2f}"
-        return f"{sign}${_tiny(magnitude, shown)}"
-    text = f"{magnitude:,.1f}" if magnitude >= 10 else f"{magnitude:.2f}".rstrip("0").rstrip(".")
-    text = _tiny(magnitude, text)
+        if small and magnitude < 0.01:
+            return f"{sign}${_two_figures(magnitude)}"
+        return f"{sign}${magnitude:,.0f}" if magnitude >= 100 else f"{sign}${magnitude:,.2f}"
+    if small and magnitude < 0.01:
+        text = _two_figures(magnitude)
+    elif magnitude >= 10:
+        text = f"{magnitude:,.1f}"
+    else:
+        text = f"{magnitude:.2f}".rstrip("0").rstrip(".")
     if unit_kind == "days":
         return f"{sign}{text} day{'' if text == '1' else 's'}"
     return f"{sign}{text}"
@@ -159,6 +173,8 @@ def _change_phrase(estimate: float, scale: str, unit_kind: str) -> tuple[str, st
     if scale == "ratio":
         pct = (estimate - 1.0) * 100.0
         return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), format_percent(pct)
+    if abs(estimate) < NUMERICAL_ZERO:
+        estimate = 0.0
     verb = "fell" if estimate < 0 else "rose" if estimate > 0 else "did not change"
     return verb, format_difference(estimate, unit_kind)
 

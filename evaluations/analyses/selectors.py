@@ -100,8 +100,9 @@ def visible_not_withdrawn(
     user: AbstractBaseUser | AnonymousUser, analyses: QuerySet[Analysis] | list[Analysis]
 ) -> list[Analysis]:
     """The ``analyses`` (already limited to what ``user`` may see) that this viewer does not
-    see as withdrawn, in order. Withdrawn: a stored succeeded result whose inputs are no
-    longer all published, for a viewer who may not read the site's data. A queryset is read
+    see as withdrawn, in order. Withdrawn: a shown result with estimates (succeeded, or stale
+    after a correction, as the detail view reads it) whose inputs are no longer all
+    published, for a viewer who may not read the site's data. A queryset is read
     in a number of queries that does not grow with its length (one table read per
     site-metric)."""
     entitled_all = user_sees_all_sites(user)
@@ -113,12 +114,7 @@ def visible_not_withdrawn(
     for analysis in analyses:
         public = not (entitled_all or analysis.site_id in entitled)
         stored = current_result(analysis) if public else None
-        if (
-            stored is not None
-            and stored.status == SUCCEEDED
-            and stored.result
-            and inputs_withdrawn(analysis, stored, memo)
-        ):
+        if stored is not None and stored.result and inputs_withdrawn(analysis, stored, memo):
             continue
         kept.append(analysis)
     return kept

@@ -248,13 +248,29 @@ def analysis_validate(analysis: Analysis) -> None:
             f"after the intervention with data; there are {before} before and {after} after. "
             f"Move the intervention date or widen the window."
         )
-    _check_ar1_length(analysis, chosen, before + after)
     _check_seasonality(analysis.design, chosen, inputs, before)
+    _check_ar1_length(analysis, chosen, inputs.treatment.index, before + after)
+    _check_hac_lags(chosen, inputs)
 
 
-def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], periods: int) -> None:
-    """The default AR(1) error model estimates the autocorrelation as well as the terms:
-    refuse on save a window too short for it (as the run would), not after queueing."""
+def _check_hac_lags(chosen: dict[str, Any], inputs: analysis_data.AnalysisInputs) -> None:
+    """``hac_lags`` (Newey-West, continuous outcomes with errors "independent") refused on
+    save when the window is too short for it, as the run would refuse it. (On counts the run
+    ignores it and says so in a caveat.)"""
+    if chosen.get("hac_lags") is None or inputs.kind == "count":
+        return
+    lags, periods = int(chosen["hac_lags"]), len(inputs.treatment)
+    if lags >= periods:
+        raise AnalysisSpecError(
+            f"hac_lags must be less than the number of periods in the window ({periods}); got "
+            f"{lags}. Choose between 0 and {periods - 1}, or leave it out for the default."
+        )
+
+
+def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], pidx: Any, periods: int) -> None:
+    """The default AR(1) error model estimates the autocorrelation as well as the terms
+    (seasonal ones included, as ``auto`` picks them for this series): refuse on save a window
+    too short for it (as the run would), not after queueing."""
     design = analysis.design
     if design == Analysis.Design.DID:
         default = (chosen.get("cov") or "ar1") == "ar1"
@@ -262,17 +278,29 @@ def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], periods: int) 
         default = (chosen.get("errors") or "ar1") == "ar1"
     if not default:
         return
+    seasonal = 0
+    if design != Analysis.Design.DID:
+        columns, _text = seasonal_terms(
+            pidx, analysis_data.seasonality_option(chosen), int(chosen.get("harmonics") or 2)
+        )
+        seasonal = 0 if columns is None else columns.shape[1]
     if design in (Analysis.Design.ITS, Analysis.Design.ITS_WITH_COMPARISON):
         impact = chosen.get("impact") or "level_and_slope"
         # intercept and time, then the level change, the slope change or both
-        needed = ar1_min_periods(2 + (2 if impact == "level_and_slope" else 1))
+        needed = ar1_min_periods(2 + (2 if impact == "level_and_slope" else 1) + seasonal)
     else:
-        needed = MIN_AR1_PERIODS
+        needed = max(MIN_AR1_PERIODS, ar1_min_periods(2 + seasonal))
     if periods < needed:
+        season_words = (
+            f" and {seasonal} seasonal terms (choose seasonality 'none' to drop them)"
+            if seasonal
+            else ""
+        )
         raise AnalysisSpecError(
             f"{analysis.get_design_display()} with the default AR(1) error model needs at "
             f"least {needed} periods in all (it estimates the autocorrelation between periods "
-            f"as well as the change); this window has {periods}. Widen the window, or choose "
+            f"as well as the change{season_words}); this window has {periods}. Widen the "
+            f"window, or choose "
             f"{'cov HC1' if design == Analysis.Design.DID else 'errors independent'}, which "
             f"assumes independent periods and is labelled approximate."
         )

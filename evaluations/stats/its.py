@@ -759,22 +759,25 @@ def _coef_result(
 FEW_DF = 2.0
 
 
-def _few_df_note(fit: _Fit, level_j: int | None, slope_j: int | None) -> str | None:
-    """A caveat naming each effect (level or slope change) to which the AR(1) fit leaves
-    fewer than :data:`FEW_DF` Satterthwaite degrees of freedom: in a short series the
-    autocorrelation is itself uncertain, and the interval widens to allow for it."""
-    if not fit.term_df:
-        return None
-    names = {level_j: "level change", slope_j: "slope change"}
-    few = {names[j]: df for j, df in fit.term_df.items() if j in names and df < FEW_DF}
+def _few_df_note(estimates: dict[str, EstimateResult | None]) -> str | None:
+    """A caveat naming each reported effect (``{label: estimate}``: the level and slope
+    changes, and with comparison areas their treatment-minus-comparison differences) whose
+    interval rests on fewer than :data:`FEW_DF` degrees of freedom: in a short series the
+    autocorrelation is itself uncertain, and the t interval widens to allow for it."""
+    few = {
+        label: est.df
+        for label, est in estimates.items()
+        if est is not None and est.df is not None and est.df < FEW_DF
+    }
     if not few:
         return None
-    subject = "The " + " and ".join(f"{name}'s" for name in few)
-    dfs = " and ".join(f"{df:.1f}" for df in few.values())
+    subject = "The " + " and ".join(f"{label}'s" for label in few)
+    # rounded down, so a df just under 2 never reads as "2.0"
+    dfs = " and ".join(f"{math.floor(df * 10) / 10:.1f}" for df in few.values())
     intervals = "intervals rest" if len(few) > 1 else "interval rests"
     return (
-        f"{subject} {intervals} on about {dfs} degrees of freedom: with so few periods the "
-        f"autocorrelation (estimated {fit.rho or 0.0:.2f}) is itself uncertain, so the "
+        f"{subject} {intervals} on about {dfs} degrees of freedom (fewer than "
+        f"{FEW_DF:.0f}): with so few periods the autocorrelation is itself uncertain, so the "
         f"interval is very wide and says little either way. A longer series, or a pre/post "
         f"comparison, would say more."
     )
@@ -958,7 +961,14 @@ def interrupted_time_series(
     under = underdispersion_note(kind, fit.dispersion)
     if under:
         warnings.append(under)
-    few_df = _few_df_note(fit, level_j, slope_j)
+    few_df = _few_df_note(
+        {
+            "level change": level,
+            "slope change": slope,
+            "level change (treatment minus comparison)": level_diff,
+            "slope change (treatment minus comparison)": slope_diff,
+        }
+    )
     if few_df:
         warnings.append(few_df)
     head = level if level is not None else slope

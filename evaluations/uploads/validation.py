@@ -1010,7 +1010,19 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
 
 
 def _length_name(days: int) -> str:
+    """A period length in words: "weekly", "monthly", "quarterly" or "yearly" for the lengths
+    the analyses know (``periods.length_class``), else how it falls outside them."""
+    if days < 7:
+        return "shorter than a week"
+    if days > 366:
+        return "longer than a year"
     return LENGTH_ADJECTIVES[length_class(days)]
+
+
+def _rows_words(rows: pd.Series) -> str:
+    """ "row 14" or "rows 14 to 20"."""
+    low, high = int(rows.min()), int(rows.max())
+    return f"row {low}" if low == high else f"rows {low} to {high}"
 
 
 def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
@@ -1022,13 +1034,15 @@ def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
     problems = []
     for _, part in data.loc[lengths != first_length].groupby(grouped.ngroup(), sort=False):
         rows = part["row"].astype(int)
+        seen = list(dict.fromkeys(lengths[part.index]))
+        named = seen[0] if len(seen) == 1 else ", ".join(seen[:-1]) + " or " + seen[-1]
         problems.append(
             Problem(
                 int(rows.iloc[0]),
                 "period_end",
                 "",
                 f"This series mixes period lengths: it starts {first_length[part.index[0]]} but "
-                f"rows {rows.min()} to {rows.max()} are {lengths[part.index[0]]}. Analyses "
+                f"{_rows_words(rows)} {'is' if len(rows) == 1 else 'are'} {named}. Analyses "
                 f"refuse a mixed series.",
                 "Upload one period length per series: re-aggregate (for example sum the months "
                 "into quarters) or load the other periods as a separate metric.",
@@ -1054,7 +1068,8 @@ def _non_calendar_lengths(data: pd.DataFrame, grouped) -> list[Problem]:
                 int(rows.iloc[0]),
                 "period_end",
                 "",
-                f"Rows {rows.min()} to {rows.max()} of this series are periods of "
+                f"{_rows_words(rows).capitalize()} of this series "
+                f"{'is a period' if len(rows) == 1 else 'are periods'} of "
                 f"{lengths_seen} day(s): not 7-day weeks or whole calendar months, quarters or "
                 f"years. They are stored, but analyses refuse them (a 28-day period, or a month "
                 f"from the 15th, is not a calendar month).",

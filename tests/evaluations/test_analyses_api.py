@@ -370,6 +370,17 @@ def test_post_accepts_default_values_of_options_other_designs_use(analyses, rese
             },
             "needs at least 6 periods in all",
         ),
+        (
+            {
+                "design": "its",
+                "metric": "days_violation_to_hearing",
+                "comparison_areas": [],
+                "pre_start": "2021-10-01",
+                "post_end": "2022-03-31",
+                "options": {"errors": "independent", "hac_lags": 24},
+            },
+            "hac_lags must be less than the number of periods in the window (6); got 24",
+        ),
     ],
 )
 def test_post_refuses_on_save_what_could_only_fail_when_it_ran(

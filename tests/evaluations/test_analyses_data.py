@@ -216,10 +216,10 @@ def test_stored_weekly_rows_rebuild_as_weeks_not_months(site_a):
     pd.testing.assert_frame_equal(rebuilt.treatment, direct.treatment)
 
 
-def _quarter_rows(area: str, group: str, base: int) -> list[str]:
+def _quarter_rows(area: str, group: str, base: int, step: int = 7) -> list[str]:
     quarters = [("01-01", "03-31"), ("04-01", "06-30"), ("07-01", "09-30"), ("10-01", "12-31")]
     return [
-        f"nonfatal_shootings,{area},{group},{year}-{a},{year}-{b},{base + (7 * i) % 11},,,,"
+        f"nonfatal_shootings,{area},{group},{year}-{a},{year}-{b},{base + (step * i) % 11},,,,"
         for i, (year, (a, b)) in enumerate(
             (year, q) for year in range(2016, 2024) for q in quarters
         )
@@ -233,7 +233,10 @@ def test_quarterly_results_are_approximate_not_quoting_the_monthly_benchmark(sit
     says its coverage is unverified and quotes no monthly coverage figure."""
     upload_rows(
         site_a,
-        _quarter_rows("Q treated", "treatment", 40) + _quarter_rows("Q other", "comparison", 50),
+        # the two areas vary differently, as counts of events do (the same pattern in both
+        # would leave the treated share of events almost constant: labelled underdispersed)
+        _quarter_rows("Q treated", "treatment", 40)
+        + _quarter_rows("Q other", "comparison", 50, step=4),
     )
     analysis = spec(
         site_a,

@@ -226,6 +226,13 @@ def test_its_slope_impact_is_not_labelled_a_level_change():
         (3e-7, "days", "+0.0000003 days"),
         (-4e-6, "proportion", "−0.0004 percentage points"),
         (2e-5, "dollars", "+$0.00002"),
+        # neighbours below 0.01 keep the same precision
+        (0.0049, "count", "+0.0049"),
+        (0.005, "count", "+0.005"),
+        # floating-point noise (means of equal values) is no difference; not a number is —
+        (-5.6e-17, "days", "0 days"),
+        (5e-324, "count", "0"),
+        (float("inf"), "count", "—"),
         # the usual decimals are unchanged
         (-3.3, "count", "−3.3"),
         (0.0123, "proportion", "+1.2 percentage points"),
@@ -250,3 +257,13 @@ def test_an_interval_of_tiny_differences_reads_as_numbers_not_minus_zero_to_plus
     high = format_difference(result["ci_high"], "rate", signed=True)
     assert low.startswith("−0.0000000") and high.startswith("+0.0000000")
     assert f"CI {low} to {high}" in text
+
+
+def test_a_comparison_change_of_floating_point_noise_reads_as_no_change():
+    from evaluations.analyses.findings import _comparison_phrase
+
+    # comparison means 0.2 before and after, stored as 0.20000000000000004 and 0.19999999999999998
+    noise = 0.19999999999999998 - 0.20000000000000004
+    assert noise != 0
+    phrase = _comparison_phrase(noise, "difference", "days", "the comparison zones")
+    assert phrase == "against no change in the comparison zones"

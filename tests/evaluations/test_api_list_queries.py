@@ -63,3 +63,19 @@ def _count(client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
+
+
+def test_a_corrected_analysis_leaves_the_public_list_as_it_leaves_its_page(client, site_a):
+    """A published value corrected in place makes the approved result stale: the detail
+    answers 410 to the public, and the list must not name the analysis either."""
+    from evaluations.analyses.services import analyses_mark_stale
+    from evaluations.models import OutcomeObservation
+
+    analysis = make_analysis(site=site_a, design="pre_post", title="corrected")
+    first = OutcomeObservation.objects.filter(site=site_a, area="Zone 3").earliest("period_start")
+    OutcomeObservation.objects.filter(pk=first.pk).update(value=first.value + 7)
+    analyses_mark_stale(site=site_a, metric_codes=[analysis.metric.code], areas=None)
+    assert analysis.results.get(is_current=True).status == "stale"
+    assert client.get(f"/api/v1/analyses/{analysis.pk}/").status_code == 410
+    ids = [item["id"] for item in client.get("/api/v1/analyses/").json()["items"]]
+    assert analysis.pk not in ids

@@ -335,3 +335,33 @@ def test_weekly_did_counts_weeks_and_labels_its_tables_by_week(
         client.force_login(research_user)
         html = client.get(analysis.get_absolute_url()).content.decode()
     assert "Weekly values used by the analysis" in html and "Week starting" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "status"),
+    [
+        ({}, 400),  # auto picks 3 quarter indicators: 7 terms need 10 periods, 9 given
+        ({"seasonality": "quarter"}, 400),
+        ({"seasonality": "none"}, 201),  # 4 terms need 7
+    ],
+)
+def test_quarterly_its_too_short_for_its_seasonal_terms_is_refused_on_save(
+    site_a, research_user, options, status
+):
+    """Nine quarters (2020Q1-2022Q1): the run's AR(1) fit needs terms + 3 periods, seasonal
+    terms included, so save refuses what the run would refuse, naming the seasonal terms."""
+    _upload_quarterly(site_a)
+    response = post(
+        research_user,
+        treatment_area="Quarterly zone",
+        intervention_date="2021-01-01",
+        pre_start="2020-01-01",
+        post_end="2022-03-31",
+        options=options,
+    )
+    assert response.status_code == status, response.content
+    if status == 400:
+        detail = response.json()["detail"]
+        assert "needs at least 10 periods" in detail and "this window has 9" in detail
+        assert "3 seasonal terms" in detail and "seasonality 'none'" in detail

@@ -435,7 +435,7 @@ def test_an_effect_with_under_two_degrees_of_freedom_is_called_very_wide():
         y = np.cumsum(rng.normal(size=16)) + 50
         series = pd.Series(y, index=pd.period_range("2022-01", periods=16, freq="M"))
         result = _interrupted_time_series(series, intervention=pd.Period("2022-09", "M"))
-        notes = [w for w in result.warnings if "degrees of freedom: with so few periods" in w]
+        notes = [w for w in result.warnings if "very wide and says little" in w]
         few = {
             name: est.df
             for name, est in (("level", result.level_change), ("slope", result.slope_change))
@@ -448,8 +448,34 @@ def test_an_effect_with_under_two_degrees_of_freedom_is_called_very_wide():
             flagged += 1
             assert len(notes) == 1
             for name, df in few.items():
-                assert f"{name} change" in notes[0] and f"{df:.1f}" in notes[0]
+                shown = f"{math.floor(df * 10) / 10:.1f}"  # rounded down: 1.98 is not "2.0"
+                assert f"{name} change's" in notes[0] and shown in notes[0]
         else:
             unflagged += 1
             assert notes == []
     assert flagged and unflagged
+
+
+def test_the_very_wide_caveat_reads_the_comparison_differences_too():
+    """Comparative ITS: the treatment-minus-comparison slope change can rest on under 2 df
+    while the treatment area's own changes do not; the caveat names the difference."""
+    idx = pd.period_range("2020-01", periods=9, freq="M")
+    treated = pd.Series([-1.39, -1.33, -1.09, 0.36, 1.11, 0.52, 1.12, 2.28, 2.6], index=idx)
+    comparison = pd.Series(
+        [-0.32, -2.15, -0.78, -2.04, -2.34, -2.62, -2.92, -3.17, -4.58], index=idx
+    )
+    result = _interrupted_time_series(
+        treated, intervention=pd.Period("2020-06", "M"), comparison=comparison, seasonality=None
+    )
+    reported = {
+        "level change": result.level_change,
+        "slope change": result.slope_change,
+        "level change (treatment minus comparison)": result.level_change_difference,
+        "slope change (treatment minus comparison)": result.slope_change_difference,
+    }
+    few = {label: est.df for label, est in reported.items() if est.df < 2}
+    assert "slope change (treatment minus comparison)" in few
+    notes = [w for w in result.warnings if "very wide and says little" in w]
+    assert len(notes) == 1
+    for label in reported:
+        assert (f"{label}'s" in notes[0]) == (label in few)

@@ -236,3 +236,23 @@ def test_a_series_mixing_months_and_quarters_is_warned_by_rows(site_a):
     assert len(mixed) == 1
     assert mixed[0].row == 14 and "rows 14 to 15 are quarterly" in mixed[0].message
     assert "starts monthly" in mixed[0].message
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        # one row two years long
+        (["2025-01-01,2026-12-31,83"], "row 14 is longer than a year"),
+        # one day
+        (["2025-01-01,2025-01-01,3"], "row 14 is shorter than a week"),
+        # a quarter, then a fiscal year: each length is named
+        (["2025-01-01,2025-03-31,83", "2025-04-01,2026-03-31,300"], "rows 14 to 15 are "
+         "quarterly or yearly"),
+    ],
+)  # fmt: skip
+def test_the_mixed_length_warning_names_every_length_it_found(site_a, extra, words):
+    rows = month_rows("homicides", "Mixed T", "treatment", [31] * 12)
+    rows += [f"homicides,Mixed T,treatment,{cells},,,," for cells in extra]
+    result = plan(site_a, csv_bytes(*rows))
+    mixed = [p for p in result.result.warnings if "mixes period lengths" in p.message]
+    assert len(mixed) == 1 and words in mixed[0].message, mixed[0].message
