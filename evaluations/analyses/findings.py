@@ -120,20 +120,41 @@ def effect_direction_for(result: StoredResult, desired: str) -> Direction:
     )
 
 
+def _percent(value: float) -> str:
+    """A percentage magnitude as ``portal.numbers.format_percent`` writes it, but with two
+    significant figures below 0.1% ("0.04%"), so a finding never reads "rose 0.0%"; below
+    1e-7% (floating-point noise on a ratio) "0.0%"."""
+    magnitude = abs(value)
+    if 1e-7 <= magnitude < 0.095:
+        return _two_figures(magnitude) + "%"
+    return format_percent(value)
+
+
 def _signed_pct(value: float) -> str:
-    text = format_percent(value)
+    text = _percent(value)
     # a change that rounds to nothing reads "0.0%", never "+0.0%" or "−0.0%"
     sign = "" if text == "0.0%" else "+" if value > 0 else "−" if value < 0 else ""
     return sign + text
 
 
-# A difference smaller than this is floating-point noise (means of equal values computed in
-# different orders differ by about 1e-17), read as no difference at all.
-NUMERICAL_ZERO = 1e-12
+# A change smaller than this fraction of the values it is the change between is floating-point
+# noise (two means of the same values, summed in different orders, differ by about 1e-17).
+RELATIVE_NOISE = 1e-9
+
+
+def _noise_to_zero(change: float, *values: float, null: float = 0.0) -> float:
+    """``change`` (a difference, or a ratio when ``null`` is 1), or exactly ``null`` when it
+    differs from ``null`` by floating-point noise relative to ``values``."""
+    scale = max((abs(v) for v in values), default=0.0)
+    return null if abs(change - null) <= RELATIVE_NOISE * max(scale, abs(null)) else change
 
 
 def _two_figures(magnitude: float) -> str:
-    """A small magnitude to two significant figures, written out in full ("0.0049")."""
+    """A small magnitude to two significant figures, written out in full ("0.0049"); below
+    1e-6 in scientific notation ("5e-13"), which only metrics in tiny units reach."""
+    if magnitude < 1e-6:
+        mantissa, exponent = f"{magnitude:.1e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
     return format(Decimal(f"{magnitude:.2g}"), "f")
 
 
@@ -141,11 +162,9 @@ def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> 
     """A difference in the metric's own units: days, dollars, percentage points for
     proportions (stored as 0–1), plain numbers otherwise. Below the usual decimals (0.01, or
     0.1 percentage points) a difference keeps two significant figures, so it never reads as a
-    signed zero; below 1e-12 it is floating-point noise and reads as 0. Not a number: "—"."""
+    signed zero. Not a number: "—"."""
     if not math.isfinite(value):
         return "—"
-    if abs(value) < NUMERICAL_ZERO:
-        value = 0.0
     sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
     magnitude = abs(value)
     small = magnitude > 0
@@ -171,10 +190,8 @@ def format_difference(value: float, unit_kind: str, *, signed: bool = False) -> 
 def _change_phrase(estimate: float, scale: str, unit_kind: str) -> tuple[str, str]:
     """(verb, magnitude) for an estimate: ("fell", "31%") or ("rose", "4.2 days")."""
     if scale == "ratio":
-        pct = (estimate - 1.0) * 100.0
-        return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), format_percent(pct)
-    if abs(estimate) < NUMERICAL_ZERO:
-        estimate = 0.0
+        pct = (_noise_to_zero(estimate, null=1.0) - 1.0) * 100.0
+        return ("fell" if pct < 0 else "rose" if pct > 0 else "did not change"), _percent(pct)
     verb = "fell" if estimate < 0 else "rose" if estimate > 0 else "did not change"
     return verb, format_difference(estimate, unit_kind)
 
@@ -189,7 +206,7 @@ def _interval(est: EstimateResult, unit_kind: str, *, verb: str) -> str:
         low_v, high_v = (low - 1) * 100, (high - 1) * 100
         if verb in ("fell", "rose"):
             ends = sorted((abs(low_v), abs(high_v)))
-            return f"{level} CI {format_percent(ends[0])} to {format_percent(ends[1])}"
+            return f"{level} CI {_percent(ends[0])} to {_percent(ends[1])}"
         return f"{level} CI {_signed_pct(low_v)} to {_signed_pct(high_v)}"
     if verb in ("fell", "rose"):
         ends = sorted((abs(low), abs(high)))
@@ -222,8 +239,8 @@ def comparison_change(design: str, result: StoredResult) -> float | None:
         if pre is None or post is None:
             return None
         if scale == "ratio":
-            return post / pre if pre else None
-        return post - pre
+            return _noise_to_zero(post / pre, null=1.0) if pre else None
+        return _noise_to_zero(post - pre, pre, post)
     if design == "its_with_comparison":
         slope = slope_only(result)
         diff = getattr(
@@ -235,8 +252,8 @@ def comparison_change(design: str, result: StoredResult) -> float | None:
         if diff_estimate is None or own_estimate is None:
             return None
         if scale == "ratio":
-            return own_estimate / diff_estimate if diff_estimate else None
-        return own_estimate - diff_estimate
+            return _noise_to_zero(own_estimate / diff_estimate, null=1.0) if diff_estimate else None
+        return _noise_to_zero(own_estimate - diff_estimate, own_estimate, diff_estimate)
     return None
 
 

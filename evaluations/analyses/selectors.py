@@ -90,12 +90,6 @@ def sees_exact(user: AbstractBaseUser | AnonymousUser, analysis: Analysis) -> bo
     return sites_for_user(user).filter(pk=analysis.site_id).exists()
 
 
-def withdrawn_for(user: AbstractBaseUser | AnonymousUser, analysis: Analysis) -> bool:
-    """Whether this viewer sees ``analysis`` as withdrawn (its inputs are no longer all
-    published and the viewer may not read the site's data)."""
-    return not visible_not_withdrawn(user, [analysis])
-
-
 def visible_not_withdrawn(
     user: AbstractBaseUser | AnonymousUser, analyses: QuerySet[Analysis] | list[Analysis]
 ) -> list[Analysis]:

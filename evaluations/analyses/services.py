@@ -249,7 +249,15 @@ def analysis_validate(analysis: Analysis) -> None:
             f"Move the intervention date or widen the window."
         )
     _check_seasonality(analysis.design, chosen, inputs, before)
-    _check_ar1_length(analysis, chosen, inputs.treatment.index, before + after)
+    periods, counted = before + after, ""
+    if inputs.kind == "count" and inputs.comparison is not None:
+        # The comparison models of counts use the treated share of each period's events:
+        # a period with no event in any chosen area tells them nothing and is left out.
+        events = inputs.treatment["value"].add(inputs.comparison["value"], fill_value=0)
+        if int((events > 0).sum()) < periods:
+            periods = int((events > 0).sum())
+            counted = " with at least one event in the treatment or comparison areas"
+    _check_ar1_length(analysis, chosen, inputs.treatment.index, periods, counted)
     _check_hac_lags(chosen, inputs)
 
 
@@ -267,7 +275,9 @@ def _check_hac_lags(chosen: dict[str, Any], inputs: analysis_data.AnalysisInputs
         )
 
 
-def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], pidx: Any, periods: int) -> None:
+def _check_ar1_length(
+    analysis: Analysis, chosen: dict[str, Any], pidx: Any, periods: int, counted: str = ""
+) -> None:
     """The default AR(1) error model estimates the autocorrelation as well as the terms
     (seasonal ones included, as ``auto`` picks them for this series): refuse on save a window
     too short for it (as the run would), not after queueing."""
@@ -299,8 +309,8 @@ def _check_ar1_length(analysis: Analysis, chosen: dict[str, Any], pidx: Any, per
         raise AnalysisSpecError(
             f"{analysis.get_design_display()} with the default AR(1) error model needs at "
             f"least {needed} periods in all (it estimates the autocorrelation between periods "
-            f"as well as the change{season_words}); this window has {periods}. Widen the "
-            f"window, or choose "
+            f"as well as the change{season_words}); this window has {periods}{counted}. "
+            f"Widen the window, or choose "
             f"{'cov HC1' if design == Analysis.Design.DID else 'errors independent'}, which "
             f"assumes independent periods and is labelled approximate."
         )

@@ -26,6 +26,7 @@ __all__ = [
     "frequency_note",
     "is_length_note",
     "uncalibrated_note",
+    "rho_bound_note",
     "underdispersion_note",
 ]
 
@@ -176,4 +177,36 @@ def underdispersion_note(kind: str, dispersion: float | None) -> str | None:
         f"rests on a variance the data barely inform and may be far too narrow; no improvement "
         f"or worsening is claimed. Check that the right column was uploaded (not a target, a "
         f"rounded average or a formula)."
+    )
+
+
+# The REML search for rho stops at +-0.98 (fitting.RHO_BOUND); an estimate this close is on it.
+RHO_AT_BOUND = 0.975
+
+
+def rho_bound_note(rho: float | None) -> str | None:
+    """The approximate label for a level-change model (pre/post, difference-in-differences)
+    whose AR(1) autocorrelation was estimated at the edge of its range, else ``None``.
+
+    At +0.98 the series drifts or trends (each period carries on from the last), at -0.98 it
+    alternates (reporting every other period, say); neither is a stationary AR(1) around two
+    levels, and the GLS estimate then rests on the few periods next to the start or the
+    interval is far too narrow. Seen on placebo series of 12 + 12 months with rho 0.6 in 2 of
+    200 (pre/post)."""
+    if rho is None or abs(rho) < RHO_AT_BOUND:
+        return None
+    pattern = (
+        "each period carries on from the last almost entirely, as in a series with a trend "
+        "or a drift, so the estimate rests on the periods next to the start rather than on "
+        "the two periods' levels"
+        if rho > 0
+        else "the values alternate up and down almost perfectly from one period to the next "
+        "(as when events are reported every other period), so the interval is far too narrow"
+    )
+    return (
+        f"Approximate interval: the autocorrelation was estimated at the limit of its range "
+        f"(rho = {rho:.2f}): {pattern}. The model (two levels with first-order autoregressive "
+        f"errors) does not describe such a series, so no improvement or worsening is claimed. "
+        f"Look at the series chart: an interrupted time series allows for a trend, and for "
+        f"counts a pre/post comparison with errors 'exact' compares the totals."
     )

@@ -18,7 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_note, uncalibrated_note, underdispersion_note
+from .calibration import (
+    calibration_note,
+    rho_bound_note,
+    uncalibrated_note,
+    underdispersion_note,
+)
 from .errors import (
     AllZeroCountsError,
     ConstantSeriesError,
@@ -837,6 +842,9 @@ def difference_in_differences(
     under = underdispersion_note(kind, fit.dispersion)
     if under:
         warnings.append(under)
+    bound = rho_bound_note(fit.rho) if d.cov == "ar1" else None
+    if bound:
+        warnings.append(bound)
     if d.cov == "cluster" and d.n_groups is not None and d.n_groups < 30:
         warnings.append(
             f"Only {d.n_groups} clusters: cluster-robust standard errors can be too small with "
@@ -888,6 +896,6 @@ def difference_in_differences(
         n_clusters=d.n_groups,
         dispersion=fit.dispersion,
         ar1_rho=fit.rho,
-        approximate=note is not None or under is not None,
+        approximate=note is not None or under is not None or bound is not None,
         calibrated_coverage=coverage,
     )

@@ -693,7 +693,17 @@ def _fit_comparison(
         keep = trials > 0
         ar = ar1_glm_fit(x[keep], data.y[keep], np.log(expo / c_expo)[keep], trials=trials[keep])
         term_df = _satterthwaite(ar, terms)
-        fit = _Fit(ar.beta, ar.cov, float(ar.df), data.y, data.y, "", rho=ar.rho, term_df=term_df)
+        fit = _Fit(
+            ar.beta,
+            ar.cov,
+            float(ar.df),
+            data.y,
+            data.y,
+            "",
+            rho=ar.rho,
+            term_df=term_df,
+            dispersion=ar.marginal_variance,
+        )
         text = (
             f"segmented logit regression of the treatment series' share of each period's events "
             f"(treatment out of treatment plus {pooled}, summed; equivalent to a Poisson panel "
@@ -920,6 +930,7 @@ def interrupted_time_series(
     slope = _coef_result(fit, slope_j, scale=scale, alpha=alpha, n=n, method=method)
 
     level_diff = slope_diff = None
+    c_fit: _Fit | None = None
     if data.comparison is not None:
         with _name_the_season(seasonal_text, x, core):
             c_fit, c_text = _fit_comparison(
@@ -959,6 +970,10 @@ def interrupted_time_series(
         note = uncalibrated_note(design, kind, f'errors="{errors}"', measured=True)
         warnings.append(note)
     under = underdispersion_note(kind, fit.dispersion)
+    if under is None and c_fit is not None:
+        # the comparison model (the treated share of each period's events) can vary far
+        # less than events do even where the treatment series alone does not
+        under = underdispersion_note(kind, c_fit.dispersion)
     if under:
         warnings.append(under)
     few_df = _few_df_note(

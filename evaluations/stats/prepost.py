@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calibration import calibration_note, uncalibrated_note, underdispersion_note
+from .calibration import (
+    calibration_note,
+    rho_bound_note,
+    uncalibrated_note,
+    underdispersion_note,
+)
 from .effect_sizes import hedges_g, hedges_g_variance
 from .errors import (
     AllZeroCountsError,
@@ -124,6 +129,7 @@ def _continuous(
     n0, n1 = pre.size, post.size
     m0, m1 = float(pre.mean()), float(post.mean())
     v0, v1 = float(pre.var(ddof=1)), float(post.var(ddof=1))
+    rho: float | None = None
     if v0 == 0 and v1 == 0:
         raise ConstantSeriesError(
             "The outcome has the same value in every pre period and in every post period, so "
@@ -134,12 +140,14 @@ def _continuous(
         fit = ar1_reml_fit(*_step_design(pre, post, seasonal[0]))
         diff, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
         df = fit.satterthwaite_df(1)
+        rho = fit.rho
         method = (
-            "Difference in means (post minus pre) from a regression of the period values on a "
+            "Change in level (post minus pre) from a regression of the period values on a "
             f"post-period indicator{seasonal[1]} with the errors modelled as a first-order "
             "autoregressive "
             f"process (AR(1), estimated rho = {fit.rho:.2f}, by REML), generalised least "
-            "squares; t test and interval with "
+            "squares (which weighs the periods unequally, so the estimate can differ from "
+            "the difference of the two means); t test and interval with "
             "Kenward-Roger standard errors (linear form) and "
             "Satterthwaite degrees of freedom "
             f"({df:.1f}). Hedges' g and a two-sided Mann-Whitney U test (both of which "
@@ -199,6 +207,7 @@ def _continuous(
         hedges_g_variance=g_var,
         mann_whitney_p=mw_p,
         errors=errors,
+        ar1_rho=rho,
     )
 
 
@@ -297,12 +306,14 @@ def _count(
     n = pre.size + post.size
     dispersion = chi2 / (n - 2)
     df: float | None = None
+    rho: float | None = None
     if errors == "ar1":
         x, y = _step_design(pre, post, seasonal[0])
         fit = ar1_poisson_fit(x, y, np.log(np.concatenate((e0, e1))))
         log_rr, se = float(fit.beta[1]), math.sqrt(float(fit.cov[1, 1]))
         df = fit.satterthwaite_df(1)
         dispersion = fit.marginal_variance
+        rho = fit.rho
         method = (
             "Rate ratio (post rate / pre rate) from a log-linear regression of the period "
             f"counts on a post-period indicator{seasonal[1]} with a log-exposure offset, "
@@ -363,6 +374,7 @@ def _count(
         percent_change=100.0 * (math.exp(log_rr) - 1.0),
         dispersion=dispersion,
         errors=errors,
+        ar1_rho=rho,
     )
 
 
@@ -460,9 +472,11 @@ def pre_post(
         return dataclasses.replace(result, warnings=result.warnings + (note,), approximate=True)
     coverage, note = calibration_note("pre_post", kind, pre_arr.size, post_arr.size)
     under = underdispersion_note(kind, result.dispersion)
+    bound = rho_bound_note(result.ar1_rho)
+    labels = tuple(w for w in (note, under, bound) if w)
     return dataclasses.replace(
         result,
-        warnings=result.warnings + tuple(w for w in (note, under) if w),
-        approximate=note is not None or under is not None,
+        warnings=result.warnings + labels,
+        approximate=bool(labels),
         calibrated_coverage=coverage,
     )

@@ -152,7 +152,9 @@ class EstimateResult:
 class PrePostResult(EstimateResult):
     """Result of :func:`evaluations.stats.pre_post`.
 
-    Continuous outcomes: ``estimate`` is mean(post) - mean(pre). ``hedges_g`` (with
+    Continuous outcomes: ``estimate`` is the post-minus-pre change in level: mean(post) -
+    mean(pre) with independent errors; with ``errors="ar1"`` the GLS estimate, which weighs
+    the periods unequally (``ar1_rho`` is the estimated autocorrelation). ``hedges_g`` (with
     ``hedges_g_variance``) and ``mann_whitney_p`` are reported as a standardised effect and a
     rank-based robustness check.
 
@@ -176,6 +178,7 @@ class PrePostResult(EstimateResult):
     mann_whitney_p: float | None = None
     dispersion: float | None = None
     errors: str = "independent"
+    ar1_rho: float | None = None
     approximate: bool = False
     calibrated_coverage: float | None = None
 

@@ -953,7 +953,11 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
     end = data["period_end"]
     monthly = (start.dt.day == 1) & (end == start + pd.offsets.MonthEnd(0))
     month_index = start.dt.year * 12 + start.dt.month - 1
-    # Gaps are judged among a series' monthly rows only (quarterly or odd periods are skipped).
+    # Gaps are judged among a series' monthly rows, and not at all in a series that mixes
+    # months with quarters or years (warned below): the months those cover are not missing.
+    longer = calendar_lengths(start, end).isin(["Q", "Y"])
+    mixed = longer.groupby([data[c] for c in series], observed=True, sort=False).transform("any")
+    monthly &= ~mixed
     monthly_rows = data.loc[monthly, series].assign(month=month_index[monthly])
     previous_month = monthly_rows.groupby(series, observed=True, sort=False)["month"].shift()
     step = (monthly_rows["month"] - previous_month).reindex(data.index)
@@ -1020,9 +1024,23 @@ def _length_name(days: int) -> str:
 
 
 def _rows_words(rows: pd.Series) -> str:
-    """ "row 14" or "rows 14 to 20"."""
-    low, high = int(rows.min()), int(rows.max())
-    return f"row {low}" if low == high else f"rows {low} to {high}"
+    """The file rows in words, runs of consecutive rows joined: "row 14", "rows 14 to 20",
+    "rows 3 and 5", "rows 3, 5 and 8 to 10"; after six runs, "and N more rows"."""
+    numbers = sorted({int(r) for r in rows})
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    parts = [str(a) if a == b else f"{a} to {b}" for a, b in runs[:6]]
+    rest = sum(b - a + 1 for a, b in runs[6:])
+    if rest:
+        parts.append(f"{rest} more row{'' if rest == 1 else 's'}")
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"rows {listed}"
 
 
 def _mixed_lengths(data: pd.DataFrame, grouped) -> list[Problem]:

@@ -37,9 +37,21 @@ def axe_enable(context) -> None:
     context.add_init_script(path=str(AXE))
 
 
+# Wait (at most 3 s) for the page's finite CSS animations and transitions to end: a message
+# still fading in has a colour contrast no reader sees once it has arrived (Wagtail's admin
+# messages do), and axe would report that passing state.
+_SETTLE = """() => Promise.race([
+  Promise.all(document.getAnimations()
+    .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+    .map((a) => a.finished.catch(() => null))),
+  new Promise((resolve) => setTimeout(resolve, 3000)),
+])"""
+
+
 def axe_violations(page, exclude: tuple[str, ...] = ()) -> list[dict]:
-    """Serious and critical axe-core violations on the page as it is now, leaving out the
-    elements matching the CSS selectors in ``exclude``."""
+    """Serious and critical axe-core violations on the page once its animations have ended,
+    leaving out the elements matching the CSS selectors in ``exclude``."""
+    page.evaluate(_SETTLE)
     return page.evaluate(_AXE_RUN, list(exclude))
 
 

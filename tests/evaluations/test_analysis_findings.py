@@ -222,16 +222,17 @@ def test_its_slope_impact_is_not_labelled_a_level_change():
     ("value", "unit_kind", "expected"),
     [
         # a difference too small for the usual decimals keeps two significant figures
-        (-1.234e-7, "count", "−0.00000012"),
-        (3e-7, "days", "+0.0000003 days"),
+        (-1.234e-5, "count", "−0.000012"),
+        (3e-6, "days", "+0.000003 days"),
+        # below 1e-6, scientific notation (metrics in tiny units only)
+        (-1.234e-7, "count", "−1.2e-7"),
         (-4e-6, "proportion", "−0.0004 percentage points"),
         (2e-5, "dollars", "+$0.00002"),
         # neighbours below 0.01 keep the same precision
         (0.0049, "count", "+0.0049"),
         (0.005, "count", "+0.005"),
-        # floating-point noise (means of equal values) is no difference; not a number is —
-        (-5.6e-17, "days", "0 days"),
-        (5e-324, "count", "0"),
+        (5e-324, "count", "+4.9e-324"),
+        # not a number is —
         (float("inf"), "count", "—"),
         # the usual decimals are unchanged
         (-3.3, "count", "−3.3"),
@@ -255,15 +256,48 @@ def test_an_interval_of_tiny_differences_reads_as_numbers_not_minus_zero_to_plus
     assert "−0 to +0" not in text and "CI 0 to" not in text
     low = format_difference(result["ci_low"], "rate", signed=True)
     high = format_difference(result["ci_high"], "rate", signed=True)
-    assert low.startswith("−0.0000000") and high.startswith("+0.0000000")
+    assert low.startswith("−") and "e-" in low and high.startswith("+") and "e-" in high
     assert f"CI {low} to {high}" in text
 
 
 def test_a_comparison_change_of_floating_point_noise_reads_as_no_change():
-    from evaluations.analyses.findings import _comparison_phrase
-
+    rows = make_rows(design="did", kind="continuous", effect=-3.0, seed=2)
+    result = compute("did", "continuous", rows)
     # comparison means 0.2 before and after, stored as 0.20000000000000004 and 0.19999999999999998
-    noise = 0.19999999999999998 - 0.20000000000000004
-    assert noise != 0
-    phrase = _comparison_phrase(noise, "difference", "days", "the comparison zones")
-    assert phrase == "against no change in the comparison zones"
+    result["means"]["comparison"] = {"pre": 0.20000000000000004, "post": 0.19999999999999998}
+    assert comparison_change("did", result) == 0.0
+    assert "against no change in the comparison zones" in sentence("did", result, unit_kind="days")
+    # a real change of the same size in tiny units is not noise
+    result["means"]["comparison"] = {"pre": 2e-16, "post": 1e-16}
+    assert comparison_change("did", result) == pytest.approx(-1e-16)
+
+
+def _ratio_result(estimate, low, high):
+    from evaluations.stats import EstimateResult
+
+    return EstimateResult(
+        estimate=estimate, se=0.0001, ci_low=low, ci_high=high, p_value=0.001, statistic=3.3,
+        df=30.0, alpha=0.05, n=24, method="test", scale="ratio",
+    ).to_dict()  # fmt: skip
+
+
+def test_a_small_ratio_change_reads_as_its_size_not_zero_percent():
+    text = sentence("pre_post", _ratio_result(1.0004, 1.0001, 1.0007))
+    assert "rose 0.04% (95% CI 0.01% to 0.07%)" in text
+    assert "0.0%" not in text
+    # a ratio of 1 up to floating-point noise is no change
+    text = sentence("pre_post", _ratio_result(1 + 1e-14, 0.9, 1.1))
+    assert "did not change" in text or "no clear change" in text
+    assert "0.0% rise" not in text
+
+
+def test_a_tiny_real_difference_reads_as_what_the_badge_says():
+    """Values in tiny units: a change of 5e-13 with an interval above zero is a rise in the
+    sentence as in the direction tag (no absolute cut-off for differences)."""
+    result = {
+        **_ratio_result(5e-13, 2e-13, 8e-13),
+        "scale": "difference",
+    }
+    text = sentence("pre_post", result, unit_kind="number", desired="decrease")
+    assert "rose 5e-13 (95% CI 2e-13 to 8e-13)" in text
+    assert effect_direction_for(result, "decrease") == "worsened"

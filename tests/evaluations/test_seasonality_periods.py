@@ -365,3 +365,45 @@ def test_quarterly_its_too_short_for_its_seasonal_terms_is_refused_on_save(
         detail = response.json()["detail"]
         assert "needs at least 10 periods" in detail and "this window has 9" in detail
         assert "3 seasonal terms" in detail and "seasonality 'none'" in detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("design", "months", "treated", "comparison", "start", "needed", "kept"),
+    [
+        ("did", 10, [0, 0, 1, 0, 0, 0, 2, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0, 0, 1, 0],
+         "2021-06-01", 6, 4),
+        ("its_with_comparison", 12, [0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1],
+         [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], "2021-07-01", 7, 5),
+    ],
+)  # fmt: skip
+def test_sparse_counts_are_refused_on_save_by_the_months_with_events(
+    site_a, research_user, design, months, treated, comparison, start, needed, kept
+):
+    """The comparison models of counts use the treated share of each month's events, so a
+    month without an event in any area is left out: save counts the months with events, as
+    the run does, instead of queueing a run that can only fail."""
+    rows = []
+    for area, group, values in (
+        ("Sparse T", "treatment", treated),
+        ("Sparse C", "comparison", comparison),
+    ):
+        for i, value in enumerate(values):
+            first = pd.Period("2021-01", "M") + i
+            rows.append(
+                f"nonfatal_shootings,{area},{group},{first.start_time:%Y-%m-%d},"
+                f"{first.end_time:%Y-%m-%d},{value},,,,"
+            )
+    assert len(rows) == 2 * months
+    upload_rows(site_a, rows, name="sparse.csv")
+    response = post(
+        research_user,
+        design=design,
+        treatment_area="Sparse T",
+        comparison_areas=["Sparse C"],
+        intervention_date=start,
+    )
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert f"needs at least {needed} periods" in detail
+    assert f"this window has {kept} with at least one event" in detail

@@ -395,3 +395,18 @@ def test_did_counts_far_less_variable_than_events_are_labelled_approximate():
         frame.assign(outcome=np.r_[t2, c]), kind="count", time="time"
     )
     assert not result.approximate and 0.3 < result.dispersion < 3
+
+
+def test_did_with_a_trending_difference_is_labelled_at_the_rho_bound():
+    """The treated-minus-comparison difference trends (a drift the two-level model does not
+    describe): rho runs to its bound and the result is approximate, saying why."""
+    rng = np.random.default_rng(0)
+    i = np.arange(24.0)
+    comparison = 50 + rng.normal(0, 0.5, 24)
+    treated = comparison + np.where(i < 12, i, 2 * (i - 12)) + rng.normal(0, 0.5, 24)
+    result = _difference_in_differences(
+        _two_series(treated, comparison, 12), kind="continuous", time="time"
+    )
+    assert result.ar1_rho >= 0.975
+    assert result.approximate
+    assert any("limit of its range" in w for w in result.warnings)

@@ -267,3 +267,44 @@ def test_bad_input_raises_analysis_error(kwargs, error):
     with pytest.raises(error) as err:
         pre_post(kwargs.pop("pre"), kwargs.pop("post"), **kwargs)
     assert str(err.value)
+
+
+# --- The AR(1) autocorrelation at the edge of its range ----------------------------------------
+
+
+def test_a_trending_series_puts_rho_at_its_bound_and_is_approximate_not_a_fall():
+    """Pre 100 + i, post 100 + 2i (i = 0..11): the means rose 5.4, but with rho at 0.98 the
+    GLS estimate is the drop between the last month before and the first after. The result
+    must not be a confident fall, and its method must not call it a difference in means."""
+    rng = np.random.default_rng(0)
+    i = np.arange(12)
+    pre, post = 100 + i + rng.normal(0, 0.5, 12), 100 + 2 * i + rng.normal(0, 0.5, 12)
+    result = _pre_post(pre, post, kind="continuous")
+    assert result.post_mean - result.pre_mean > 5
+    assert result.estimate < 0 and result.ci_high < 0  # what the GLS step measures
+    assert result.ar1_rho >= 0.975
+    assert result.approximate
+    assert any("limit of its range (rho = 0.98)" in w for w in result.warnings)
+    assert "Difference in means" not in result.method
+    assert "can differ from the difference of the two means" in result.method
+
+
+def test_counts_alternating_every_month_put_rho_at_its_bound_and_are_approximate():
+    """[0, 9] * 6 then [0, 10] * 6: reporting every other month. rho at -0.98 makes the
+    interval far narrower than the exact one on the totals."""
+    counts = np.array([0, 9] * 6 + [0, 10] * 6, dtype=float)
+    result = _pre_post(counts[:12], counts[12:], kind="count")
+    exact = _pre_post(counts[:12], counts[12:], kind="count", errors="exact")
+    assert result.ar1_rho <= -0.975
+    assert (result.ci_high - result.ci_low) < (exact.ci_high - exact.ci_low) / 5
+    assert result.approximate
+    assert any("alternate up and down" in w for w in result.warnings)
+
+
+def test_white_noise_never_reaches_the_bound_label():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        y = 50 + rng.normal(size=24)
+        result = _pre_post(y[:12], y[12:], kind="continuous")
+        assert abs(result.ar1_rho) < 0.975
+        assert not any("limit of its range" in w for w in result.warnings)

@@ -256,3 +256,18 @@ def test_the_mixed_length_warning_names_every_length_it_found(site_a, extra, wor
     result = plan(site_a, csv_bytes(*rows))
     mixed = [p for p in result.result.warnings if "mixes period lengths" in p.message]
     assert len(mixed) == 1 and words in mixed[0].message, mixed[0].message
+
+
+def test_alternating_months_and_quarters_name_their_own_rows_and_no_false_gap(site_a):
+    rows = [
+        "homicides,Alt X,treatment,2023-01-01,2023-01-31,5,,,,",  # row 2: a month
+        "homicides,Alt X,treatment,2023-04-01,2023-06-30,15,,,,",  # row 3: a quarter
+        "homicides,Alt X,treatment,2023-07-01,2023-07-31,5,,,,",  # row 4: a month
+        "homicides,Alt X,treatment,2023-10-01,2023-12-31,15,,,,",  # row 5: a quarter
+    ]
+    result = plan(site_a, csv_bytes(*rows))
+    messages = [p.message for p in result.result.warnings]
+    mixed = [m for m in messages if "mixes period lengths" in m]
+    assert len(mixed) == 1 and "rows 3 and 5 are quarterly" in mixed[0], mixed
+    # the quarters cover April to June: no month of them is reported missing
+    assert not any(m.startswith("No data for 2023-02") for m in messages), messages
