@@ -259,7 +259,7 @@ def comparison_change(design: str, result: StoredResult) -> float | None:
 
 def _comparison_phrase(value: float, scale: str, unit_kind: str, label: str) -> str:
     verb, magnitude = _change_phrase(value, scale, unit_kind)
-    if verb == "did not change" or (scale == "ratio" and abs(value - 1) < 0.0005):
+    if verb == "did not change":
         return f"against no change in {label}"
     noun = "fall" if verb == "fell" else "rise"
     if scale != "ratio":
@@ -330,7 +330,12 @@ def finding_sentence(
         }.get(design, "after the strategy began")
     if not all(is_finite_number(v) for v in (est.estimate, est.ci_low, est.ci_high)):
         return f"{subject}: the analysis did not produce an estimate."
-    verb, magnitude = _change_phrase(float(est.estimate), scale, unit_kind)
+    point_estimate = float(est.estimate)
+    if scale != "ratio":
+        # floating-point noise next to the interval's own ends (a difference of two means of
+        # the same values) is no change
+        point_estimate = _noise_to_zero(point_estimate, float(est.ci_low), float(est.ci_high))
+    verb, magnitude = _change_phrase(point_estimate, scale, unit_kind)
     per = f" a {period}" if slope else ""
     tail = ""
     comp = comparison_change(design, result)

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from .calibration import (
+    RHO_MISMATCH,
     calibration_note,
     rho_bound_note,
+    rho_mismatch_note,
     uncalibrated_note,
     underdispersion_note,
 )
@@ -257,7 +259,7 @@ def _ar1_interaction(
     expo: np.ndarray | None,
     kind: str,
     units: tuple[np.ndarray, list[str]] | None = None,
-) -> tuple[float, float, float, float, str, float | None]:
+) -> tuple[float, float, float, float, str, float | None, str | None]:
     """Treated x post with serially correlated errors (Bertrand, Duflo & Mullainathan 2004).
 
     Continuous: the per-period treated-minus-comparison difference regressed on a post
@@ -266,10 +268,13 @@ def _ar1_interaction(
     events out of each period's treated plus comparison events (binomial logit with a log
     exposure-ratio offset, i.e. a Poisson panel with period fixed effects), by penalised
     quasi-likelihood with AR(1) errors.
-    Returns coefficient, SE, df, rho, a method sentence and, for counts, the dispersion
-    (sigma^2 / (1 - rho^2); about 1 for events, as in the ITS count fit)."""
+    Returns coefficient, SE, df, rho, a method sentence, for counts the dispersion
+    (sigma^2 / (1 - rho^2); about 1 for events, as in the ITS count fit), and for a panel an
+    approximate-interval caveat when its common rho falls well below the treated-minus-
+    comparison series' own (:func:`rho_mismatch_note`), else ``None``."""
     ty, cy, te, ce, post, times = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
+    caveat: str | None = None
     if units is None and np.array_equal(ty, cy):
         raise identical_comparison_error("group")
     if kind == "continuous":
@@ -283,6 +288,12 @@ def _ar1_interaction(
             panel = area_contrasts(_unit_matrix(y, tr, time, units, times), x)
             fit = ar1_reml_fit(panel.x, panel.y, panel.blocks)
             areas = len(panel.blocks)
+            # The panel's one rho is shared by every area: comparison areas with little
+            # autocorrelation pull it below the treated area's, and the interval is then
+            # too narrow. The treated-minus-comparison series shows the treated side's.
+            own = ar1_reml_fit(x, ty - cy).rho
+            if own - fit.rho > RHO_MISMATCH:
+                caveat = rho_mismatch_note(own, fit.rho)
             shape = (
                 f"a panel of the treated area and {areas} comparison "
                 f"area{'s' if areas != 1 else ''}, each its own series ({n} periods), with "
@@ -314,7 +325,7 @@ def _ar1_interaction(
             f"freedom"
         )
     dispersion = fit.marginal_variance if kind == "count" else None
-    return coef, se, fit.satterthwaite_df(j), float(fit.rho), text, dispersion
+    return coef, se, fit.satterthwaite_df(j), float(fit.rho), text, dispersion, caveat
 
 
 def _pre_trend_ar1(
@@ -502,6 +513,8 @@ class _DiDFit:
     dispersion: float | None = None
     rho: float | None = None
     warnings: tuple[str, ...] = ()
+    # a fit-specific reason the interval may be too narrow (already in ``warnings``)
+    approximate: bool = False
 
 
 def _validate(
@@ -625,14 +638,24 @@ def _fit_continuous(d: _DiDData, outcome: str, cluster: str | None) -> _DiDFit:
     }
     if d.cov == "ar1":
         assert d.time is not None
-        coef, se, df, rho, text, _ = _ar1_interaction(
+        coef, se, df, rho, text, _, caveat = _ar1_interaction(
             d.y, d.tr, d.po, d.time, None, "continuous", d.units
         )
         method = (
             f"Difference-in-differences of {outcome!r} allowing for serial correlation: "
             f"{text}. The estimate is the treated-minus-comparison change (difference scale)."
         )
-        return _DiDFit(coef, se, df, method, "difference", means, rho=rho)
+        return _DiDFit(
+            coef,
+            se,
+            df,
+            method,
+            "difference",
+            means,
+            rho=rho,
+            warnings=(caveat,) if caveat else (),
+            approximate=caveat is not None,
+        )
     x = _design(d.tr, d.po)
     coef, se, df = _ols_coef(x, d.y, d.cov, d.codes, d.n_groups)
     method = (
@@ -669,7 +692,7 @@ def _fit_count(d: _DiDData, outcome: str, cluster: str | None, exposure: str | N
         warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
     if d.cov == "ar1":
         assert d.time is not None
-        coef, se, df, rho, text, dispersion = _ar1_interaction(
+        coef, se, df, rho, text, dispersion, _ = _ar1_interaction(
             d.y, d.tr, d.po, d.time, expo, "count"
         )
         method = (
@@ -896,6 +919,6 @@ def difference_in_differences(
         n_clusters=d.n_groups,
         dispersion=fit.dispersion,
         ar1_rho=fit.rho,
-        approximate=note is not None or under is not None or bound is not None,
+        approximate=fit.approximate or note is not None or under is not None or bound is not None,
         calibrated_coverage=coverage,
     )

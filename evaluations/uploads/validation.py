@@ -949,22 +949,20 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
             )
         )
 
-    start = data["period_start"]
-    end = data["period_end"]
-    monthly = (start.dt.day == 1) & (end == start + pd.offsets.MonthEnd(0))
-    month_index = start.dt.year * 12 + start.dt.month - 1
-    # Gaps are judged among a series' monthly rows, and not at all in a series that mixes
-    # months with quarters or years (warned below): the months those cover are not missing.
-    longer = calendar_lengths(start, end).isin(["Q", "Y"])
-    mixed = longer.groupby([data[c] for c in series], observed=True, sort=False).transform("any")
-    monthly &= ~mixed
-    monthly_rows = data.loc[monthly, series].assign(month=month_index[monthly])
-    previous_month = monthly_rows.groupby(series, observed=True, sort=False)["month"].shift()
-    step = (monthly_rows["month"] - previous_month).reindex(data.index)
-    gap = monthly & step.notna() & (step > 1)
-    for row, idx, size in zip(data.loc[gap, "row"], month_index[gap], step[gap], strict=True):
-        first_missing = idx - int(size) + 1
-        last_missing = idx - 1
+    # A gap is a run of calendar months no row of the series covers: each row covers the
+    # months from its start to its end (a quarter its three), so a series mixing months with
+    # quarters reports only the months nothing covers.
+    dated = data["period_start"].notna() & data["period_end"].notna()
+    first_month = data["period_start"].dt.year * 12 + data["period_start"].dt.month - 1
+    last_month = data["period_end"].dt.year * 12 + data["period_end"].dt.month - 1
+    keys = [data[c] for c in series]
+    covered_to = last_month.where(dated).groupby(keys, observed=True, sort=False).cummax()
+    previous = covered_to.groupby(keys, observed=True, sort=False).shift()
+    gap = dated & previous.notna() & (first_month > previous + 1)
+    for row, first, before in zip(
+        data.loc[gap, "row"], first_month[gap], previous[gap], strict=True
+    ):
+        first_missing, last_missing = int(before) + 1, int(first) - 1
         label = _month_label(first_missing)
         if last_missing != first_missing:
             label += f" to {_month_label(last_missing)}"
@@ -973,7 +971,7 @@ def warnings_check(frame: pd.DataFrame, catalogue: Catalogue) -> list[Problem]:
                 int(row),
                 "period_start",
                 "",
-                f"No data for {label} in this monthly series.",
+                f"No data for {label} in this series.",
                 "Add the missing months (0 if nothing happened) or ignore if not collected.",
                 "warning",
             )
@@ -1033,7 +1031,9 @@ def _rows_words(rows: pd.Series) -> str:
             runs[-1] = (runs[-1][0], number)
         else:
             runs.append((number, number))
-    parts = [str(a) if a == b else f"{a} to {b}" for a, b in runs[:6]]
+    parts = [
+        str(a) if a == b else f"{a} and {b}" if b == a + 1 else f"{a} to {b}" for a, b in runs[:6]
+    ]
     rest = sum(b - a + 1 for a, b in runs[6:])
     if rest:
         parts.append(f"{rest} more row{'' if rest == 1 else 's'}")

@@ -301,3 +301,24 @@ def test_a_tiny_real_difference_reads_as_what_the_badge_says():
     text = sentence("pre_post", result, unit_kind="number", desired="decrease")
     assert "rose 5e-13 (95% CI 2e-13 to 8e-13)" in text
     assert effect_direction_for(result, "decrease") == "worsened"
+
+
+def test_a_headline_of_floating_point_noise_reads_as_no_change():
+    """The same twelve values before and after in another order: the difference of the means
+    is about 5.6e-17, not a fall."""
+    from evaluations.stats import pre_post
+
+    pre = [0.1, 0.2, 0.7, 0.3, 0.6, 0.1, 0.2, 0.7, 0.3, 0.6, 0.4, 0.5]
+    result = pre_post(pre, pre[::-1], kind="continuous", errors="independent").to_dict()
+    assert result["estimate"] != 0 and abs(result["estimate"]) < 1e-15
+    text = sentence("pre_post", result, unit_kind="days")
+    assert "the estimate is no change" in text and "e-1" not in text
+
+
+def test_the_comparison_phrase_agrees_with_the_headline_on_small_ratios():
+    from evaluations.analyses.findings import _change_phrase, _comparison_phrase
+
+    assert _change_phrase(1.0004, "ratio", "count") == ("rose", "0.04%")
+    assert (
+        _comparison_phrase(1.0004, "ratio", "count", "Zone 1") == "against a 0.04% rise in Zone 1"
+    )

@@ -234,7 +234,7 @@ def test_a_series_mixing_months_and_quarters_is_warned_by_rows(site_a):
     assert result.ok, result.result.errors
     mixed = [p for p in result.result.warnings if "mixes period lengths" in p.message]
     assert len(mixed) == 1
-    assert mixed[0].row == 14 and "rows 14 to 15 are quarterly" in mixed[0].message
+    assert mixed[0].row == 14 and "rows 14 and 15 are quarterly" in mixed[0].message
     assert "starts monthly" in mixed[0].message
 
 
@@ -246,7 +246,7 @@ def test_a_series_mixing_months_and_quarters_is_warned_by_rows(site_a):
         # one day
         (["2025-01-01,2025-01-01,3"], "row 14 is shorter than a week"),
         # a quarter, then a fiscal year: each length is named
-        (["2025-01-01,2025-03-31,83", "2025-04-01,2026-03-31,300"], "rows 14 to 15 are "
+        (["2025-01-01,2025-03-31,83", "2025-04-01,2026-03-31,300"], "rows 14 and 15 are "
          "quarterly or yearly"),
     ],
 )  # fmt: skip
@@ -258,7 +258,7 @@ def test_the_mixed_length_warning_names_every_length_it_found(site_a, extra, wor
     assert len(mixed) == 1 and words in mixed[0].message, mixed[0].message
 
 
-def test_alternating_months_and_quarters_name_their_own_rows_and_no_false_gap(site_a):
+def test_alternating_months_and_quarters_name_their_own_rows_and_true_gaps(site_a):
     rows = [
         "homicides,Alt X,treatment,2023-01-01,2023-01-31,5,,,,",  # row 2: a month
         "homicides,Alt X,treatment,2023-04-01,2023-06-30,15,,,,",  # row 3: a quarter
@@ -269,5 +269,23 @@ def test_alternating_months_and_quarters_name_their_own_rows_and_no_false_gap(si
     messages = [p.message for p in result.result.warnings]
     mixed = [m for m in messages if "mixes period lengths" in m]
     assert len(mixed) == 1 and "rows 3 and 5 are quarterly" in mixed[0], mixed
-    # the quarters cover April to June: no month of them is reported missing
-    assert not any(m.startswith("No data for 2023-02") for m in messages), messages
+    # February-March and August-September are missing; the quarters' months are not
+    gaps = [m for m in messages if m.startswith("No data for")]
+    assert gaps == [
+        "No data for 2023-02 to 2023-03 in this series.",
+        "No data for 2023-08 to 2023-09 in this series.",
+    ], gaps
+
+
+def test_gaps_are_the_months_no_row_covers_whatever_the_rows_lengths(site_a):
+    # Z: months of 2020, the first quarter of 2021, then July to December 2021: April to June
+    # 2021 are missing although the series has a quarter in it
+    z = month_rows("homicides", "Z", "treatment", [5] * 12, year=2020)
+    z.append("homicides,Z,treatment,2021-01-01,2021-03-31,15,,,,")
+    z += month_rows("homicides", "Z", "treatment", [5] * 12, year=2021)[6:]
+    # Y: months of 2020 with July and August as one two-month row: nothing is missing
+    y = month_rows("homicides", "Y", "treatment", [5] * 12, year=2020)
+    y = y[:6] + ["homicides,Y,treatment,2020-07-01,2020-08-31,10,,,,"] + y[8:]
+    result = plan(site_a, csv_bytes(*z, *y))
+    gaps = [p.message for p in result.result.warnings if p.message.startswith("No data for")]
+    assert gaps == ["No data for 2021-04 to 2021-06 in this series."], gaps
