@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from evaluations.models import Analysis, OutcomeMetric, OutcomeObservation
-from evaluations.periods import CALENDAR_LENGTHS, calendar_lengths, length_class
+from evaluations.periods import (
+    CALENDAR_LENGTHS,
+    LENGTH_ADJECTIVES,
+    calendar_lengths,
+    length_class,
+)
 from evaluations.selectors import observation_series
 from evaluations.stats import IrregularTimeIndexError, MissingValueError
 from evaluations.stats.calibration import frequency_note, is_length_note
@@ -117,7 +122,6 @@ def area_options(
 
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-LENGTH_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 # What one period of each length is called in a sentence ("the 15 weeks before").
 PERIOD_NOUNS = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
@@ -163,7 +167,7 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
         for kind in kinds:
             these = starts[part == kind]
             described.append(
-                f"{these.size} {LENGTH_NAMES[kind]} row(s) from {these.min():%Y-%m-%d} to "
+                f"{these.size} {LENGTH_ADJECTIVES[kind]} row(s) from {these.min():%Y-%m-%d} to "
                 f"{these.max():%Y-%m-%d}"
             )
         raise IrregularTimeIndexError(
@@ -176,7 +180,9 @@ def check_one_frequency(frame: pd.DataFrame) -> None:
         # Each area has one length, but they differ (a monthly treatment area and a quarterly
         # comparison area, say): periods cannot be matched, and aligning them would read as
         # missing months.
-        described = ", ".join(f"{area} is {LENGTH_NAMES[kind]}" for area, kind in lengths.items())
+        described = ", ".join(
+            f"{area} is {LENGTH_ADJECTIVES[kind]}" for area, kind in lengths.items()
+        )
         raise IrregularTimeIndexError(
             f"The chosen areas use different period lengths ({described}), so their periods "
             f"cannot be compared one to one. Choose areas with the same period length, or "

@@ -91,21 +91,18 @@ def sees_exact(user: AbstractBaseUser | AnonymousUser, analysis: Analysis) -> bo
 
 
 def visible_not_withdrawn(
-    user: AbstractBaseUser | AnonymousUser, analyses: QuerySet[Analysis] | list[Analysis]
+    user: AbstractBaseUser | AnonymousUser, analyses: QuerySet[Analysis]
 ) -> list[Analysis]:
     """The ``analyses`` (already limited to what ``user`` may see) that this viewer does not
     see as withdrawn, in order. Withdrawn: a shown result with estimates (succeeded, or stale
     after a correction, as the detail view reads it) whose inputs are no longer all
-    published, for a viewer who may not read the site's data. A queryset is read
-    in a number of queries that does not grow with its length (one table read per
-    site-metric)."""
+    published, for a viewer who may not read the site's data. Read in a number of queries
+    that does not grow with the list's length (one table read per site-metric)."""
     entitled_all = user_sees_all_sites(user)
     entitled = set() if entitled_all else set(sites_for_user(user).values_list("pk", flat=True))
-    if isinstance(analyses, QuerySet):
-        analyses = _with_current(analyses, rows=not entitled_all)
     memo: dict = {}
     kept = []
-    for analysis in analyses:
+    for analysis in _with_current(analyses, rows=not entitled_all):
         public = not (entitled_all or analysis.site_id in entitled)
         stored = current_result(analysis) if public else None
         if stored is not None and stored.result and inputs_withdrawn(analysis, stored, memo):

@@ -33,6 +33,7 @@ from evaluations.analyses.permissions import (
 )
 from evaluations.analyses.versions import VersionComparison, version_comparison
 from evaluations.models import Analysis, AnalysisResult, OutcomeMetric
+from evaluations.periods import LENGTH_ADJECTIVES
 from evaluations.stats import AnalysisError
 from evaluations.stats.fitting import MIN_AR1_PERIODS, ar1_min_periods
 from evaluations.stats.its import check_seasonal_design
@@ -119,7 +120,7 @@ def intervention_date_check(
     nearest = " or ".join(d.isoformat() for d in starts)
     raise AnalysisSpecError(
         f"intervention_date {intervention_date.isoformat()} is not the first day of a "
-        f"{word} in {treatment_area}'s {analysis_data.LENGTH_NAMES.get(option.length, '')} "
+        f"{word} in {treatment_area}'s {LENGTH_ADJECTIVES.get(option.length, '')} "
         f"series, so it "
         f"would be moved to the start of its {word}. Give the first day of the {word} the "
         f"strategy started in" + (f" (for example {nearest})." if nearest else ".")
@@ -254,8 +255,9 @@ def analysis_validate(analysis: Analysis) -> None:
         # The comparison models of counts use the treated share of each period's events:
         # a period with no event in any chosen area tells them nothing and is left out.
         events = inputs.treatment["value"].add(inputs.comparison["value"], fill_value=0)
-        if int((events > 0).sum()) < periods:
-            periods = int((events > 0).sum())
+        with_events = int((events > 0).sum())
+        if with_events < periods:
+            periods = with_events
             counted = " with at least one event in the treatment or comparison areas"
     _check_ar1_length(analysis, chosen, inputs.treatment.index, periods, counted)
     _check_hac_lags(chosen, inputs)

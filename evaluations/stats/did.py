@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -251,6 +252,18 @@ def _unit_matrix(
     return matrix
 
 
+class _AR1Interaction(NamedTuple):
+    """The treated x post term of :func:`_ar1_interaction`."""
+
+    coef: float
+    se: float
+    df: float
+    rho: float
+    text: str  # the method sentence's middle
+    dispersion: float | None  # counts: sigma^2 / (1 - rho^2), about 1 for events
+    caveat: str | None  # panels: the rho-mismatch label (:func:`rho_mismatch_note`)
+
+
 def _ar1_interaction(
     y: np.ndarray,
     tr: np.ndarray,
@@ -259,7 +272,7 @@ def _ar1_interaction(
     expo: np.ndarray | None,
     kind: str,
     units: tuple[np.ndarray, list[str]] | None = None,
-) -> tuple[float, float, float, float, str, float | None, str | None]:
+) -> _AR1Interaction:
     """Treated x post with serially correlated errors (Bertrand, Duflo & Mullainathan 2004).
 
     Continuous: the per-period treated-minus-comparison difference regressed on a post
@@ -268,10 +281,8 @@ def _ar1_interaction(
     events out of each period's treated plus comparison events (binomial logit with a log
     exposure-ratio offset, i.e. a Poisson panel with period fixed effects), by penalised
     quasi-likelihood with AR(1) errors.
-    Returns coefficient, SE, df, rho, a method sentence, for counts the dispersion
-    (sigma^2 / (1 - rho^2); about 1 for events, as in the ITS count fit), and for a panel an
-    approximate-interval caveat when its common rho falls well below the treated-minus-
-    comparison series' own (:func:`rho_mismatch_note`), else ``None``."""
+    For a panel, ``caveat`` is the approximate label when its common rho falls well below the
+    treated-minus-comparison series' own (:func:`rho_mismatch_note`)."""
     ty, cy, te, ce, post, times = _period_series(y, tr, po, time, expo, kind)
     n = ty.size
     caveat: str | None = None
@@ -325,7 +336,9 @@ def _ar1_interaction(
             f"freedom"
         )
     dispersion = fit.marginal_variance if kind == "count" else None
-    return coef, se, fit.satterthwaite_df(j), float(fit.rho), text, dispersion, caveat
+    return _AR1Interaction(
+        coef, se, fit.satterthwaite_df(j), float(fit.rho), text, dispersion, caveat
+    )
 
 
 def _pre_trend_ar1(
@@ -638,23 +651,22 @@ def _fit_continuous(d: _DiDData, outcome: str, cluster: str | None) -> _DiDFit:
     }
     if d.cov == "ar1":
         assert d.time is not None
-        coef, se, df, rho, text, _, caveat = _ar1_interaction(
-            d.y, d.tr, d.po, d.time, None, "continuous", d.units
-        )
+        term = _ar1_interaction(d.y, d.tr, d.po, d.time, None, "continuous", d.units)
         method = (
             f"Difference-in-differences of {outcome!r} allowing for serial correlation: "
-            f"{text}. The estimate is the treated-minus-comparison change (difference scale)."
+            f"{term.text}. The estimate is the treated-minus-comparison change (difference "
+            f"scale)."
         )
         return _DiDFit(
-            coef,
-            se,
-            df,
+            term.coef,
+            term.se,
+            term.df,
             method,
             "difference",
             means,
-            rho=rho,
-            warnings=(caveat,) if caveat else (),
-            approximate=caveat is not None,
+            rho=term.rho,
+            warnings=(term.caveat,) if term.caveat else (),
+            approximate=term.caveat is not None,
         )
     x = _design(d.tr, d.po)
     coef, se, df = _ols_coef(x, d.y, d.cov, d.codes, d.n_groups)
@@ -692,23 +704,21 @@ def _fit_count(d: _DiDData, outcome: str, cluster: str | None, exposure: str | N
         warnings.append("Some counts are not whole numbers; check that counts were uploaded.")
     if d.cov == "ar1":
         assert d.time is not None
-        coef, se, df, rho, text, dispersion, _ = _ar1_interaction(
-            d.y, d.tr, d.po, d.time, expo, "count"
-        )
+        term = _ar1_interaction(d.y, d.tr, d.po, d.time, expo, "count")
         method = (
             f"Difference-in-differences on the ratio scale of {outcome!r} allowing for serial "
-            f"correlation: {text}. The estimate is exp(group x post), the ratio of the treated "
-            f"and comparison rate ratios."
+            f"correlation: {term.text}. The estimate is exp(group x post), the ratio of the "
+            f"treated and comparison rate ratios."
         )
         return _DiDFit(
-            coef,
-            se,
-            df,
+            term.coef,
+            term.se,
+            term.df,
             method,
             "ratio",
             means,
-            dispersion=dispersion,
-            rho=rho,
+            dispersion=term.dispersion,
+            rho=term.rho,
             warnings=tuple(warnings),
         )
     lr = {key: math.log(r) for key, r in rates.items()}
